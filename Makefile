@@ -1,0 +1,42 @@
+# Cityscape — the verbs a user types. `make run` and `make test` are the two that matter.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT       ?= swift
+RELEASE_BIN  = .build/release
+DEBUG_FLAGS ?=
+# Debian packages the build, the tests or the stack need (installed only when missing, only as root).
+APT_PACKAGES = curl ca-certificates tzdata libcurl4-openssl-dev zlib1g-dev
+
+.PHONY: help deps build release run test lint format bench-foundation clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+deps: ## install missing Debian packages (as root) and resolve Swift packages
+	@scripts/install-deps.sh $(APT_PACKAGES)
+	@$(SWIFT) package resolve
+
+build: deps ## debug build of every product and test
+	$(SWIFT) build --build-tests $(DEBUG_FLAGS)
+
+release: deps ## optimised build of the service binaries
+	$(SWIFT) build -c release
+
+run: release ## build, then start the local stack in the foreground (Ctrl-C stops it)
+	@scripts/run-stack.sh $(RELEASE_BIN)
+
+test: build ## run every test: unit, router and live-process tests
+	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
+
+lint: ## check formatting with the committed .swift-format
+	$(SWIFT) format lint --strict --recursive Package.swift Services Tests
+
+format: ## rewrite sources with the committed .swift-format
+	$(SWIFT) format --in-place --recursive Package.swift Services Tests
+
+bench-foundation: release ## wrk figures for the location and sun services vs a trivial route
+	@scripts/bench-foundation.sh $(RELEASE_BIN)
+
+clean: ## remove build products
+	rm -rf .build

@@ -1,0 +1,30 @@
+public import Hummingbird
+import Foundation
+import Logging
+
+/// Writes one `info` line per request once its response is ready: method, path, status, duration.
+///
+/// Sits inside `RequestIDMiddleware`, so the line carries the request id like every other line of
+/// the request. Duration is measured to the response head, not to the last body byte: for the small
+/// JSON bodies these services send the two are the same.
+public struct AccessLogMiddleware: RouterMiddleware {
+    public typealias Context = CityscapeRequestContext
+
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - start
+        context.logger.info(
+            "\(request.method.rawValue) \(request.uri.path) \(response.status.code) \(Self.milliseconds(elapsed))ms",
+            metadata: ["status": .stringConvertible(response.status.code)]
+        )
+        return response
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        return String(format: "%.1f", value)
+    }
+}

@@ -1,0 +1,58 @@
+public import Hummingbird
+public import Logging
+public import ServiceLifecycle
+import NIOCore
+
+/// Builds the router and the application shape shared by every Cityscape service.
+public enum ServiceApplication {
+    /// A router with the standard middleware chain and the operational routes.
+    ///
+    /// Order matters: the request id is set first so every later line carries it; the access log and
+    /// metrics sit outside the error middleware so they see the final status of failed requests too.
+    /// `addAPIRoutes` receives a group that alone carries the simulated latency.
+    public static func makeRouter(
+        service: String,
+        configuration: ServerConfiguration,
+        metrics: ServiceMetrics,
+        healthDetails: [String: Int] = [:],
+        addAPIRoutes: (RouterGroup<CityscapeRequestContext>) -> Void
+    ) -> Router<CityscapeRequestContext> {
+        let router = Router(context: CityscapeRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: AccessLogMiddleware())
+        router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory))
+        router.add(middleware: ErrorMiddleware())
+        OperationalRoutes(service: service, metrics: metrics, details: healthDetails).addRoutes(to: router)
+        let api = router.group()
+        api.add(middleware: SimulatedLatencyMiddleware(latency: configuration.latency))
+        addAPIRoutes(api)
+        return router
+    }
+
+    /// The application: HTTP/1.1 with an idle timeout, graceful shutdown, and the `listening on` line.
+    public static func make(
+        router: Router<CityscapeRequestContext>,
+        configuration: ServerConfiguration,
+        services: [any Service] = [],
+        logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router,
+            // Idle keep-alive connections are closed after a minute so abandoned clients cannot pin sockets.
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: services,
+            onServerRunning: { channel in
+                logger.info("listening on \(listeningURL(channel.localAddress, fallbackHost: configuration.host))")
+            },
+            logger: logger
+        )
+    }
+
+    /// `http://HOST:PORT` of the bound socket; the port is the real one when 0 was asked for.
+    static func listeningURL(_ address: SocketAddress?, fallbackHost: String) -> String {
+        let host = address?.ipAddress ?? fallbackHost
+        let port = address?.port ?? 0
+        return host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import CityscapeKit
+import Hummingbird
+
+/// `cityscape-location`: postal code + country → coordinates, from the bundled GeoNames table.
+@main
+struct LocationMain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: LocationIdentity.name,
+        abstract: "Postal code + country to latitude/longitude, from GeoNames open data (no network).",
+        discussion: "Serves GET /api/location/{postal_code}/{country}, /healthz and /metrics."
+    )
+
+    @OptionGroup var server: ServerOptions<LocationIdentity>
+
+    @Option(help: ArgumentHelp("Path of postal_codes.tsv.gz (env CITYSCAPE_POSTAL_DATA, default: found next to the binary).", valueName: "path"))
+    var postalData: String?
+
+    func run() async throws {
+        let values = server.configValues.merging(ServerSettings.commandLineValues([(LocationConfiguration.postalData, postalData)])) { $1 }
+        let configuration = try ConfigurationError.asValidationError { () throws(ConfigurationError) in
+            try LocationConfiguration(settings: SettingsReader(commandLine: values))
+        }
+        LoggingSetup.bootstrap(level: configuration.server.logLevel)
+        let logger = LoggingSetup.logger(for: LocationIdentity.name, level: configuration.server.logLevel)
+        let app = try buildApplication(configuration: configuration, logger: logger)
+        try await app.runService()
+    }
+}
+
+/// The location service's name and default port.
+enum LocationIdentity: ServiceIdentity {
+    static let name = "cityscape-location"
+    static let defaultPort = 8001
+}

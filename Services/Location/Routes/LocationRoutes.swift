@@ -1,0 +1,69 @@
+import CityscapeKit
+import Foundation
+import Hummingbird
+
+/// `GET /api/location/{postal_code}/{country}`.
+struct LocationRoutes: Sendable {
+    static let path: RouterPath = "/api/location/:postal_code/:country"
+    let index: PostalIndex
+
+    func addRoutes(to router: some RouterMethods<CityscapeRequestContext>) {
+        router.get(Self.path, use: lookup)
+        router.rejectOtherMethods(on: Self.path, allowing: [.get, .head])
+    }
+
+    @Sendable func lookup(_ request: Request, context: CityscapeRequestContext) throws -> LocationResponse {
+        let query: PostalQuery
+        do {
+            query = try PostalQuery(
+                postalCode: try Self.decodedParameter("postal_code", context),
+                country: try Self.decodedParameter("country", context)
+            )
+        } catch {
+            throw ServiceError(.badRequest, code: error.code, message: error.message)
+        }
+        guard let record = index.lookup(query) else {
+            throw ServiceError(
+                .notFound,
+                code: "postal_code_not_found",
+                message: "no postal code '\(query.postalCode)' in country '\(query.country)' (GeoNames data, 121 countries)"
+            )
+        }
+        return LocationResponse(record)
+    }
+
+    /// Path parameters arrive percent-encoded (`SW1A%201AA`); a broken escape is the client's error.
+    static func decodedParameter(_ name: String, _ context: CityscapeRequestContext) throws(PostalQueryError) -> String {
+        let raw = context.parameters.get(name) ?? ""
+        guard let decoded = raw.removingPercentEncoding else {
+            let message = "\(name) '\(raw)' has a malformed percent escape"
+            throw name == "country" ? .invalidCountry(message) : .invalidPostalCode(message)
+        }
+        return decoded
+    }
+}
+
+/// The answer of the location API.
+struct LocationResponse: ResponseCodable, Equatable {
+    /// The code as the data holds it, which may be the prefix of what was asked (`SW1A` for `SW1A 1AA`).
+    let postalCode: String
+    let country: String
+    let place: String
+    let admin1: String
+    let latitude: Double
+    let longitude: Double
+
+    init(_ record: PostalRecord) {
+        postalCode = record.postalCode
+        country = record.country
+        place = record.place
+        admin1 = record.admin1
+        latitude = record.latitude
+        longitude = record.longitude
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case postalCode = "postal_code"
+        case country, place, admin1, latitude, longitude
+    }
+}

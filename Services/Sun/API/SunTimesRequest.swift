@@ -1,0 +1,99 @@
+import CityscapeKit
+import Foundation
+
+/// The validated query of `GET /json`, parsed exactly once at the edge.
+///
+/// Rules (each failure answers 400 with the API's status value):
+/// - `lat` in [-90, 90] and `lng` in [-180, 180], plain decimal numbers (no `nan`, `inf` or hex); missing → `INVALID_REQUEST`.
+/// - `date`: `YYYY-MM-DD` (month and day may omit the leading zero), or `today` / `yesterday` / `tomorrow` in the
+///   requested time zone; default `today`. Years 1–9999. Anything else (e.g. `2023-02-30`) → `INVALID_DATE`.
+/// - `formatted`: `0` or `1` (default 1); anything else → `INVALID_REQUEST`.
+/// - `tzid`: an IANA zone id known to the system database (`Europe/Lisbon`, `UTC`); unknown → `INVALID_TZID`.
+/// - `callback`: a JavaScript identifier (JSONP); anything else → `INVALID_REQUEST`.
+struct SunTimesRequest: Sendable, Equatable {
+    let latitude: Double
+    let longitude: Double
+    let date: CalendarDate
+    let formatted: Bool
+    let timeZone: TimeZone
+    /// The zone exactly as requested, echoed back; nil when the client gave none.
+    let requestedTimeZone: String?
+    let callback: String?
+
+    init(query: [String: String], now: Date) throws(ServiceError) {
+        latitude = try Self.coordinate(query["lat"], name: "lat", limit: 90)
+        longitude = try Self.coordinate(query["lng"], name: "lng", limit: 180)
+        if let tzid = query["tzid"], !tzid.isEmpty {
+            guard let zone = Self.timeZone(tzid) else {
+                throw SunAPIStatus.invalidTimeZone.error("tzid '\(tzid)' is not a time zone of the IANA database (e.g. Europe/Lisbon, UTC)")
+            }
+            timeZone = zone
+            requestedTimeZone = tzid
+        } else {
+            timeZone = TimeZone(identifier: "UTC")!
+            requestedTimeZone = nil
+        }
+        date = try Self.date(query["date"], now: now, timeZone: timeZone)
+        switch query["formatted"] {
+        case nil, "", "1": formatted = true
+        case "0": formatted = false
+        case let other?: throw SunAPIStatus.invalidRequest.error("formatted must be 0 or 1, not '\(other)'")
+        }
+        if let callback = query["callback"], !callback.isEmpty {
+            guard Self.isJavaScriptIdentifier(callback) else {
+                throw SunAPIStatus.invalidRequest.error("callback must be a JavaScript identifier such as handleSunTimes")
+            }
+            self.callback = callback
+        } else {
+            callback = nil
+        }
+    }
+
+    static func coordinate(_ raw: String?, name: String, limit: Double) throws(ServiceError) -> Double {
+        guard let raw, !raw.isEmpty else {
+            throw SunAPIStatus.invalidRequest.error("\(name) is required: a decimal number from -\(Int(limit)) to \(Int(limit))")
+        }
+        // Double() also accepts "nan", "inf" and hex floats; a coordinate is digits, one sign, one point.
+        let plain = raw.range(of: #"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"#, options: .regularExpression) != nil
+        guard plain, raw.count <= 32, let value = Double(raw), abs(value) <= limit else {
+            throw SunAPIStatus.invalidRequest.error("\(name) '\(raw)' is not a decimal number from -\(Int(limit)) to \(Int(limit))")
+        }
+        return value
+    }
+
+    static func date(_ raw: String?, now: Date, timeZone: TimeZone) throws(ServiceError) -> CalendarDate {
+        let text = (raw ?? "").lowercased()
+        let relativeDays = ["": 0, "today": 0, "yesterday": -1, "tomorrow": 1]
+        if let offset = relativeDays[text] {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = timeZone
+            let day = calendar.date(byAdding: .day, value: offset, to: now) ?? now
+            let parts = calendar.dateComponents([.year, .month, .day], from: day)
+            if let year = parts.year, let month = parts.month, let dayOfMonth = parts.day,
+                let date = CalendarDate(year: year, month: month, day: dayOfMonth)
+            {
+                return date
+            }
+        }
+        let fields = text.split(separator: "-", omittingEmptySubsequences: false)
+        if fields.count == 3, fields[0].count == 4, (1...2).contains(fields[1].count), (1...2).contains(fields[2].count),
+            fields.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let year = Int(fields[0]), let month = Int(fields[1]), let day = Int(fields[2]), year >= 1,
+            let date = CalendarDate(year: year, month: month, day: day)
+        {
+            return date
+        }
+        throw SunAPIStatus.invalidDate.error("date '\(raw ?? "")' is not a real date as YYYY-MM-DD, or today, yesterday or tomorrow")
+    }
+
+    /// Validates the id before Foundation sees it: Foundation maps ids to paths under /usr/share/zoneinfo,
+    /// so `../../dev/zero` must never reach it.
+    static func timeZone(_ tzid: String) -> TimeZone? {
+        let safe = tzid.count <= 64 && tzid.range(of: #"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"#, options: .regularExpression) != nil
+        return safe ? TimeZone(identifier: tzid) : nil
+    }
+
+    static func isJavaScriptIdentifier(_ name: String) -> Bool {
+        name.count <= 64 && name.range(of: #"^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$"#, options: .regularExpression) != nil
+    }
+}

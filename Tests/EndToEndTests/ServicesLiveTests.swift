@@ -1,0 +1,118 @@
+import AsyncHTTPClient
+import CityscapeTestSupport
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// The built binaries as users run them: real processes, real sockets on 127.0.0.1, real HTTP.
+@Suite("Live services: location and sun binaries")
+struct ServicesLiveTests {
+    @Test("location answers lookups, errors, HEAD, health and metrics over real HTTP")
+    func location() async throws {
+        let service = try await ServiceProcess("cityscape-location")
+        defer { Task { await service.stop() } }
+        let found = try await LiveHTTP.request("\(service.baseURL)/api/location/97227/us")
+        #expect(found.status == 200)
+        #expect(found.headers["Content-Type"].first == "application/json; charset=utf-8")
+        #expect(
+            found.text == #"{"admin1":"Oregon","country":"US","latitude":45.5496,"longitude":-122.6743,"place":"Portland","postal_code":"97227"}"#
+        )
+        let prefix = try await LiveHTTP.request("\(service.baseURL)/api/location/SW1A%201AA/GB")
+        #expect(try prefix.json()["postal_code"] as? String == "SW1A")
+
+        let missing = try await LiveHTTP.request("\(service.baseURL)/api/location/00000/US")
+        #expect(missing.status == 404)
+        #expect(missing.text.contains(#""code":"postal_code_not_found""#))
+        let malformed = try await LiveHTTP.request("\(service.baseURL)/api/location/97227/USA")
+        #expect(malformed.status == 400)
+        #expect(malformed.text.contains(#""code":"invalid_country""#))
+        let wrongMethod = try await LiveHTTP.request("\(service.baseURL)/api/location/97227/US", method: .DELETE)
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["Allow"].first == "GET, HEAD")
+        let head = try await LiveHTTP.request("\(service.baseURL)/api/location/97227/US", method: .HEAD)
+        #expect(head.status == 200)
+        #expect(head.body.isEmpty)
+
+        let health = try await LiveHTTP.request("\(service.baseURL)/healthz")
+        #expect(health.status == 200)
+        #expect(try health.json()["service"] as? String == "cityscape-location")
+        let metrics = try await LiveHTTP.request("\(service.baseURL)/metrics")
+        #expect(metrics.text.contains(#"http_requests_total{method="GET",route="/api/location/{postal_code}/{country}",status="200"} 2"#))
+        #expect(metrics.text.contains(#"http_requests_total{method="GET",route="/api/location/{postal_code}/{country}",status="404"} 1"#))
+        #expect(metrics.text.contains("process_resident_memory_bytes"))
+        #expect(metrics.text.contains("process_open_fds"))
+    }
+
+    @Test("sun answers the API over real HTTP and echoes request ids into its access log")
+    func sun() async throws {
+        let service = try await ServiceProcess("cityscape-sun")
+        defer { Task { await service.stop() } }
+        let response = try await LiveHTTP.request(
+            "\(service.baseURL)/json?lat=45.5496&lng=-122.6743&date=2026-06-21&formatted=0",
+            headers: [("X-Request-ID", "live-sun-1")]
+        )
+        #expect(response.status == 200)
+        #expect(response.headers["X-Request-ID"].first == "live-sun-1")
+        let results = try #require(try response.json()["results"] as? [String: Any])
+        #expect((results["sunrise"] as? String)?.hasPrefix("2026-06-21T12:") == true)
+        #expect(results.count == 10)
+        let invalid = try await LiveHTTP.request("\(service.baseURL)/json?lat=91&lng=0")
+        #expect(invalid.status == 400)
+        #expect(try invalid.json()["status"] as? String == "INVALID_REQUEST")
+        // The access-log line carries the request id, method, path and status.
+        try await eventually { service.output().contains("GET /json 200") && service.output().contains("live-sun-1") }
+    }
+
+    @Test("--latency slows API requests by at least its value; /healthz stays fast")
+    func latency() async throws {
+        let service = try await ServiceProcess("cityscape-sun", arguments: ["--latency", "400ms"])
+        defer { Task { await service.stop() } }
+        let clock = ContinuousClock()
+        let api = try await clock.measure { _ = try await LiveHTTP.request("\(service.baseURL)/json?lat=0&lng=0") }
+        let health = try await clock.measure { _ = try await LiveHTTP.request("\(service.baseURL)/healthz") }
+        #expect(api >= .milliseconds(400))
+        #expect(health < .milliseconds(400))
+    }
+
+    @Test("CITYSCAPE_LATENCY works like --latency")
+    func latencyFromEnvironment() async throws {
+        let service = try await ServiceProcess("cityscape-sun", environment: ["CITYSCAPE_LATENCY": "300ms"])
+        defer { Task { await service.stop() } }
+        let elapsed = try await ContinuousClock().measure { _ = try await LiveHTTP.request("\(service.baseURL)/json?lat=0&lng=0") }
+        #expect(elapsed >= .milliseconds(300))
+    }
+
+    @Test("SIGTERM drains: requests in flight complete, then the process exits 0")
+    func gracefulShutdown() async throws {
+        let service = try await ServiceProcess("cityscape-sun", arguments: ["--latency", "1s"])
+        let url = "\(service.baseURL)/json?lat=10&lng=10"
+        let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 { group.addTask { try await LiveHTTP.request(url).status } }
+            // Let the requests reach the server before the signal.
+            try await eventually { try await inFlight(service) >= 4 }
+            service.send(SIGTERM)
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results == [200, 200, 200, 200])
+        #expect(await service.waitForExit() == 0)
+    }
+}
+
+/// How many API requests the service reports in flight, read from its own `/metrics` (minus the scrape itself).
+func inFlight(_ service: ServiceProcess) async throws -> Int {
+    let text = try await LiveHTTP.request("\(service.baseURL)/metrics").text
+    let line = text.split(separator: "\n").first { $0.hasPrefix("http_requests_in_flight ") }
+    let value = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    return Int(value) - 1
+}
+
+/// Polls `condition` until it holds, failing after `timeout`.
+func eventually(timeout: Duration = .seconds(10), _ condition: @escaping () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    Issue.record("condition not met within \(timeout)")
+    throw ServiceProcessError("condition not met within \(timeout)")
+}
