@@ -96,11 +96,12 @@ enum SolarCalculator {
     /// The instant between the culminations `from` and `to` at which the Sun's altitude passes `threshold`, or `nil`
     /// when both lie on the same side of it.
     ///
-    /// Between a lower and an upper culmination the altitude is monotonic except within hundredths of a degree of
-    /// the poles, so a sign change at the ends means exactly one crossing. The search is Newton's method on the
-    /// real altitude (position recomputed at each iterate), started from the classic hour-angle formula and kept
-    /// inside a shrinking bracket; when the slope vanishes (a grazing Sun) it falls back to bisection, which
-    /// cannot take more than ≈ 25 steps to reach `timeTolerance` over half a day.
+    /// Between a lower and an upper culmination the altitude is monotonic apart from the declination's drift, which
+    /// can bend it by a few arcseconds next to a culmination (up to ≈ 0.03° within a degree of the poles), so a sign
+    /// change at the ends means one crossing unless the Sun merely grazes the threshold. The search is Newton's
+    /// method on the real altitude (position recomputed at each iterate), started from the classic hour-angle
+    /// formula and kept inside a shrinking bracket; when the slope vanishes (a grazing Sun) it falls back to
+    /// bisection, which cannot take more than ≈ 26 steps to reach `timeTolerance` over half a day.
     private static func crossing(of threshold: Double, between from: Sample, and to: Sample, at site: Site) -> TimeInterval? {
         let startSign = from.altitude - threshold
         let endSign = to.altitude - threshold
