@@ -6,7 +6,9 @@ import Logging
 /// The composition root of the sun service.
 ///
 /// `clock` is a parameter so tests can pin what `date=today` means.
-func buildApplication(configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger) -> some ApplicationProtocol {
+func buildApplication(configuration: ServerConfiguration, clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger)
+    -> some ApplicationProtocol
+{
     ServiceApplication.make(router: buildRouter(configuration: configuration, clock: clock), configuration: configuration, logger: logger)
 }
 

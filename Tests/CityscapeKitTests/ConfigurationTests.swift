@@ -15,7 +15,10 @@ struct ConfigurationTests {
 
     @Test(
         "durations parse in every supported unit",
-        arguments: [("500ms", Duration.milliseconds(500)), ("2s", .seconds(2)), ("1.5s", .milliseconds(1500)), ("1m", .seconds(60)), ("0", .zero), ("1h", .seconds(3600))]
+        arguments: [
+            ("500ms", Duration.milliseconds(500)), ("2s", .seconds(2)), ("1.5s", .milliseconds(1500)), ("1m", .seconds(60)), ("0", .zero),
+            ("1h", .seconds(3600)),
+        ]
     )
     func durations(text: String, expected: Duration) {
         #expect(DurationParser.parse(text) == expected)

@@ -13,12 +13,17 @@ import Testing
 struct LocationRoutesTests {
     func app() throws -> some ApplicationProtocol {
         let configuration = ServerConfiguration()
-        return ServiceApplication.make(router: buildRouter(index: try PostalData.index.get(), server: configuration), configuration: configuration, logger: LogRecorder().logger())
+        return ServiceApplication.make(
+            router: buildRouter(index: try PostalData.index.get(), server: configuration),
+            configuration: configuration,
+            logger: LogRecorder().logger()
+        )
     }
 
     static func path(_ postal: String, _ country: String) -> String {
         let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))
-        return "/api/location/\(postal.addingPercentEncoding(withAllowedCharacters: allowed)!)/\(country.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+        return
+            "/api/location/\(postal.addingPercentEncoding(withAllowedCharacters: allowed)!)/\(country.addingPercentEncoding(withAllowedCharacters: allowed)!)"
     }
 
     @Test("every sample case answers over HTTP as the data says", arguments: try PostalData.sampleCases())
@@ -36,7 +41,7 @@ struct LocationRoutesTests {
                 } else {
                     #expect(response.status == .notFound)
                     let decoded = try errorCode(response.body)
-                #expect(decoded == "postal_code_not_found")
+                    #expect(decoded == "postal_code_not_found")
                 }
             }
         }

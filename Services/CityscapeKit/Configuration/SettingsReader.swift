@@ -55,7 +55,11 @@ public struct SettingsReader: Sendable {
 
     /// A duration such as `500ms`, `2s`, `1.5s`, `1m` or `0`.
     public func duration(_ setting: Setting, default defaultValue: Duration, in range: ClosedRange<Duration>) throws(ConfigurationError) -> Duration {
-        try value(setting, default: defaultValue, expected: "a duration like 500ms, 2s or 1m, from \(DurationParser.format(range.lowerBound)) to \(DurationParser.format(range.upperBound))") { raw in
+        try value(
+            setting,
+            default: defaultValue,
+            expected: "a duration like 500ms, 2s or 1m, from \(DurationParser.format(range.lowerBound)) to \(DurationParser.format(range.upperBound))"
+        ) { raw in
             DurationParser.parse(raw).flatMap { range.contains($0) ? $0 : nil }
         }
     }

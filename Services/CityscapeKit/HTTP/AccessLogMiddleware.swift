@@ -1,5 +1,5 @@
-public import Hummingbird
 import Foundation
+public import Hummingbird
 import Logging
 
 /// Writes one `info` line per request once its response is ready: method, path, status, duration.

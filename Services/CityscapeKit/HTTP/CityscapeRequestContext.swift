@@ -1,5 +1,5 @@
-public import Hummingbird
 import Foundation
+public import Hummingbird
 
 /// The request context of every Cityscape router: Hummingbird's core storage plus the request id.
 public struct CityscapeRequestContext: RequestContext {

@@ -1,5 +1,5 @@
-public import Hummingbird
 import Foundation
+public import Hummingbird
 
 /// `GET /healthz` and `GET /metrics`: the routes every service has, never delayed by `--latency`.
 public struct OperationalRoutes: Sendable {

@@ -1,5 +1,5 @@
-public import Hummingbird
 import Foundation
+public import Hummingbird
 
 /// The one error type services throw to answer a request with a failure.
 ///

@@ -1,7 +1,7 @@
 public import Hummingbird
 public import Logging
-public import ServiceLifecycle
 import NIOCore
+public import ServiceLifecycle
 
 /// Builds the router and the application shape shared by every Cityscape service.
 public enum ServiceApplication {

@@ -27,7 +27,11 @@ struct SunTimesRoutes: Sendable {
         let json = body.render()
         if let callback = parsed.callback {
             let script = Array(callback.utf8) + Array("(".utf8) + json + Array(");".utf8)
-            return Response(status: .ok, headers: [.contentType: "application/javascript; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: script)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/javascript; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: script))
+            )
         }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
