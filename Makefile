@@ -35,8 +35,9 @@ lint: ## check formatting with the committed .swift-format
 format: ## rewrite sources with the committed .swift-format
 	$(SWIFT) format --in-place --recursive Package.swift Services Tests
 
-bench-foundation: release ## wrk figures for the location and sun services vs a trivial route
-	@scripts/bench-foundation.sh $(RELEASE_BIN)
+bench-foundation: release ## wrk: location and sun vs a trivial route, start-up time and memory
+	@scripts/install-deps.sh wrk
+	@bench/foundation.py $(RELEASE_BIN)
 
 clean: ## remove build products
 	rm -rf .build

@@ -11,7 +11,8 @@ declare -A port_of
 
 stop_all() {
     trap - INT TERM
-    echo "stopping: ${names[*]:-nothing}"
+    [ ${#pids[@]} -eq 0 ] && return
+    echo "stopping: ${names[*]}"
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
         kill -TERM "${pids[i]}" 2>/dev/null
         # Services drain in-flight requests on SIGTERM; give them 10 s before SIGKILL.
