@@ -6,7 +6,7 @@ SWIFT       ?= swift
 RELEASE_BIN  = .build/release
 DEBUG_FLAGS ?=
 # Debian packages the build, the tests or the stack need (installed only when missing, only as root).
-APT_PACKAGES = curl ca-certificates tzdata libcurl4-openssl-dev zlib1g-dev
+APT_PACKAGES = curl ca-certificates openssl tzdata libcurl4-openssl-dev zlib1g-dev
 
 .PHONY: help deps build release run test lint format bench-foundation clean
 

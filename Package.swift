@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "cityscape-location", targets: ["LocationService"]),
         .executable(name: "cityscape-sun", targets: ["SunService"]),
+        .executable(name: "cityscape-gateway", targets: ["GatewayService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -27,9 +28,17 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // MARK: Shared plumbing
+        // libcurl for the gateway's blocking transport, through typed `static inline` wrappers.
+        .systemLibrary(
+            name: "CCurl",
+            path: "Services/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(
             name: "CityscapeKit",
             dependencies: [
@@ -42,6 +51,11 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "CCurl",
             ],
             path: "Services/CityscapeKit",
             swiftSettings: swiftSettings
@@ -62,6 +76,19 @@ let package = Package(
             name: "SunService",
             dependencies: ["CityscapeKit"],
             path: "Services/Sun",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "GatewayService",
+            dependencies: [
+                "CityscapeKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Gateway",
             swiftSettings: swiftSettings
         ),
 
@@ -111,6 +138,21 @@ let package = Package(
             ],
             path: "Tests/SunServiceTests",
             exclude: ["Resources"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayServiceTests",
+            dependencies: [
+                "GatewayService",
+                "CityscapeTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/GatewayServiceTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,33 @@
+import ArgumentParser
+import CityscapeKit
+import Hummingbird
+
+/// `cityscape-gateway`: postal code + country + date → sunrise and sunset, by asking the location and sun services.
+@main
+struct GatewayMain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: GatewayIdentity.name,
+        abstract: "Sun times for a postal code: asks the location service, then the sun service; runs blocking or async.",
+        discussion: "Serves GET /api/sun/{postal_code}/{country}[?date=YYYY-MM-DD], /healthz and /metrics."
+    )
+
+    @OptionGroup var server: ServerOptions<GatewayIdentity>
+    @OptionGroup var gateway: GatewayOptions
+
+    func run() async throws {
+        let values = server.configValues.merging(gateway.configValues) { $1 }
+        let configuration = try ConfigurationError.asValidationError { () throws(ConfigurationError) in
+            try GatewayConfiguration(settings: SettingsReader(commandLine: values))
+        }
+        LoggingSetup.bootstrap(level: configuration.server.logLevel)
+        let logger = LoggingSetup.logger(for: GatewayIdentity.name, level: configuration.server.logLevel)
+        let app = buildApplication(configuration: configuration, logger: logger)
+        try await app.runService()
+    }
+}
+
+/// The gateway's name and default port.
+enum GatewayIdentity: ServiceIdentity {
+    static let name = "cityscape-gateway"
+    static let defaultPort = 8000
+}

@@ -1,0 +1,151 @@
+import CityscapeKit
+import Foundation
+import HTTPTypes
+
+/// The gateway's one piece of logic, written once for both modes: location, then sun, with caching and timing.
+///
+/// It talks to the upstreams only through ``UpstreamClient``, so the blocking and async transports
+/// run exactly this code; the caches are shared by all requests of the process.
+struct SunLookup: Sendable {
+    let locationURL: String
+    let sunURL: String
+    let timeout: Duration
+    let metrics: GatewayMetrics
+    /// nil when `--cache-ttl` is 0.
+    let locationCache: SingleFlightCache<LocationRecord>?
+    let sunCache: SingleFlightCache<SunTimes>?
+
+    init(configuration: GatewayConfiguration, metrics: GatewayMetrics) {
+        locationURL = configuration.locationURL
+        sunURL = configuration.sunURL
+        timeout = configuration.upstreamTimeout
+        self.metrics = metrics
+        let cacheOn = configuration.cacheTTL > .zero
+        locationCache = cacheOn ? SingleFlightCache(ttl: configuration.cacheTTL, capacity: configuration.cacheSize) : nil
+        sunCache = cacheOn ? SingleFlightCache(ttl: configuration.cacheTTL, capacity: configuration.cacheSize) : nil
+    }
+
+    /// Answers `query`, recording each upstream's time (or cache hit) in `timing`.
+    func answer(_ query: SunQuery, requestID: String, client: any UpstreamClient, timing: inout ServerTiming) async throws(ServiceError) -> SunAnswer
+    {
+        let headers = [(name: "X-Request-ID", value: requestID), (name: "Accept", value: "application/json")]
+        let location = try await cached(.location, locationCache, key: "\(query.country)/\(query.postalCode)", timing: &timing) {
+            () async throws(ServiceError) in
+            try await fetchLocation(query, headers: headers, client: client)
+        }
+        let sunKey = "\(Self.coordinate(location.latitude)),\(Self.coordinate(location.longitude)),\(query.date)"
+        let times = try await cached(.sun, sunCache, key: sunKey, timing: &timing) { () async throws(ServiceError) in
+            try await fetchSun(location, date: query.date, headers: headers, client: client)
+        }
+        return SunAnswer(location: location, date: query.date, times: times)
+    }
+
+    // MARK: Upstream calls
+
+    func fetchLocation(_ query: SunQuery, headers: [(name: String, value: String)], client: any UpstreamClient) async throws(ServiceError)
+        -> LocationRecord
+    {
+        let url = "\(locationURL)/api/location/\(Self.pathSegment(query.postalCode))/\(query.country)"
+        let failure = UpstreamFailure(upstream: .location, metrics: metrics)
+        let response = try await call(.location, url, headers: headers, client: client, failure: failure)
+        switch response.status {
+        case 200:
+            guard let record = try? JSONDecoder().decode(LocationRecord.self, from: Data(response.body)) else {
+                throw failure.badResponse(status: 200, reason: "the body is not a location")
+            }
+            return record
+        case 404:
+            throw failure.passedOn(
+                ServiceError(.notFound, code: "postal_code_not_found", message: "no postal code '\(query.postalCode)' in country '\(query.country)'"),
+                cause: "not_found"
+            )
+        case 400:
+            let upstream = try? JSONDecoder().decode(UpstreamErrorBody.self, from: Data(response.body))
+            throw failure.passedOn(
+                ServiceError(
+                    .badRequest,
+                    code: upstream?.error.code ?? "bad_request",
+                    message: upstream?.error.message ?? "the location service rejected the request"
+                ),
+                cause: "bad_request"
+            )
+        default:
+            throw failure.badResponse(status: response.status, reason: "expected 200, 400 or 404")
+        }
+    }
+
+    func fetchSun(_ location: LocationRecord, date: String, headers: [(name: String, value: String)], client: any UpstreamClient)
+        async throws(ServiceError)
+        -> SunTimes
+    {
+        let url = "\(sunURL)/json?lat=\(Self.coordinate(location.latitude))&lng=\(Self.coordinate(location.longitude))&date=\(date)&formatted=0"
+        let failure = UpstreamFailure(upstream: .sun, metrics: metrics)
+        let response = try await call(.sun, url, headers: headers, client: client, failure: failure)
+        guard response.status == 200 else {
+            throw failure.badResponse(status: response.status, reason: "expected 200")
+        }
+        guard let envelope = try? JSONDecoder().decode(SunEnvelope.self, from: Data(response.body)), envelope.status == "OK" else {
+            throw failure.badResponse(status: 200, reason: "the body is not a sunrise-sunset result with status OK")
+        }
+        return envelope.results
+    }
+
+    private func call(
+        _ upstream: GatewayMetrics.Upstream,
+        _ url: String,
+        headers: [(name: String, value: String)],
+        client: any UpstreamClient,
+        failure: UpstreamFailure
+    ) async throws(ServiceError) -> UpstreamResponse {
+        let start = ContinuousClock.now
+        defer { metrics.recordLatency(upstream, ContinuousClock.now - start) }
+        do {
+            return try await client.get(url, headers: headers, timeout: timeout)
+        } catch {
+            throw failure.transport(error)
+        }
+    }
+
+    // MARK: Caching and timing
+
+    /// Runs `load` through `cache` when there is one, timing it as `upstream` in `timing`.
+    private func cached<Value: Sendable>(
+        _ upstream: GatewayMetrics.Upstream,
+        _ cache: SingleFlightCache<Value>?,
+        key: String,
+        timing: inout ServerTiming,
+        load: () async throws(ServiceError) -> Value
+    ) async throws(ServiceError) -> Value {
+        let start = ContinuousClock.now
+        guard let cache else {
+            do {
+                let value = try await load()
+                timing.record(upstream.rawValue, ContinuousClock.now - start)
+                return value
+            } catch {
+                timing.record(upstream.rawValue, ContinuousClock.now - start)
+                throw error
+            }
+        }
+        do {
+            let (value, source) = try await cache.value(for: key) { try await load() }
+            metrics.recordCache(upstream, hit: source != .loaded)
+            timing.record(upstream.rawValue, ContinuousClock.now - start, cached: source != .loaded)
+            return value
+        } catch {
+            metrics.recordCache(upstream, hit: false)
+            timing.record(upstream.rawValue, ContinuousClock.now - start)
+            throw error as? ServiceError ?? .internalError(requestID: "")
+        }
+    }
+
+    /// Six decimals (about 0.1 m) in plain notation: `Double.description` may print `1e-05`, which the sun API rejects.
+    static func coordinate(_ value: Double) -> String {
+        String(format: "%.6f", value)
+    }
+
+    /// Percent-encodes a validated postal code (letters, digits, space, hyphen) for a path.
+    static func pathSegment(_ postalCode: String) -> String {
+        postalCode.replacingOccurrences(of: " ", with: "%20")
+    }
+}

@@ -1,0 +1,44 @@
+import CityscapeKit
+import HTTPTypes
+
+/// Turns upstream outcomes into the gateway's answers, and counts each by cause.
+///
+/// | upstream outcome | answer |
+/// |---|---|
+/// | location 404 | 404 `postal_code_not_found` |
+/// | location 400 | 400 with the location service's code |
+/// | connect refused, reset, TLS failure | 502 `location_unavailable` / `sun_unavailable` |
+/// | timeout (connect or whole call) | 504 `upstream_timeout` |
+/// | 5xx, other 4xx, invalid JSON | 502 `bad_upstream_response` |
+struct UpstreamFailure {
+    let upstream: GatewayMetrics.Upstream
+    let metrics: GatewayMetrics
+
+    /// A call that produced no response.
+    func transport(_ error: UpstreamError) -> ServiceError {
+        metrics.recordUpstreamError(upstream, cause: error.cause)
+        if error.isTimeout {
+            metrics.recordError(cause: "timeout")
+            return ServiceError(
+                .gatewayTimeout,
+                code: "upstream_timeout",
+                message: "the \(upstream) service did not answer in time (\(error.detail))"
+            )
+        }
+        metrics.recordError(cause: "unavailable")
+        return ServiceError(.badGateway, code: "\(upstream)_unavailable", message: "the \(upstream) service cannot be reached: \(error.detail)")
+    }
+
+    /// A response the gateway cannot use: an unexpected status or a body that does not parse.
+    func badResponse(status: Int, reason: String) -> ServiceError {
+        metrics.recordUpstreamError(upstream, cause: status == 200 ? "invalid_body" : "status_\(status)")
+        metrics.recordError(cause: "bad_response")
+        return ServiceError(.badGateway, code: "bad_upstream_response", message: "the \(upstream) service answered \(status): \(reason)")
+    }
+
+    /// An answer the gateway passes on to its client (location 404 or 400).
+    func passedOn(_ error: ServiceError, cause: String) -> ServiceError {
+        metrics.recordError(cause: cause)
+        return error
+    }
+}

@@ -1,0 +1,56 @@
+/// What the gateway keeps from the location service's answer.
+struct LocationRecord: Decodable, Sendable, Equatable {
+    /// The code as the data holds it, which may be a prefix of what was asked (`SW1A` for `SW1A 1AA`).
+    let postalCode: String
+    let country: String
+    let place: String
+    let latitude: Double
+    let longitude: Double
+
+    enum CodingKeys: String, CodingKey {
+        case postalCode = "postal_code"
+        case country, place, latitude, longitude
+    }
+}
+
+/// The `results` object of the sun service (or sunrise-sunset.org) with `formatted=0`.
+struct SunTimes: Decodable, Sendable, Equatable {
+    let sunrise: String?
+    let sunset: String?
+    let solarNoon: String?
+    let dayLength: Int
+    let civilTwilightBegin: String?
+    let civilTwilightEnd: String?
+    let nauticalTwilightBegin: String?
+    let nauticalTwilightEnd: String?
+    let astronomicalTwilightBegin: String?
+    let astronomicalTwilightEnd: String?
+
+    enum CodingKeys: String, CodingKey {
+        case sunrise, sunset
+        case solarNoon = "solar_noon"
+        case dayLength = "day_length"
+        case civilTwilightBegin = "civil_twilight_begin"
+        case civilTwilightEnd = "civil_twilight_end"
+        case nauticalTwilightBegin = "nautical_twilight_begin"
+        case nauticalTwilightEnd = "nautical_twilight_end"
+        case astronomicalTwilightBegin = "astronomical_twilight_begin"
+        case astronomicalTwilightEnd = "astronomical_twilight_end"
+    }
+}
+
+/// The whole `/json` body: the API reports success in `status` as well as in the HTTP status.
+struct SunEnvelope: Decodable, Sendable {
+    let results: SunTimes
+    let status: String
+}
+
+/// The error body every Cityscape service sends: `{"error":{"code":"...","message":"..."}}`.
+struct UpstreamErrorBody: Decodable, Sendable {
+    struct Detail: Decodable, Sendable {
+        let code: String
+        let message: String
+    }
+
+    let error: Detail
+}

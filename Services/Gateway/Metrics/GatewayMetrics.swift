@@ -1,0 +1,68 @@
+import CityscapeKit
+import Metrics
+
+/// The gateway's own metrics, on top of the request metrics every service has.
+///
+/// Series with fixed labels are created once here, so the hot path only increments; the few with a
+/// per-event label (error causes) go through the factory, which caches them by label and dimensions.
+struct GatewayMetrics: Sendable {
+    /// The two upstreams, as metric label values.
+    enum Upstream: String, Sendable, CaseIterable {
+        case location, sun
+    }
+
+    let factory: any MetricsFactory
+    /// API requests being handled, including those waiting for a worker.
+    let inFlight: Meter
+    /// Blocking mode: requests waiting for a worker thread.
+    let queueDepth: Meter
+    /// Blocking mode: time from arrival to getting a worker.
+    let queueWait: Timer
+    /// Requests refused with 503 because of `--queue-limit` or `--max-in-flight`.
+    let shed: Counter
+    /// Waiting requests dropped because their client went away before a worker was free.
+    let abandoned: Counter
+    private let latency: [Upstream: Timer]
+    private let cacheHits: [Upstream: Counter]
+    private let cacheMisses: [Upstream: Counter]
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        inFlight = Meter(label: "gateway_requests_in_flight", factory: factory)
+        queueDepth = Meter(label: "gateway_queue_depth", factory: factory)
+        queueWait = Timer(label: "gateway_queue_wait_seconds", factory: factory)
+        shed = Counter(label: "gateway_shed_requests_total", factory: factory)
+        abandoned = Counter(label: "gateway_abandoned_requests_total", factory: factory)
+        var latency: [Upstream: Timer] = [:]
+        var hits: [Upstream: Counter] = [:]
+        var misses: [Upstream: Counter] = [:]
+        for upstream in Upstream.allCases {
+            let dimensions = [("upstream", upstream.rawValue)]
+            latency[upstream] = Timer(label: "gateway_upstream_duration_seconds", dimensions: dimensions, factory: factory)
+            hits[upstream] = Counter(label: "gateway_cache_hits_total", dimensions: dimensions, factory: factory)
+            misses[upstream] = Counter(label: "gateway_cache_misses_total", dimensions: dimensions, factory: factory)
+        }
+        self.latency = latency
+        self.cacheHits = hits
+        self.cacheMisses = misses
+    }
+
+    /// Records how long one call to `upstream` took, whatever its outcome.
+    func recordLatency(_ upstream: Upstream, _ duration: Duration) {
+        latency[upstream]?.recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Counts a failed upstream call by cause (`connection_failed`, `timeout`, `status_503`, `invalid_body`, ...).
+    func recordUpstreamError(_ upstream: Upstream, cause: String) {
+        Counter(label: "gateway_upstream_errors_total", dimensions: [("upstream", upstream.rawValue), ("cause", cause)], factory: factory).increment()
+    }
+
+    /// Counts a request answered with an error, by cause (`bad_request`, `not_found`, `timeout`, `unavailable`, ...).
+    func recordError(cause: String) {
+        Counter(label: "gateway_errors_total", dimensions: [("cause", cause)], factory: factory).increment()
+    }
+
+    func recordCache(_ upstream: Upstream, hit: Bool) {
+        (hit ? cacheHits : cacheMisses)[upstream]?.increment()
+    }
+}

@@ -1,0 +1,66 @@
+import CityscapeKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Metrics
+
+/// `GET /api/sun/{postal_code}/{country}[?date=YYYY-MM-DD]`.
+struct SunRoutes: Sendable {
+    static let path: RouterPath = "/api/sun/:postal_code/:country"
+    let lookup: SunLookup
+    let access: any UpstreamAccess
+    let metrics: GatewayMetrics
+    let clock: @Sendable () -> Date
+
+    func addRoutes(to router: some RouterMethods<CityscapeRequestContext>) {
+        router.get(Self.path, use: sunTimes)
+        router.rejectOtherMethods(on: Self.path, allowing: [.get, .head])
+    }
+
+    @Sendable func sunTimes(_ request: Request, context: CityscapeRequestContext) async throws -> EditedResponse<SunAnswer> {
+        metrics.inFlight.increment()
+        defer { metrics.inFlight.decrement() }
+        let timing = ServerTiming()
+        do {
+            let query: SunQuery
+            do {
+                query = try Self.query(request, context, now: clock())
+            } catch {
+                metrics.recordError(cause: "bad_request")
+                throw error
+            }
+            let (answer, finished) = try await access.withClient { client, queueWait in
+                var timing = timing
+                if let queueWait { timing.record("queue", queueWait) }
+                do throws(ServiceError) {
+                    let answer = try await lookup.answer(query, requestID: context.requestID, client: client, timing: &timing)
+                    return (answer, timing)
+                } catch {
+                    var error = error
+                    error.headers[.serverTiming] = timing.headerValue()
+                    throw error
+                }
+            }
+            return EditedResponse(headers: [.serverTiming: finished.headerValue()], response: answer)
+        } catch var error as ServiceError {
+            if error.headers[.serverTiming] == nil { error.headers[.serverTiming] = timing.headerValue() }
+            throw error
+        }
+    }
+
+    /// Validates the path and query before anything else happens (400 on bad input).
+    static func query(_ request: Request, _ context: CityscapeRequestContext, now: Date) throws(ServiceError) -> SunQuery {
+        let postal = try decoded("postal_code", context, code: "invalid_postal_code")
+        let country = try decoded("country", context, code: "invalid_country")
+        return try SunQuery(postalCode: postal, country: country, date: request.uri.queryParameters["date"].map(String.init), now: now)
+    }
+
+    /// Path parameters arrive percent-encoded (`SW1A%201AA`); a broken escape is the client's error.
+    static func decoded(_ name: String, _ context: CityscapeRequestContext, code: String) throws(ServiceError) -> String {
+        let raw = context.parameters.get(name) ?? ""
+        guard let value = raw.removingPercentEncoding else {
+            throw ServiceError(.badRequest, code: code, message: "\(name) has a malformed percent escape")
+        }
+        return value
+    }
+}

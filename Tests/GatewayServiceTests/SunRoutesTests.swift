@@ -1,0 +1,135 @@
+import CityscapeKit
+import CityscapeTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOFoundationCompat
+import Synchronization
+import Testing
+
+@testable import GatewayService
+
+/// An upstream scripted per URL prefix, counting calls.
+final class ScriptedUpstream: UpstreamClient {
+    let script: @Sendable (String) -> Result<UpstreamResponse, UpstreamError>
+    let calls = Mutex<[String]>([])
+
+    init(_ script: @escaping @Sendable (String) -> Result<UpstreamResponse, UpstreamError>) {
+        self.script = script
+    }
+
+    func get(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError) -> UpstreamResponse {
+        calls.withLock { $0.append(url) }
+        return try script(url).get()
+    }
+}
+
+/// Admits every request at once with the scripted client.
+struct DirectAccess: UpstreamAccess {
+    let client: ScriptedUpstream
+
+    func withClient<T: Sendable>(_ body: (_ client: any UpstreamClient, _ queueWait: Duration?) async throws -> T) async throws -> T {
+        try await body(client, nil)
+    }
+}
+
+@Suite("Gateway routes with a scripted upstream")
+struct SunRoutesTests {
+    static let location = #"{"admin1":"Oregon","country":"US","latitude":45.5496,"longitude":-122.6743,"place":"Portland","postal_code":"97227"}"#
+    static let sun =
+        #"{"results":{"sunrise":"2026-06-21T12:22:31+00:00","sunset":"2026-06-22T04:03:09+00:00","solar_noon":"2026-06-21T20:12:50+00:00","day_length":56438,"civil_twilight_begin":"2026-06-21T11:43:40+00:00","civil_twilight_end":"2026-06-22T04:42:00+00:00","nautical_twilight_begin":"2026-06-21T10:51:00+00:00","nautical_twilight_end":"2026-06-22T05:34:40+00:00","astronomical_twilight_begin":null,"astronomical_twilight_end":null},"status":"OK","tzid":"UTC"}"#
+
+    static func ok(_ body: String) -> Result<UpstreamResponse, UpstreamError> {
+        .success(UpstreamResponse(status: 200, body: Array(body.utf8)))
+    }
+
+    static func app(_ upstream: ScriptedUpstream, configuration: GatewayConfiguration = GatewayConfiguration()) -> some ApplicationProtocol {
+        let metrics = ServiceMetrics()
+        let router = buildRouter(
+            configuration: configuration,
+            access: DirectAccess(client: upstream),
+            metrics: metrics,
+            gatewayMetrics: GatewayMetrics(factory: metrics.factory),
+            clock: { Date(timeIntervalSince1970: 1_782_000_000) }
+        )
+        return ServiceApplication.make(router: router, configuration: configuration.server, logger: LogRecorder().logger())
+    }
+
+    @Test("the answer merges both upstreams; the sun is asked for the location's coordinates and the date")
+    func merge() async throws {
+        let upstream = ScriptedUpstream { url in url.contains("/api/location/") ? Self.ok(Self.location) : Self.ok(Self.sun) }
+        try await Self.app(upstream).test(.router) { client in
+            try await client.execute(uri: "/api/sun/97227/us", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = String(buffer: response.body)
+                #expect(
+                    body.hasPrefix(
+                        #"{"astronomical_twilight_begin":null,"astronomical_twilight_end":null,"civil_twilight_begin":"2026-06-21T11:43:40+00:00""#
+                    )
+                )
+                #expect(body.contains(#""date":"2026-06-21","day_length":56438"#))
+                #expect(body.contains(#""place":"Portland","postal_code":"97227""#))
+                #expect(response.headers[.serverTiming]?.contains("location;dur=") == true)
+            }
+        }
+        let calls = upstream.calls.withLock { $0 }
+        #expect(
+            calls == [
+                "http://127.0.0.1:8001/api/location/97227/US", "http://127.0.0.1:8002/json?lat=45.549600&lng=-122.674300&date=2026-06-21&formatted=0",
+            ]
+        )
+    }
+
+    @Test(
+        "upstream failures map to the documented statuses and codes",
+        arguments: [
+            ("location", Result<UpstreamResponse, UpstreamError>.success(UpstreamResponse(status: 404, body: [])), 404, "postal_code_not_found"),
+            (
+                "location", .success(UpstreamResponse(status: 400, body: Array(#"{"error":{"code":"invalid_country","message":"m"}}"#.utf8))), 400,
+                "invalid_country"
+            ),
+            ("location", .success(UpstreamResponse(status: 500, body: [])), 502, "bad_upstream_response"),
+            ("location", .success(UpstreamResponse(status: 200, body: Array("not json".utf8))), 502, "bad_upstream_response"),
+            ("location", .failure(.connectionFailed("refused")), 502, "location_unavailable"),
+            ("location", .failure(.connectionReset("reset")), 502, "location_unavailable"),
+            ("location", .failure(.timeout("slow")), 504, "upstream_timeout"),
+            ("sun", .success(UpstreamResponse(status: 400, body: Array(#"{"status":"INVALID_DATE"}"#.utf8))), 502, "bad_upstream_response"),
+            (
+                "sun", .success(UpstreamResponse(status: 200, body: Array(#"{"results":{},"status":"INVALID_REQUEST"}"#.utf8))), 502,
+                "bad_upstream_response"
+            ),
+            ("sun", .success(UpstreamResponse(status: 503, body: [])), 502, "bad_upstream_response"),
+            ("sun", .failure(.tls("untrusted")), 502, "sun_unavailable"),
+            ("sun", .failure(.timeout("slow")), 504, "upstream_timeout"),
+        ]
+    )
+    func failures(failing: String, outcome: Result<UpstreamResponse, UpstreamError>, status: Int, code: String) async throws {
+        let upstream = ScriptedUpstream { url in
+            let isLocation = url.contains("/api/location/")
+            if isLocation == (failing == "location") { return outcome }
+            return isLocation ? Self.ok(Self.location) : Self.ok(Self.sun)
+        }
+        try await Self.app(upstream).test(.router) { client in
+            try await client.execute(uri: "/api/sun/97227/US?date=2026-06-21", method: .get) { response in
+                #expect(Int(response.status.code) == status)
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect((body?["error"] as? [String: Any])?["code"] as? String == code)
+                #expect(response.headers[.serverTiming]?.contains("total;dur=") == true)
+            }
+        }
+    }
+
+    @Test("bad input never reaches an upstream")
+    func badInput() async throws {
+        let upstream = ScriptedUpstream { _ in Self.ok(Self.location) }
+        try await Self.app(upstream).test(.router) { client in
+            for uri in ["/api/sun/97227/USA", "/api/sun/97%ZZ/US", "/api/sun/97227/US?date=2026-02-30"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .badRequest, "\(uri)")
+                }
+            }
+        }
+        #expect(upstream.calls.withLock { $0 }.isEmpty)
+    }
+}
