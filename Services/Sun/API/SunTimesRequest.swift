@@ -20,6 +20,8 @@ struct SunTimesRequest: Sendable, Equatable {
     let requestedTimeZone: String?
     let callback: String?
 
+    static let utc = TimeZone(identifier: "UTC")!
+
     init(query: [String: String], now: Date) throws(ServiceError) {
         latitude = try Self.coordinate(query["lat"], name: "lat", limit: 90)
         longitude = try Self.coordinate(query["lng"], name: "lng", limit: 180)
@@ -30,7 +32,7 @@ struct SunTimesRequest: Sendable, Equatable {
             timeZone = zone
             requestedTimeZone = tzid
         } else {
-            timeZone = TimeZone(identifier: "UTC")!
+            timeZone = Self.utc
             requestedTimeZone = nil
         }
         date = try Self.date(query["date"], now: now, timeZone: timeZone)
@@ -53,12 +55,26 @@ struct SunTimesRequest: Sendable, Equatable {
         guard let raw, !raw.isEmpty else {
             throw SunAPIStatus.invalidRequest.error("\(name) is required: a decimal number from -\(Int(limit)) to \(Int(limit))")
         }
-        // Double() also accepts "nan", "inf" and hex floats; a coordinate is digits, one sign, one point.
-        let plain = raw.range(of: #"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"#, options: .regularExpression) != nil
-        guard plain, raw.count <= 32, let value = Double(raw), abs(value) <= limit else {
+        guard isPlainDecimal(raw), let value = Double(raw), abs(value) <= limit else {
             throw SunAPIStatus.invalidRequest.error("\(name) '\(raw)' is not a decimal number from -\(Int(limit)) to \(Int(limit))")
         }
         return value
+    }
+
+    /// Digits with at most one leading sign and one point, and at least one digit: `Double()` alone would
+    /// also accept `nan`, `inf`, `1e3` and hex floats.
+    static func isPlainDecimal(_ text: String) -> Bool {
+        var digits = 0
+        var points = 0
+        for (index, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "."): points += 1
+            case UInt8(ascii: "+") where index == 0, UInt8(ascii: "-") where index == 0: continue
+            default: return false
+            }
+        }
+        return digits > 0 && points <= 1 && text.utf8.count <= 32
     }
 
     static func date(_ raw: String?, now: Date, timeZone: TimeZone) throws(ServiceError) -> CalendarDate {
