@@ -117,7 +117,8 @@ struct RouterBehaviourTests {
 
     @Test("--latency delays API routes by at least its value, never health")
     func latency() async throws {
-        let latency = Duration.milliseconds(300)
+        // Long enough that a health check slower than it means it was delayed, not that the machine is busy.
+        let latency = Duration.seconds(2)
         try await makeApplication(latency: latency).test(.router) { client in
             let clock = ContinuousClock()
             let api = try await clock.measure { _ = try await client.execute(uri: "/api/echo/slow", method: .get) }

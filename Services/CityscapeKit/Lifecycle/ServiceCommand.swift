@@ -1,4 +1,4 @@
-public import ArgumentParser
+import ArgumentParser
 
 extension ConfigurationError {
     /// Runs configuration parsing and reports failures the way ArgumentParser reports bad flags
