@@ -47,6 +47,7 @@ done < "$stack_file"
 cat <<BANNER
 
   Cityscape is running (PIDs ${pids[*]}). Try:
+    curl -si http://$host:${port_of[gateway]}/api/sun/97227/US
     curl -s http://$host:${port_of[location]}/api/location/97227/US
     curl -s 'http://$host:${port_of[sun]}/json?lat=45.5496&lng=-122.6743&date=2026-06-21&formatted=0'
     curl -s http://$host:${port_of[location]}/healthz
