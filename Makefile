@@ -8,7 +8,7 @@ DEBUG_FLAGS ?=
 # Debian packages the build, the tests or the stack need (installed only when missing, only as root).
 APT_PACKAGES = curl ca-certificates openssl tzdata libcurl4-openssl-dev zlib1g-dev
 
-.PHONY: help deps build release run test lint format bench-foundation clean
+.PHONY: help deps build release run test lint format bench-foundation bench-gateway clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,14 +30,18 @@ test: build ## run every test: unit, router and live-process tests
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
 
 lint: ## check formatting with the committed .swift-format
-	$(SWIFT) format lint --strict --recursive Package.swift Services Tests
+	$(SWIFT) format lint --strict --recursive Package.swift Services Proxy Tests
 
 format: ## rewrite sources with the committed .swift-format
-	$(SWIFT) format --in-place --recursive Package.swift Services Tests
+	$(SWIFT) format --in-place --recursive Package.swift Services Proxy Tests
 
 bench-foundation: release ## wrk: location and sun vs a trivial route, start-up time and memory
 	@scripts/install-deps.sh wrk
 	@bench/foundation.py $(RELEASE_BIN)
+
+bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L = 1 s, then async at c=1000/5000
+	@scripts/install-deps.sh wrk
+	@bench/gateway.py $(RELEASE_BIN)
 
 clean: ## remove build products
 	rm -rf .build

@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "cityscape-location", targets: ["LocationService"]),
         .executable(name: "cityscape-sun", targets: ["SunService"]),
+        .executable(name: "cityscape-proxy", targets: ["ProxyServer"]),
         .executable(name: "cityscape-gateway", targets: ["GatewayService"]),
     ],
     dependencies: [
@@ -92,6 +93,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "ProxyServer",
+            dependencies: [
+                "CityscapeKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Proxy",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .target(
             name: "CityscapeTestSupport",
@@ -153,6 +175,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/GatewayServiceTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProxyServerTests",
+            dependencies: [
+                "ProxyServer",
+                "CityscapeTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/ProxyServerTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,143 @@
+import AsyncHTTPClient
+import CityscapeKit
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+
+/// Everything the proxy process runs, built once; `run()` is what `main` calls.
+struct ProxyApplication {
+    let configuration: ProxyConfiguration
+    let pool: BackendPool
+    let client: HTTPClient
+    let metrics: ServiceMetrics
+    let logger: Logger
+    /// Called with the bound proxy and admin addresses (tests use it to learn port-0 ports).
+    var onListening: @Sendable (_ role: String, _ url: String) async -> Void = { _, _ in }
+
+    /// The composition root: the only place concrete dependencies are made.
+    init(configuration: ProxyConfiguration, logger: Logger, metrics: ServiceMetrics = ServiceMetrics()) {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        self.pool = BackendPool(backends: configuration.backends, policy: configuration.health, logger: logger)
+        self.client = HTTPClient(
+            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
+            configuration: Self.clientConfiguration(configuration)
+        )
+    }
+
+    /// One upstream client: bounded keep-alive pool per backend, explicit timeouts, no redirects, and
+    /// no connect retries inside the client, so a refused connect fails at once and the next backend
+    /// is tried (AHC otherwise retries with backoff until the connect timeout).
+    static func clientConfiguration(_ configuration: ProxyConfiguration) -> HTTPClient.Configuration {
+        var client = HTTPClient.Configuration()
+        client.redirectConfiguration = .disallow
+        client.decompression = .disabled
+        client.httpVersion = .http1Only
+        client.timeout = .init(
+            connect: .nanoseconds(configuration.connectTimeout.nanoseconds),
+            read: .nanoseconds(configuration.backendTimeout.nanoseconds)
+        )
+        client.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.poolSize)
+        client.connectionPool.retryConnectionEstablishment = false
+        return client
+    }
+
+    /// The proxy listener.
+    func proxyApplication() -> some ApplicationProtocol {
+        let responder = ProxyResponder(
+            client: client,
+            pool: pool,
+            guardrails: RequestGuard(limits: configuration.limits),
+            retryPolicy: RetryPolicy(maxRetries: configuration.retries),
+            backendTimeout: configuration.backendTimeout,
+            metrics: ProxyMetrics(factory: metrics.factory)
+        )
+        let server = configuration.server
+        let onListening = self.onListening
+        let logger = self.logger
+        return Application(
+            responder: responder,
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds),
+                    // Above the proxy's own limit, so oversized heads reach `RequestGuard` and get a 431.
+                    httpDecoderConfiguration: .init(
+                        maxHeaderFieldSize: max(80 * 1024, configuration.limits.maxHeaderBytes * 2),
+                        maxHeaderListSize: max(80 * 1024, configuration.limits.maxHeaderBytes * 2),
+                        maxHeaderFieldCount: 1000
+                    )
+                )
+            ),
+            configuration: .init(address: .hostname(server.host, port: server.port), serverName: nil),
+            onServerRunning: { channel in
+                let url = Self.url(channel.localAddress, fallbackHost: server.host)
+                logger.info("listening on \(url)", metadata: ["backends": "\(configuration.backends.map(\.description))"])
+                await onListening("proxy", url)
+            },
+            logger: logger
+        )
+    }
+
+    /// The admin listener: `/status`, `/metrics`, `/healthz`. Its log line says "admin at", not
+    /// "listening on", so scripts that wait for the proxy's line never pick the admin port.
+    func adminApplication(address: BackendAddress) -> some ApplicationProtocol {
+        let router = Router(context: CityscapeRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: ErrorMiddleware())
+        OperationalRoutes(service: ProxyIdentity.name, metrics: metrics).addRoutes(to: router)
+        AdminRoutes(pool: pool).addRoutes(to: router)
+        let onListening = self.onListening
+        let logger = self.logger
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+            onServerRunning: { channel in
+                let url = Self.url(channel.localAddress, fallbackHost: address.host)
+                logger.info("admin at \(url)")
+                await onListening("admin", url)
+            },
+            logger: logger
+        )
+    }
+
+    /// All services, in start order; a service group stops them in reverse, so the proxy listener
+    /// drains first and the upstream client closes last.
+    func services() -> [any Service] {
+        var services: [any Service] = [HTTPClientService(client: client)]
+        let checker = HealthChecker(
+            pool: pool,
+            client: client,
+            policy: configuration.health,
+            timeout: min(HealthChecker.maximumTimeout, configuration.backendTimeout)
+        )
+        services.append(checker)
+        if let path = configuration.backendsFile {
+            let fixed = configuration.backends.filter { address in !((try? BackendAddress.list(fromFile: path)) ?? []).contains(address) }
+            services.append(BackendsReloader(path: path, fixed: fixed, pool: pool, logger: logger))
+        }
+        if let admin = configuration.admin { services.append(adminApplication(address: admin)) }
+        services.append(proxyApplication())
+        return services
+    }
+
+    /// Runs until SIGTERM/SIGINT, then drains for at most `--drain-timeout`.
+    func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        var group = ServiceGroupConfiguration(
+            services: services().map { .init(service: $0) },
+            gracefulShutdownSignals: signals,
+            logger: logger
+        )
+        group.maximumGracefulShutdownDuration = configuration.drainTimeout
+        try await ServiceGroup(configuration: group).run()
+    }
+
+    static func url(_ address: SocketAddress?, fallbackHost: String) -> String {
+        let host = address?.ipAddress ?? fallbackHost
+        let port = address?.port ?? 0
+        return host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import Hummingbird
+
+/// One backend as `/status` shows it.
+struct BackendStatus: ResponseCodable, Sendable, Equatable {
+    /// The latest active check.
+    struct Check: Codable, Sendable, Equatable {
+        /// ISO 8601, UTC.
+        var at: String
+        var passed: Bool
+        var detail: String?
+    }
+
+    var address: String
+    var state: String
+    var inRotation: Bool
+    var inFlight: Int
+    var requests: Int
+    var failures: Int
+    var lastCheck: Check?
+
+    enum CodingKeys: String, CodingKey {
+        case address, state, requests, failures
+        case inRotation = "in_rotation"
+        case inFlight = "in_flight"
+        case lastCheck = "last_check"
+    }
+}

@@ -1,0 +1,128 @@
+import CityscapeKit
+import Foundation
+
+/// Settings of the reverse proxy.
+///
+/// ## Configuration keys
+/// The shared server keys (`ServerConfiguration`, default port 8080), plus:
+/// | flag | environment | default | meaning |
+/// |---|---|---|---|
+/// | `--backend` (repeatable) | `CITYSCAPE_BACKENDS` (comma-separated) | – | backend `HOST:PORT` |
+/// | `--backends-file` | `CITYSCAPE_BACKENDS_FILE` | – | one `HOST:PORT` per line (`#` comments); re-read on SIGHUP |
+/// | `--admin` | `CITYSCAPE_ADMIN` | `127.0.0.1:8081` | admin listener (`/status`, `/metrics`, `/healthz`); `off` disables |
+/// | `--health-path` | `CITYSCAPE_HEALTH_PATH` | `/healthz` | path of the active check (2xx = pass) |
+/// | `--health-interval` | `CITYSCAPE_HEALTH_INTERVAL` | `1s` | time between active checks of a backend |
+/// | `--rise` | `CITYSCAPE_RISE` | `1` | passing checks that bring an ejected backend back |
+/// | `--fall` | `CITYSCAPE_FALL` | `2` | consecutive failures (checks or requests) that eject a backend |
+/// | `--retries` | `CITYSCAPE_RETRIES` | `2` | other backends tried after a retryable failure |
+/// | `--connect-timeout` | `CITYSCAPE_CONNECT_TIMEOUT` | `1s` | TCP connect to a backend (and wait for a pooled connection) |
+/// | `--backend-timeout` | `CITYSCAPE_BACKEND_TIMEOUT` | `30s` | until the response head, and between body reads → 504 |
+/// | `--pool-size` | `CITYSCAPE_POOL_SIZE` | `256` | upstream keep-alive connections per backend |
+/// | `--max-header-bytes` | `CITYSCAPE_MAX_HEADER_BYTES` | `16384` | request head larger → 431 |
+/// | `--max-body-bytes` | `CITYSCAPE_MAX_BODY_BYTES` | `10485760` | request body larger → 413 |
+/// | `--idle-timeout` | `CITYSCAPE_IDLE_TIMEOUT` | `60s` | idle client keep-alive connections are closed after it |
+/// | `--drain-timeout` | `CITYSCAPE_DRAIN_TIMEOUT` | `10s` | SIGTERM: how long in-flight requests may take to finish |
+struct ProxyConfiguration: Sendable {
+    static let backends = Setting("backends")
+    static let backendsFile = Setting("backends-file")
+    static let admin = Setting("admin")
+    static let healthPath = Setting("health-path")
+    static let healthInterval = Setting("health-interval")
+    static let rise = Setting("rise")
+    static let fall = Setting("fall")
+    static let retries = Setting("retries")
+    static let connectTimeout = Setting("connect-timeout")
+    static let backendTimeout = Setting("backend-timeout")
+    static let poolSize = Setting("pool-size")
+    static let maxHeaderBytes = Setting("max-header-bytes")
+    static let maxBodyBytes = Setting("max-body-bytes")
+    static let idleTimeout = Setting("idle-timeout")
+    static let drainTimeout = Setting("drain-timeout")
+
+    var server: ServerConfiguration
+    var backends: [BackendAddress] = []
+    var backendsFile: String?
+    /// nil when the admin listener is off.
+    var admin: BackendAddress? = BackendAddress(host: "127.0.0.1", port: 8081)
+    var health = HealthPolicy()
+    var retries = 2
+    var connectTimeout: Duration = .seconds(1)
+    var backendTimeout: Duration = .seconds(30)
+    var poolSize = 256
+    var limits = RequestLimits()
+    var idleTimeout: Duration = .seconds(60)
+    var drainTimeout: Duration = .seconds(10)
+
+    /// A configuration for tests and embedding.
+    init(server: ServerConfiguration = ServerConfiguration(), backends: [BackendAddress] = []) {
+        self.server = server
+        self.backends = backends
+    }
+
+    init(settings: SettingsReader) throws(ConfigurationError) {
+        server = try ServerConfiguration(settings: settings, defaultPort: ProxyIdentity.defaultPort)
+        if let list = settings.string(Self.backends) {
+            for item in list.split(separator: ",") {
+                guard let address = BackendAddress(parsing: String(item)) else {
+                    throw ConfigurationError(setting: Self.backends, value: String(item), expected: "HOST:PORT")
+                }
+                backends.append(address)
+            }
+        }
+        if let path = settings.string(Self.backendsFile) {
+            backendsFile = path
+            do {
+                backends += try BackendAddress.list(fromFile: path)
+            } catch {
+                throw ConfigurationError(setting: Self.backendsFile, value: path, expected: "a readable file of HOST:PORT lines (\(error))")
+            }
+        }
+        guard !backends.isEmpty else {
+            throw ConfigurationError("no backends: give --backend HOST:PORT (repeatable) or --backends-file PATH")
+        }
+        if let raw = settings.string(Self.admin) {
+            if raw.lowercased() == "off" {
+                admin = nil
+            } else {
+                guard let address = BackendAddress(parsing: raw, allowPortZero: true) else {
+                    throw ConfigurationError(setting: Self.admin, value: raw, expected: "HOST:PORT or off")
+                }
+                admin = address
+            }
+        }
+        health.path = settings.string(Self.healthPath) ?? health.path
+        guard health.path.hasPrefix("/") else {
+            throw ConfigurationError(setting: Self.healthPath, value: health.path, expected: "a path starting with /")
+        }
+        health.interval = try settings.duration(Self.healthInterval, default: health.interval, in: .milliseconds(10) ... .seconds(3600))
+        health.rise = try settings.integer(Self.rise, default: health.rise, in: 1...100)
+        health.fall = try settings.integer(Self.fall, default: health.fall, in: 1...100)
+        retries = try settings.integer(Self.retries, default: retries, in: 0...100)
+        connectTimeout = try settings.duration(Self.connectTimeout, default: connectTimeout, in: .milliseconds(1) ... .seconds(300))
+        backendTimeout = try settings.duration(Self.backendTimeout, default: backendTimeout, in: .milliseconds(1) ... .seconds(3600))
+        poolSize = try settings.integer(Self.poolSize, default: poolSize, in: 1...100_000)
+        limits.maxHeaderBytes = try settings.integer(Self.maxHeaderBytes, default: limits.maxHeaderBytes, in: 256...1_048_576)
+        limits.maxBodyBytes = try settings.integer(Self.maxBodyBytes, default: limits.maxBodyBytes, in: 0...Int(Int32.max))
+        idleTimeout = try settings.duration(Self.idleTimeout, default: idleTimeout, in: .milliseconds(10) ... .seconds(3600))
+        drainTimeout = try settings.duration(Self.drainTimeout, default: drainTimeout, in: .zero ... .seconds(3600))
+    }
+}
+
+/// How active health checks run and how many results move a backend in or out of rotation.
+struct HealthPolicy: Sendable, Equatable {
+    var path = "/healthz"
+    var interval: Duration = .seconds(1)
+    /// Passing checks an ejected backend needs before it is routed to again. 1 by default, so a restarted
+    /// backend is back within one interval of answering (the anchors: nginx ~3.8 s, HAProxy ~2.3 s).
+    var rise = 1
+    /// Consecutive failures that eject a healthy backend.
+    var fall = 2
+}
+
+/// Size limits on what a client may send.
+struct RequestLimits: Sendable, Equatable {
+    /// Request line + header block; larger → 431. nginx allows 8 KiB per line, HAProxy ~15 KiB in all.
+    var maxHeaderBytes = 16 * 1024
+    /// Larger bodies → 413.
+    var maxBodyBytes = 10 * 1024 * 1024
+}

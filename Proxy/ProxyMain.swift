@@ -1,0 +1,31 @@
+import ArgumentParser
+import CityscapeKit
+
+/// `cityscape-proxy`: a round-robin HTTP/1.1 reverse proxy with health checks and safe retries.
+@main
+struct ProxyMain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: ProxyIdentity.name,
+        abstract: "Round-robin reverse proxy over healthy backends, with active and passive health checks and safe retries.",
+        discussion: "Forwards every request on --host/--port; GET /status, /metrics and /healthz on --admin. SIGHUP re-reads --backends-file."
+    )
+
+    @OptionGroup var server: ServerOptions<ProxyIdentity>
+    @OptionGroup var proxy: ProxyOptions
+
+    func run() async throws {
+        let values = server.configValues.merging(proxy.configValues) { $1 }
+        let configuration = try ConfigurationError.asValidationError { () throws(ConfigurationError) in
+            try ProxyConfiguration(settings: SettingsReader(commandLine: values))
+        }
+        LoggingSetup.bootstrap(level: configuration.server.logLevel)
+        let logger = LoggingSetup.logger(for: ProxyIdentity.name, level: configuration.server.logLevel)
+        try await ProxyApplication(configuration: configuration, logger: logger).run()
+    }
+}
+
+/// The proxy's name and default port.
+enum ProxyIdentity: ServiceIdentity {
+    static let name = "cityscape-proxy"
+    static let defaultPort = 8080
+}

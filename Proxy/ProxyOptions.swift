@@ -1,0 +1,66 @@
+import ArgumentParser
+import CityscapeKit
+import Configuration
+
+/// The proxy's own flags; values stay strings and are validated by `ProxyConfiguration`, so flags and
+/// environment variables get the same messages.
+struct ProxyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Backend HOST:PORT; repeat for several (env CITYSCAPE_BACKENDS, comma-separated).", valueName: "host:port"))
+    var backend: [String] = []
+
+    @Option(help: ArgumentHelp("File with one HOST:PORT per line, re-read on SIGHUP (env CITYSCAPE_BACKENDS_FILE).", valueName: "path"))
+    var backendsFile: String?
+
+    @Option(help: ArgumentHelp("Admin listener HOST:PORT or off (env CITYSCAPE_ADMIN, default 127.0.0.1:8081).", valueName: "host:port"))
+    var admin: String?
+
+    @Option(help: ArgumentHelp("Path of the active health check (default /healthz).", valueName: "path"))
+    var healthPath: String?
+
+    @Option(help: ArgumentHelp("Time between health checks (default 1s).", valueName: "duration"))
+    var healthInterval: String?
+
+    @Option(help: ArgumentHelp("Passing checks that bring an ejected backend back (default 1).", valueName: "n"))
+    var rise: String?
+
+    @Option(help: ArgumentHelp("Consecutive failures that eject a backend (default 2).", valueName: "n"))
+    var fall: String?
+
+    @Option(help: ArgumentHelp("Other backends tried after a retryable failure (default 2).", valueName: "n"))
+    var retries: String?
+
+    @Option(help: ArgumentHelp("Backend connect timeout (default 1s).", valueName: "duration"))
+    var connectTimeout: String?
+
+    @Option(help: ArgumentHelp("Wait for a response head, and between body reads; then 504 (default 30s).", valueName: "duration"))
+    var backendTimeout: String?
+
+    @Option(help: ArgumentHelp("Keep-alive connections per backend (default 256).", valueName: "n"))
+    var poolSize: String?
+
+    @Option(help: ArgumentHelp("Largest request head; larger gets 431 (default 16384).", valueName: "bytes"))
+    var maxHeaderBytes: String?
+
+    @Option(help: ArgumentHelp("Largest request body; larger gets 413 (default 10485760).", valueName: "bytes"))
+    var maxBodyBytes: String?
+
+    @Option(help: ArgumentHelp("Idle client keep-alive connections are closed after it (default 60s).", valueName: "duration"))
+    var idleTimeout: String?
+
+    @Option(help: ArgumentHelp("On SIGTERM, how long in-flight requests may take (default 10s).", valueName: "duration"))
+    var drainTimeout: String?
+
+    init() {}
+
+    /// The values given on the command line, for the provider that sits before the environment.
+    var configValues: [AbsoluteConfigKey: ConfigValue] {
+        typealias Keys = ProxyConfiguration
+        return ServerSettings.commandLineValues([
+            (Keys.backends, backend.isEmpty ? nil : backend.joined(separator: ",")), (Keys.backendsFile, backendsFile), (Keys.admin, admin),
+            (Keys.healthPath, healthPath), (Keys.healthInterval, healthInterval), (Keys.rise, rise), (Keys.fall, fall),
+            (Keys.retries, retries), (Keys.connectTimeout, connectTimeout), (Keys.backendTimeout, backendTimeout), (Keys.poolSize, poolSize),
+            (Keys.maxHeaderBytes, maxHeaderBytes), (Keys.maxBodyBytes, maxBodyBytes),
+            (Keys.idleTimeout, idleTimeout), (Keys.drainTimeout, drainTimeout),
+        ])
+    }
+}

@@ -1,0 +1,70 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+@testable import ProxyServer
+
+/// A TCP backend below HTTP, for faults a real server will not produce on demand.
+///
+/// `.silent` accepts and reads but never answers (a hung backend); `.closeOnRequest` reads the
+/// request and closes the connection without a response (a backend dying mid-request). `reads`
+/// counts the requests that reached it.
+final class RawBackend: Sendable {
+    enum Mode: Sendable { case silent, closeOnRequest }
+
+    let address: BackendAddress
+    private let channel: any Channel
+    private let box: ReadsBox
+
+    init(_ mode: Mode) async throws {
+        let box = ReadsBox()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RawHandler(mode: mode, box: box))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        self.channel = channel
+        self.address = BackendAddress(host: "127.0.0.1", port: channel.localAddress?.port ?? 0)
+        self.box = box
+    }
+
+    /// Requests (reads) that reached this backend.
+    var requestCount: Int { box.value.load(ordering: .relaxed) }
+
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+private final class ReadsBox: Sendable {
+    let value = Atomic<Int>(0)
+}
+
+private final class RawHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let mode: RawBackend.Mode
+    let box: ReadsBox
+
+    init(mode: RawBackend.Mode, box: ReadsBox) {
+        self.mode = mode
+        self.box = box
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        // Health checks are not what the tests count.
+        if !String(buffer: buffer).hasPrefix("GET /healthz") { box.value.add(1, ordering: .relaxed) }
+        if case .closeOnRequest = mode { context.close(promise: nil) }
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then closed).
+func closedPort() async throws -> BackendAddress {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return BackendAddress(host: "127.0.0.1", port: port)
+}

@@ -1,0 +1,49 @@
+import AsyncHTTPClient
+import CityscapeTestSupport
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+@testable import ProxyServer
+
+/// The proxy under test, in process, with its proxy and admin URLs.
+struct TestProxy: Sendable {
+    let url: String
+    let adminURL: String
+    let application: ProxyApplication
+    var pool: BackendPool { application.pool }
+}
+
+/// Runs the real proxy application (both listeners on port 0) for the duration of `body`.
+func withProxy<T: Sendable>(
+    backends: [BackendAddress],
+    recorder: LogRecorder = LogRecorder(),
+    configure: (inout ProxyConfiguration) -> Void = { _ in },
+    _ body: @Sendable (TestProxy) async throws -> T
+) async throws -> T {
+    var configuration = ProxyConfiguration(backends: backends)
+    configuration.admin = BackendAddress(host: "127.0.0.1", port: 0)
+    configuration.backendTimeout = .seconds(5)
+    configuration.health.interval = .milliseconds(200)
+    configure(&configuration)
+    let (stream, continuation) = AsyncStream.makeStream(of: (String, String).self)
+    var application = ProxyApplication(configuration: configuration, logger: recorder.logger(label: "cityscape-proxy", level: .info))
+    application.onListening = { role, url in continuation.yield((role, url)) }
+    let app = application
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await app.run(signals: []) }
+        var urls: [String: String] = [:]
+        for await (role, url) in stream {
+            urls[role] = url
+            if urls.count == 2 { break }
+        }
+        defer { group.cancelAll() }
+        return try await body(TestProxy(url: urls["proxy"]!, adminURL: urls["admin"]!, application: app))
+    }
+}
+
+/// A client with its own small pool, so tests do not share connections through `HTTPClient.shared`.
+func get(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], body: String? = nil) async throws -> LiveResponse {
+    try await LiveHTTP.request(url, method: method, headers: headers, body: body, timeout: .seconds(20))
+}
