@@ -30,6 +30,15 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// A string whose bytes `write` appends and which needs no escaping (digits, `:`, `-`, `+`, `T`, letters).
+    mutating func quotedASCII(_ write: (inout [UInt8]) -> Void) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        write(&bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     mutating func integer(_ value: Int) {
         separate()
         bytes.append(contentsOf: String(value).utf8)

@@ -78,9 +78,16 @@ struct SunTimesRequest: Sendable, Equatable {
     }
 
     static func date(_ raw: String?, now: Date, timeZone: TimeZone) throws(ServiceError) -> CalendarDate {
-        let text = (raw ?? "").lowercased()
-        let relativeDays = ["": 0, "today": 0, "yesterday": -1, "tomorrow": 1]
-        if let offset = relativeDays[text] {
+        let text = raw ?? ""
+        if let date = explicitDate(text) { return date }
+        let offset: Int? =
+            switch text.lowercased() {
+            case "", "today": 0
+            case "yesterday": -1
+            case "tomorrow": 1
+            default: nil
+            }
+        if let offset {
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = timeZone
             let day = calendar.date(byAdding: .day, value: offset, to: now) ?? now
@@ -91,15 +98,28 @@ struct SunTimesRequest: Sendable, Equatable {
                 return date
             }
         }
-        let fields = text.split(separator: "-", omittingEmptySubsequences: false)
-        if fields.count == 3, fields[0].count == 4, (1...2).contains(fields[1].count), (1...2).contains(fields[2].count),
-            fields.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-            let year = Int(fields[0]), let month = Int(fields[1]), let day = Int(fields[2]), year >= 1,
-            let date = CalendarDate(year: year, month: month, day: day)
-        {
-            return date
+        throw SunAPIStatus.invalidDate.error("date '\(text)' is not a real date as YYYY-MM-DD, or today, yesterday or tomorrow")
+    }
+
+    /// `YYYY-MM-DD` (month and day may be one digit), read from the bytes: this is every gateway request.
+    static func explicitDate(_ text: String) -> CalendarDate? {
+        var fields = [0, 0, 0]
+        var lengths = [0, 0, 0]
+        var index = 0
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard lengths[index] < 4 else { return nil }
+                fields[index] = fields[index] * 10 + Int(byte - UInt8(ascii: "0"))
+                lengths[index] += 1
+            case UInt8(ascii: "-") where index < 2:
+                index += 1
+            default:
+                return nil
+            }
         }
-        throw SunAPIStatus.invalidDate.error("date '\(raw ?? "")' is not a real date as YYYY-MM-DD, or today, yesterday or tomorrow")
+        guard index == 2, lengths[0] == 4, (1...2).contains(lengths[1]), (1...2).contains(lengths[2]), fields[0] >= 1 else { return nil }
+        return CalendarDate(year: fields[0], month: fields[1], day: fields[2])
     }
 
     /// Validates the id before Foundation sees it: Foundation maps ids to paths under /usr/share/zoneinfo,

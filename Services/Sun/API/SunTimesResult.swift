@@ -10,8 +10,11 @@ import Foundation
 ///   without a sunrise or sunset it is the calculator's figure (86400 for polar day, 0 for polar night).
 struct SunTimesResult: Sendable {
     let fields: [(key: String, value: FieldValue)]
+    let formatted: Bool
+    let formatter: LocalTimeFormatter
 
     enum FieldValue: Sendable, Equatable {
+        case instant(Date)
         case text(String)
         case seconds(Int)
         case missing
@@ -24,14 +27,12 @@ struct SunTimesResult: Sendable {
             ("nautical_twilight_begin", day.nauticalTwilightBegin), ("nautical_twilight_end", day.nauticalTwilightEnd),
             ("astronomical_twilight_begin", day.astronomicalTwilightBegin), ("astronomical_twilight_end", day.astronomicalTwilightEnd),
         ]
-        let formatter = LocalTimeFormatter(timeZone: timeZone)
-        var fields = events.map { name, date -> (key: String, value: FieldValue) in
-            guard let date else { return (name, .missing) }
-            return (name, .text(formatted ? formatter.twelveHour(date) : formatter.iso8601(date)))
-        }
+        var fields = events.map { name, date -> (key: String, value: FieldValue) in (name, date.map(FieldValue.instant) ?? .missing) }
         let seconds = Self.dayLengthSeconds(day)
         fields.insert(("day_length", formatted ? .text(LocalTimeFormatter.hoursMinutesSeconds(seconds)) : .seconds(seconds)), at: 3)
         self.fields = fields
+        self.formatted = formatted
+        self.formatter = LocalTimeFormatter(timeZone: timeZone)
     }
 
     static func dayLengthSeconds(_ day: SolarDay) -> Int {
@@ -47,6 +48,10 @@ struct SunTimesResult: Sendable {
         for (key, value) in fields {
             json.key(key)
             switch value {
+            case .instant(let date):
+                json.quotedASCII { bytes in
+                    formatted ? formatter.appendTwelveHour(date, to: &bytes) : formatter.appendISO8601(date, to: &bytes)
+                }
             case .text(let text): json.string(text)
             case .seconds(let seconds): json.integer(seconds)
             case .missing: json.null()
