@@ -15,11 +15,10 @@ struct ProxyMain: AsyncParsableCommand {
 
     func run() async throws {
         let values = server.configValues.merging(proxy.configValues) { $1 }
-        let configuration = try ConfigurationError.asValidationError { () throws(ConfigurationError) in
-            try ProxyConfiguration(settings: SettingsReader(commandLine: values))
+        let (configuration, logger) = try ProxyIdentity.start(commandLine: values, logLevel: \.server.logLevel) {
+            settings throws(ConfigurationError) in
+            try ProxyConfiguration(settings: settings)
         }
-        LoggingSetup.bootstrap(level: configuration.server.logLevel)
-        let logger = LoggingSetup.logger(for: ProxyIdentity.name, level: configuration.server.logLevel)
         try await ProxyApplication(configuration: configuration, logger: logger).run()
     }
 }

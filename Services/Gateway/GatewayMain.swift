@@ -16,11 +16,10 @@ struct GatewayMain: AsyncParsableCommand {
 
     func run() async throws {
         let values = server.configValues.merging(gateway.configValues) { $1 }
-        let configuration = try ConfigurationError.asValidationError { () throws(ConfigurationError) in
-            try GatewayConfiguration(settings: SettingsReader(commandLine: values))
+        let (configuration, logger) = try GatewayIdentity.start(commandLine: values, logLevel: \.server.logLevel) {
+            settings throws(ConfigurationError) in
+            try GatewayConfiguration(settings: settings)
         }
-        LoggingSetup.bootstrap(level: configuration.server.logLevel)
-        let logger = LoggingSetup.logger(for: GatewayIdentity.name, level: configuration.server.logLevel)
         let app = buildApplication(configuration: configuration, logger: logger)
         try await app.runService()
     }

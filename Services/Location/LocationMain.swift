@@ -18,11 +18,10 @@ struct LocationMain: AsyncParsableCommand {
 
     func run() async throws {
         let values = server.configValues.merging(ServerSettings.commandLineValues([(LocationConfiguration.postalData, postalData)])) { $1 }
-        let configuration = try ConfigurationError.asValidationError { () throws(ConfigurationError) in
-            try LocationConfiguration(settings: SettingsReader(commandLine: values))
+        let (configuration, logger) = try LocationIdentity.start(commandLine: values, logLevel: \.server.logLevel) {
+            settings throws(ConfigurationError) in
+            try LocationConfiguration(settings: settings)
         }
-        LoggingSetup.bootstrap(level: configuration.server.logLevel)
-        let logger = LoggingSetup.logger(for: LocationIdentity.name, level: configuration.server.logLevel)
         let app = try buildApplication(configuration: configuration, logger: logger)
         try await app.runService()
     }

@@ -14,11 +14,10 @@ struct SunMain: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions<SunIdentity>
 
     func run() async throws {
-        let configuration = try ConfigurationError.asValidationError { () throws(ConfigurationError) in
-            try ServerConfiguration(settings: SettingsReader(commandLine: server.configValues), defaultPort: SunIdentity.defaultPort)
+        let (configuration, logger) = try SunIdentity.start(commandLine: server.configValues, logLevel: \.logLevel) {
+            settings throws(ConfigurationError) in
+            try ServerConfiguration(settings: settings, defaultPort: SunIdentity.defaultPort)
         }
-        LoggingSetup.bootstrap(level: configuration.logLevel)
-        let logger = LoggingSetup.logger(for: SunIdentity.name, level: configuration.logLevel)
         let app = buildApplication(configuration: configuration, logger: logger)
         try await app.runService()
     }

@@ -1,4 +1,6 @@
 import ArgumentParser
+public import Configuration
+public import Logging
 
 extension ConfigurationError {
     /// Runs configuration parsing and reports failures the way ArgumentParser reports bad flags
@@ -9,5 +11,22 @@ extension ConfigurationError {
         } catch {
             throw ValidationError(error.message)
         }
+    }
+}
+
+extension ServiceIdentity {
+    /// The start-up every `main` shares: read and validate the configuration from the parsed flags and the
+    /// environment, bootstrap logging at its level, and return it with the service's root logger.
+    public static func start<Configuration>(
+        commandLine values: [AbsoluteConfigKey: ConfigValue],
+        logLevel: (Configuration) -> Logger.Level,
+        configure: (SettingsReader) throws(ConfigurationError) -> Configuration
+    ) throws -> (Configuration, Logger) {
+        let configuration = try ConfigurationError.asValidationError { () throws(ConfigurationError) in
+            try configure(SettingsReader(commandLine: values))
+        }
+        let level = logLevel(configuration)
+        LoggingSetup.bootstrap(level: level)
+        return (configuration, LoggingSetup.logger(for: name, level: level))
     }
 }
