@@ -5,7 +5,10 @@ import Testing
 /// The executable surface: `--help`, bad flags and bad environment values fail fast and clearly.
 @Suite("Command line of the service binaries")
 struct CommandLineTests {
-    @Test("--help documents every shared flag with its environment variable", arguments: ["cityscape-location", "cityscape-sun"])
+    @Test(
+        "--help documents every shared flag with its environment variable",
+        arguments: ["cityscape-location", "cityscape-sun", "cityscape-gateway", "cityscape-proxy"]
+    )
     func help(binary: String) throws {
         let (status, output) = try runToCompletion(binary, arguments: ["--help"])
         #expect(status == 0)
@@ -26,6 +29,20 @@ struct CommandLineTests {
     )
     func badInput(arguments: [String], environment: [String: String], message: String) throws {
         let (status, output) = try runToCompletion("cityscape-sun", arguments: arguments, environment: environment)
+        #expect(status == 64)
+        #expect(output.contains(message), "output was: \(output)")
+    }
+
+    @Test(
+        "gateway-specific flags are validated the same way",
+        arguments: [
+            (["--mode", "threads"], [String: String](), "invalid value 'threads' for --mode / CITYSCAPE_MODE"),
+            ([], ["CITYSCAPE_WORKERS": "0"], "for --workers / CITYSCAPE_WORKERS"),
+            (["--upstream-timeout", "5"], [:], "invalid value '5' for --upstream-timeout / CITYSCAPE_UPSTREAM_TIMEOUT"),
+        ]
+    )
+    func gatewayBadInput(arguments: [String], environment: [String: String], message: String) throws {
+        let (status, output) = try runToCompletion("cityscape-gateway", arguments: arguments, environment: environment)
         #expect(status == 64)
         #expect(output.contains(message), "output was: \(output)")
     }
