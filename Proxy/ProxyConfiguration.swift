@@ -22,6 +22,9 @@ import Foundation
 /// | `--max-body-bytes` | `CITYSCAPE_MAX_BODY_BYTES` | `10485760` | request body larger → 413 |
 /// | `--idle-timeout` | `CITYSCAPE_IDLE_TIMEOUT` | `60s` | idle client keep-alive connections are closed after it |
 /// | `--drain-timeout` | `CITYSCAPE_DRAIN_TIMEOUT` | `10s` | SIGTERM: how long in-flight requests may take to finish |
+/// | `--max-connections` | `CITYSCAPE_MAX_CONNECTIONS` | `10000` | client connections served at once; more get 503 |
+/// | `--header-timeout` | `CITYSCAPE_HEADER_TIMEOUT` | `10s` | first byte to complete request head, else 408 (slowloris) |
+/// | `--body-timeout` | `CITYSCAPE_BODY_TIMEOUT` | `30s` | longest pause while reading a request body, else close |
 struct ProxyConfiguration: Sendable {
     static let backends = Setting("backends")
     static let backendsFile = Setting("backends-file")
@@ -38,6 +41,9 @@ struct ProxyConfiguration: Sendable {
     static let maxBodyBytes = Setting("max-body-bytes")
     static let idleTimeout = Setting("idle-timeout")
     static let drainTimeout = Setting("drain-timeout")
+    static let maxConnections = Setting("max-connections")
+    static let headerTimeout = Setting("header-timeout")
+    static let bodyTimeout = Setting("body-timeout")
 
     var server: ServerConfiguration
     var backends: [BackendAddress] = []
@@ -52,6 +58,8 @@ struct ProxyConfiguration: Sendable {
     var limits = RequestLimits()
     var idleTimeout: Duration = .seconds(60)
     var drainTimeout: Duration = .seconds(10)
+    /// Client connection limits and timeouts; its `onReject` is set by the application.
+    var connections = ConnectionPolicy()
 
     /// A configuration for tests and embedding.
     init(server: ServerConfiguration = ServerConfiguration(), backends: [BackendAddress] = []) {
@@ -105,6 +113,15 @@ struct ProxyConfiguration: Sendable {
         limits.maxBodyBytes = try settings.integer(Self.maxBodyBytes, default: limits.maxBodyBytes, in: 0...Int(Int32.max))
         idleTimeout = try settings.duration(Self.idleTimeout, default: idleTimeout, in: .milliseconds(10) ... .seconds(3600))
         drainTimeout = try settings.duration(Self.drainTimeout, default: drainTimeout, in: .zero ... .seconds(3600))
+        connections.maxConnections = try settings.integer(Self.maxConnections, default: connections.maxConnections, in: 1...1_000_000)
+        connections.headerTimeout = try settings.duration(
+            Self.headerTimeout,
+            default: connections.headerTimeout,
+            in: .milliseconds(10) ... .seconds(3600)
+        )
+        connections.bodyTimeout = try settings.duration(Self.bodyTimeout, default: connections.bodyTimeout, in: .milliseconds(10) ... .seconds(3600))
+        // Idle connections must be closed within the drain, or they would hold the shutdown to its end.
+        connections.idleCloseGrace = min(connections.idleCloseGrace, drainTimeout)
     }
 }
 

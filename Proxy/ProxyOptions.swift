@@ -50,6 +50,15 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: ArgumentHelp("On SIGTERM, how long in-flight requests may take (default 10s).", valueName: "duration"))
     var drainTimeout: String?
 
+    @Option(help: ArgumentHelp("Client connections served at once; more get 503 (default 10000).", valueName: "n"))
+    var maxConnections: String?
+
+    @Option(help: ArgumentHelp("From a request's first byte to its complete head; then 408 (default 10s).", valueName: "duration"))
+    var headerTimeout: String?
+
+    @Option(help: ArgumentHelp("Longest pause while reading a request body; then the connection closes (default 30s).", valueName: "duration"))
+    var bodyTimeout: String?
+
     init() {}
 
     /// The values given on the command line, for the provider that sits before the environment.
@@ -61,6 +70,7 @@ struct ProxyOptions: ParsableArguments {
             (Keys.retries, retries), (Keys.connectTimeout, connectTimeout), (Keys.backendTimeout, backendTimeout), (Keys.poolSize, poolSize),
             (Keys.maxHeaderBytes, maxHeaderBytes), (Keys.maxBodyBytes, maxBodyBytes),
             (Keys.idleTimeout, idleTimeout), (Keys.drainTimeout, drainTimeout),
+            (Keys.maxConnections, maxConnections), (Keys.headerTimeout, headerTimeout), (Keys.bodyTimeout, bodyTimeout),
         ])
     }
 }

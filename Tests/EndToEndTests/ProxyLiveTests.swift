@@ -68,15 +68,15 @@ struct ProxyLiveTests {
         let port = backends[1].port
         backends[1].send(SIGKILL)
         _ = await backends[1].waitForExit()
-        let adminURL = try #require(Self.adminURL(proxy))
+        let adminURL = try await Self.adminURL(proxy)
         try await eventually { try await Self.state(adminURL, port: port) == "ejected" }
         let restarted = try await ServiceProcess("cityscape-sun", arguments: ["--port", "\(port)"])
         defer { Task { await restarted.stop() } }
-        let clock = ContinuousClock()
-        let elapsed = try await clock.measure {
-            try await eventually(timeout: .seconds(5)) { try await Self.state(adminURL, port: port) == "healthy" }
-        }
-        #expect(elapsed < .seconds(1), "back after \(elapsed)")
+        try await eventually(timeout: .seconds(5)) { try await Self.state(adminURL, port: port) == "healthy" }
+        // Back after its first passing check (rise 1), not after a penalty period: the restarted backend
+        // has answered one check, two if the next was already under way. (The time it takes is a benchmark figure.)
+        let checks = try await Self.healthChecksAnswered(restarted.baseURL)
+        #expect((1...2).contains(checks), "back after \(checks) checks")
         for _ in 0..<4 { _ = try await LiveHTTP.request("\(proxy.baseURL)/json?lat=1&lng=1") }
         try await eventually { restarted.output().contains("GET /json 200") }
     }
@@ -90,13 +90,53 @@ struct ProxyLiveTests {
             for _ in 0..<8 { group.addTask { try await LiveHTTP.request(url).status } }
             // Signal only once all 8 were accepted and are in flight: requests still queued in the kernel
             // when the listener closes are not "accepted" (see the report on the idle-connection race).
-            let adminURL = try #require(Self.adminURL(proxy))
+            let adminURL = try await Self.adminURL(proxy)
             try await eventually { try await Self.inFlight(adminURL) >= 8 }
             proxy.send(SIGTERM)
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(statuses == Array(repeating: 200, count: 8))
         #expect(await proxy.waitForExit() == 0)
+    }
+
+    @Test("SIGTERM under keep-alive load: no request dropped on an established connection, exit 0", .timeLimit(.minutes(2)))
+    func noDropsOnSigterm() async throws {
+        let (proxy, backends) = try await Self.stack(backends: 2)
+        defer { Task { for backend in backends { await backend.stop() } } }
+        let outcome = try await KeepAliveLoad.run(url: "\(proxy.baseURL)/json?lat=10&lng=10", connections: 16, duration: .seconds(30)) {
+            try await Task.sleep(for: .seconds(1.5))
+            proxy.send(SIGTERM)
+        }
+        #expect(outcome.succeeded > 50, "load too small to mean anything: \(outcome.succeeded)")
+        #expect(outcome.dropped.isEmpty, "\(outcome.dropped.count) dropped, e.g. \(outcome.dropped.prefix(3))")
+        #expect(outcome.statuses.allSatisfy { $0 == 200 })
+        #expect(outcome.refused == 16, "every worker should end on the closed listener")
+        #expect(await proxy.waitForExit() == 0)
+    }
+
+    @Test("SIGHUP reloads under keep-alive load drop nothing, also when a backend leaves and returns", .timeLimit(.minutes(2)))
+    func noDropsOnReload() async throws {
+        let first = try await ServiceProcess("cityscape-sun")
+        let second = try await ServiceProcess("cityscape-sun")
+        defer { Task { for process in [first, second] { await process.stop() } } }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("backends-\(UUID().uuidString).txt")
+        let both = "127.0.0.1:\(first.port)\n127.0.0.1:\(second.port)\n"
+        try both.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let proxy = try await ServiceProcess("cityscape-proxy", arguments: ["--backends-file", file.path, "--admin", "off"])
+        defer { Task { await proxy.stop() } }
+        let outcome = try await KeepAliveLoad.run(url: "\(proxy.baseURL)/json?lat=10&lng=10", connections: 16, duration: .seconds(4)) {
+            for list in ["127.0.0.1:\(first.port)\n", both, both] {
+                try await Task.sleep(for: .milliseconds(800))
+                try list.write(to: file, atomically: true, encoding: .utf8)
+                proxy.send(SIGHUP)
+            }
+        }
+        #expect(outcome.succeeded > 50, "load too small to mean anything: \(outcome.succeeded)")
+        #expect(outcome.dropped.isEmpty && outcome.refused == 0, "\(outcome.dropped.count) dropped, \(outcome.refused) refused")
+        #expect(outcome.statuses.allSatisfy { $0 == 200 })
+        #expect(proxy.isRunning)
+        #expect(proxy.output().components(separatedBy: "backends reloaded").count - 1 == 3)
     }
 
     @Test("SIGHUP re-reads --backends-file; the new backend gets traffic", .timeLimit(.minutes(2)))
@@ -116,10 +156,22 @@ struct ProxyLiveTests {
         try await eventually { second.output().contains("GET /json 200") }
     }
 
-    static func adminURL(_ proxy: ServiceProcess) -> String? {
-        let log = proxy.output()
-        guard let range = log.range(of: #"admin at http://[^\s]+:\d+"#, options: .regularExpression) else { return nil }
-        return String(log[range].dropFirst("admin at ".count))
+    /// The admin URL from the proxy's `admin at` line, which may follow its `listening on` line.
+    static func adminURL(_ proxy: ServiceProcess) async throws -> String {
+        func parse() -> String? {
+            let log = proxy.output()
+            guard let range = log.range(of: #"admin at http://[^\s]+:\d+"#, options: .regularExpression) else { return nil }
+            return String(log[range].dropFirst("admin at ".count))
+        }
+        try await eventually { parse() != nil }
+        return parse() ?? ""
+    }
+
+    /// Passing `GET /healthz` a service has answered, from its `/metrics`.
+    static func healthChecksAnswered(_ baseURL: String) async throws -> Int {
+        let text = try await LiveHTTP.request("\(baseURL)/metrics").text
+        let line = text.split(separator: "\n").first { $0.hasPrefix(#"http_requests_total{method="GET",route="/healthz",status="200"}"#) }
+        return Int(line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0)
     }
 
     /// `proxy_requests_in_flight` from the admin `/metrics`.

@@ -29,7 +29,9 @@ public enum ServiceApplication {
         return router
     }
 
-    /// The application: HTTP/1.1 with an idle timeout, graceful shutdown, and the `listening on` line.
+    /// The application: HTTP/1.1 with an idle timeout, the client-connection guards of `GuardedHTTP1Channel`
+    /// (JSON errors for malformed requests, header/body timeouts, a graceful close of keep-alive
+    /// connections on shutdown), and the `listening on` line.
     public static func make(
         router: Router<CityscapeRequestContext>,
         configuration: ServerConfiguration,
@@ -39,7 +41,7 @@ public enum ServiceApplication {
         Application(
             router: router,
             // Idle keep-alive connections are closed after a minute so abandoned clients cannot pin sockets.
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            server: .guardedHTTP1(configuration: .init(idleTimeout: .seconds(60)), policy: ConnectionPolicy()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: services,
             onServerRunning: { channel in
