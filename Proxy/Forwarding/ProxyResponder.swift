@@ -80,7 +80,7 @@ struct ProxyResponder: HTTPResponder {
             case (.chunked, nil): preconditionFailure("chunked bodies are always prefetched")
             }
             do {
-                let response = try await client.execute(upstream, timeout: .nanoseconds(backendTimeout.nanoseconds))
+                let response = try await client.execute(upstream, deadline: headDeadline(hasBody: length != .none))
                 pool.record(.requestSucceeded, for: backend)
                 return relay(response, from: backend, requestID: requestID, clientBody: bodyTracker)
             } catch {
@@ -107,6 +107,13 @@ struct ProxyResponder: HTTPResponder {
         // A failed upload may still be reading the client's body; see `ClientBody`.
         await bodyTracker.close()
         throw Self.error(for: lastFailure, backendTimeout: backendTimeout)
+    }
+
+    /// Without a body, the response head must come within `--backend-timeout`. With one, the upload may take
+    /// longer than that (a large file): its pace is bounded by the client's `--body-timeout` between reads,
+    /// and the client's `read` timeout (`--backend-timeout` too) starts once the body is sent.
+    private func headDeadline(hasBody: Bool) -> NIODeadline {
+        hasBody ? .distantFuture : .now() + .nanoseconds(backendTimeout.nanoseconds)
     }
 
     /// The client response: status and end-to-end headers now, the body streamed as it arrives.

@@ -1,53 +1,35 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// Closed-loop GET load over keep-alive connections that tells a dropped request from a refused one.
+/// Closed-loop GET load where each worker holds one keep-alive connection for its whole life.
 ///
-/// A request sent on an established connection that closes without an answer is *dropped*: the failure
-/// a graceful stop or reload must avoid. A connect refused after a listener closed is *refused*: the
-/// expected end of a stopped server, which ends that worker's loop.
+/// That makes a *dropped* request unambiguous: one sent on an established connection that then closed
+/// without answering it, the failure a graceful stop or reload must avoid. A worker ends when the server
+/// says `Connection: close` (the graceful way to end a keep-alive connection) or when time is up; it never
+/// reconnects, so a connect that races a closing listener cannot be mistaken for a drop.
 enum KeepAliveLoad {
     struct Outcome: Sendable {
         var statuses: [Int] = []
         var dropped: [String] = []
-        var refused = 0
+        /// Workers whose connection the server ended with `Connection: close`.
+        var closedGracefully = 0
         var succeeded: Int { statuses.filter { $0 == 200 }.count }
     }
 
     static func run(
-        url: String,
+        host: String = "127.0.0.1",
+        port: Int,
+        path: String,
         connections: Int,
         duration: Duration,
         during: @escaping @Sendable () async throws -> Void
     ) async throws -> Outcome {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(1), read: .seconds(10))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        // A refused connect must fail at once, not be retried until the connect timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
         let deadline = ContinuousClock.now + duration
-        let outcome = try await withThrowingTaskGroup(of: Outcome.self) { group in
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
             for _ in 0..<connections {
-                group.addTask {
-                    var outcome = Outcome()
-                    while ContinuousClock.now < deadline {
-                        do {
-                            let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            outcome.statuses.append(Int(response.status.code))
-                        } catch  where isRefused(error) {
-                            outcome.refused += 1
-                            break
-                        } catch {
-                            outcome.dropped.append(String(describing: error))
-                        }
-                    }
-                    return outcome
-                }
+                group.addTask { try await worker(host: host, port: port, path: path, until: deadline) }
             }
             group.addTask {
                 try await during()
@@ -56,17 +38,61 @@ enum KeepAliveLoad {
             return try await group.reduce(into: Outcome()) { total, part in
                 total.statuses += part.statuses
                 total.dropped += part.dropped
-                total.refused += part.refused
+                total.closedGracefully += part.closedGracefully
             }
         }
-        try await client.shutdown()
-        return outcome
     }
 
-    static func isRefused(_ error: any Error) -> Bool {
-        if error is NIOConnectionError { return true }
-        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
-        if let error = error as? HTTPClientError { return error == .connectTimeout }
-        return false
+    private static func worker(host: String, port: Int, path: String, until deadline: ContinuousClock.Instant) async throws -> Outcome {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var outcome = Outcome()
+            var responses = inbound.makeAsyncIterator()
+            while ContinuousClock.now < deadline {
+                var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+                head.headers.add(name: "Host", value: "\(host):\(port)")
+                do {
+                    try await outbound.write(.head(head))
+                    try await outbound.write(.end(nil))
+                } catch {
+                    outcome.dropped.append("write failed: \(error)")
+                    break
+                }
+                var status: Int?
+                var closing = false
+                do {
+                    reading: while let part = try await responses.next() {
+                        switch part {
+                        case .head(let response):
+                            status = Int(response.status.code)
+                            closing = response.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
+                        case .body:
+                            continue
+                        case .end:
+                            break reading
+                        }
+                    }
+                } catch {
+                    outcome.dropped.append("read failed after \(outcome.statuses.count) answers: \(error)")
+                    break
+                }
+                guard let status else {
+                    outcome.dropped.append("connection closed without an answer after \(outcome.statuses.count) answers")
+                    break
+                }
+                outcome.statuses.append(status)
+                if closing {
+                    outcome.closedGracefully += 1
+                    break
+                }
+            }
+            return outcome
+        }
     }
 }

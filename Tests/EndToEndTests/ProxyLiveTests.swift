@@ -61,7 +61,7 @@ struct ProxyLiveTests {
         #expect(proxy.output().contains("-> ejected"))
     }
 
-    @Test("a restarted backend is back in rotation within about one health interval", .timeLimit(.minutes(2)))
+    @Test("a restarted backend is back in rotation after passing a health check", .timeLimit(.minutes(2)))
     func restartedBackendReturns() async throws {
         let (proxy, backends) = try await Self.stack(backends: 2)
         defer { Task { for process in [proxy] + backends { await process.stop() } } }
@@ -72,18 +72,16 @@ struct ProxyLiveTests {
         try await eventually { try await Self.state(adminURL, port: port) == "ejected" }
         let restarted = try await ServiceProcess("cityscape-sun", arguments: ["--port", "\(port)"])
         defer { Task { await restarted.stop() } }
-        try await eventually(timeout: .seconds(5)) { try await Self.state(adminURL, port: port) == "healthy" }
-        // Back after its first passing check (rise 1), not after a penalty period: the restarted backend
-        // has answered one check, two if the next was already under way. (The time it takes is a benchmark figure.)
-        let checks = try await Self.healthChecksAnswered(restarted.baseURL)
-        #expect((1...2).contains(checks), "back after \(checks) checks")
+        // Back after its first passing check (rise 1; the state machine's unit tests count the checks), not after
+        // a penalty period. How long that takes is a benchmark figure, not a pass/fail one.
+        try await eventually(timeout: .seconds(10)) { try await Self.state(adminURL, port: port) == "healthy" }
         for _ in 0..<4 { _ = try await LiveHTTP.request("\(proxy.baseURL)/json?lat=1&lng=1") }
         try await eventually { restarted.output().contains("GET /json 200") }
     }
 
     @Test("SIGTERM under load: every accepted request completes, then exit 0", .timeLimit(.minutes(2)))
     func drainOnSigterm() async throws {
-        let (proxy, backends) = try await Self.stack(backends: 2, sunArguments: ["--latency", "300ms"], proxyArguments: ["--drain-timeout", "5s"])
+        let (proxy, backends) = try await Self.stack(backends: 2, sunArguments: ["--latency", "2s"], proxyArguments: ["--drain-timeout", "5s"])
         defer { Task { for backend in backends { await backend.stop() } } }
         let url = "\(proxy.baseURL)/json?lat=10&lng=10"
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -103,14 +101,14 @@ struct ProxyLiveTests {
     func noDropsOnSigterm() async throws {
         let (proxy, backends) = try await Self.stack(backends: 2)
         defer { Task { for backend in backends { await backend.stop() } } }
-        let outcome = try await KeepAliveLoad.run(url: "\(proxy.baseURL)/json?lat=10&lng=10", connections: 16, duration: .seconds(30)) {
+        let outcome = try await KeepAliveLoad.run(port: proxy.port, path: "/json?lat=10&lng=10", connections: 16, duration: .seconds(30)) {
             try await Task.sleep(for: .seconds(1.5))
             proxy.send(SIGTERM)
         }
         #expect(outcome.succeeded > 50, "load too small to mean anything: \(outcome.succeeded)")
         #expect(outcome.dropped.isEmpty, "\(outcome.dropped.count) dropped, e.g. \(outcome.dropped.prefix(3))")
         #expect(outcome.statuses.allSatisfy { $0 == 200 })
-        #expect(outcome.refused == 16, "every worker should end on the closed listener")
+        #expect(outcome.closedGracefully == 16, "every connection should end with a response saying Connection: close")
         #expect(await proxy.waitForExit() == 0)
     }
 
@@ -125,7 +123,7 @@ struct ProxyLiveTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let proxy = try await ServiceProcess("cityscape-proxy", arguments: ["--backends-file", file.path, "--admin", "off"])
         defer { Task { await proxy.stop() } }
-        let outcome = try await KeepAliveLoad.run(url: "\(proxy.baseURL)/json?lat=10&lng=10", connections: 16, duration: .seconds(4)) {
+        let outcome = try await KeepAliveLoad.run(port: proxy.port, path: "/json?lat=10&lng=10", connections: 16, duration: .seconds(4)) {
             for list in ["127.0.0.1:\(first.port)\n", both, both] {
                 try await Task.sleep(for: .milliseconds(800))
                 try list.write(to: file, atomically: true, encoding: .utf8)
@@ -133,7 +131,7 @@ struct ProxyLiveTests {
             }
         }
         #expect(outcome.succeeded > 50, "load too small to mean anything: \(outcome.succeeded)")
-        #expect(outcome.dropped.isEmpty && outcome.refused == 0, "\(outcome.dropped.count) dropped, \(outcome.refused) refused")
+        #expect(outcome.dropped.isEmpty && outcome.closedGracefully == 0, "\(outcome.dropped.count) dropped, \(outcome.closedGracefully) closed")
         #expect(outcome.statuses.allSatisfy { $0 == 200 })
         #expect(proxy.isRunning)
         #expect(proxy.output().components(separatedBy: "backends reloaded").count - 1 == 3)
@@ -165,13 +163,6 @@ struct ProxyLiveTests {
         }
         try await eventually { parse() != nil }
         return parse() ?? ""
-    }
-
-    /// Passing `GET /healthz` a service has answered, from its `/metrics`.
-    static func healthChecksAnswered(_ baseURL: String) async throws -> Int {
-        let text = try await LiveHTTP.request("\(baseURL)/metrics").text
-        let line = text.split(separator: "\n").first { $0.hasPrefix(#"http_requests_total{method="GET",route="/healthz",status="200"}"#) }
-        return Int(line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0)
     }
 
     /// `proxy_requests_in_flight` from the admin `/metrics`.

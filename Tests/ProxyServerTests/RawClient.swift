@@ -63,8 +63,3 @@ func rawConversation(port: Int, _ parts: [(pause: Duration, bytes: String)], tim
         }
     }
 }
-
-/// Opens a TCP connection to 127.0.0.1:`port` that sends nothing, to occupy a connection slot.
-func idleConnection(port: Int) async throws -> any Channel {
-    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
-}

@@ -13,6 +13,8 @@ import NIOHTTP1
 ///   a body may not stall longer than `bodyTimeout` (else the connection closes);
 /// - **malformed requests**: Hummingbird answers a parser error with an empty 400; it becomes our JSON
 ///   error (431 for an oversized head), and the connection closes after it;
+/// - **client gone**: a client that closes its side while its request is unanswered is taken as gone (as
+///   nginx does, its 499): the connection closes, so work still waiting for it can skip it;
 /// - **graceful shutdown**: Hummingbird closes an idle keep-alive connection as soon as the server
 ///   quiesces, racing a request the client may be sending right then (the requests nginx drops on
 ///   reload). Here a busy connection closes after a response carrying `Connection: close`, and an idle
@@ -107,6 +109,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event, pendingResponses > 0, phase == .awaitingResponse {
+            // The client closed its side with its request unanswered: like nginx (499), take it as gone and
+            // close, so work still waiting for it (the blocking gateway's queue) sees an inactive channel.
+            close()
+            return
+        }
         guard event is ChannelShouldQuiesceEvent else {
             context.fireUserInboundEventTriggered(event)
             return

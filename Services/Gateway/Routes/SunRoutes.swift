@@ -29,7 +29,7 @@ struct SunRoutes: Sendable {
                 metrics.recordError(cause: "bad_request")
                 throw error
             }
-            let (answer, finished) = try await access.withClient { client, queueWait in
+            let (answer, finished) = try await access.withClient(clientIsConnected: context.clientIsConnected) { client, queueWait in
                 var timing = timing
                 if let queueWait { timing.record("queue", queueWait) }
                 do throws(ServiceError) {
