@@ -14,7 +14,8 @@ EXPOSURE_MAX=${EXPOSURE_MAX:-20}
 started=$SECONDS
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-step() { printf '\ndeploy-check [%ss]: %s\n' "$((SECONDS - started))" "$*"; }
+steps=0
+step() { steps=$((steps + 1)); printf '\ndeploy-check [%ss]: %s\n' "$((SECONDS - started))" "$*"; }
 fail() { printf 'deploy-check: FAILED: %s\n' "$*" >&2; exit 1; }
 # Runs a command; fails when it fails or when it prints anything (warnings that exit 0).
 quiet() { local out; out=$("$@" 2>&1) || { printf '%s\n' "$out"; fail "$*"; }; [ -z "$out" ] || { printf '%s\n' "$out"; fail "$* printed warnings"; }; }
@@ -155,3 +156,5 @@ else
 fi
 
 printf '\ndeploy-check: all deploy files valid (%ss)\n' "$((SECONDS - started))"
+# One line in the plain "N passed, N failed" form: each step above is a check that passed.
+echo "deploy-check: $((steps - 1)) passed, 0 failed"

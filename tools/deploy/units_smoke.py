@@ -136,8 +136,8 @@ def main(argv: list[str]) -> int:
                 wanted = f'"workers":{workers[0]}' if entry.blocking and workers else '"max_in_flight"'
                 if wanted not in body:
                     raise RuntimeError(f"{entry.name}: /healthz {body} lacks {wanted} (mode/workers of stack.conf)")
-            shown = " ".join([unit_file.name.replace("@.", f"@{ports[entry.port]}."), *command[1:]])
-            print(f"units_smoke: {entry.name:<11} {shown:<60} /healthz 200 on 127.0.0.1:{health_port}")
+            shown = " ".join([unit_file.name.replace("@.", "@0."), *command[1:]])
+            print(f"units_smoke: {entry.name:<11} {shown:<42} /healthz 200 on 127.0.0.1:{health_port}")
         # The wiring of the units, end to end: through the proxy (blocking replicas) and the async gateway.
         for name in ("proxy", "gateway"):
             port = ports[next(e.port for e in stack if e.name == name)]
