@@ -75,7 +75,7 @@ if [ -n "$bin_dir" ]; then
     # The installed location binary must find the installed table by itself (<bin>/../share/cityscape).
     "$root/usr/local/bin/cityscape-location" --port 0 > "$work/location.log" 2>&1 &
     pid=$!
-    for _ in $(seq 300); do grep -q "listening on" "$work/location.log" && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 600); do grep -q "listening on" "$work/location.log" && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
     kill -TERM $pid 2>/dev/null || true
     wait $pid || true
     grep -q "from $root/usr/local/share/cityscape/postal_codes.tsv.gz" "$work/location.log" \
