@@ -22,7 +22,12 @@ quiet() { local out; out=$("$@" 2>&1) || { printf '%s\n' "$out"; fail "$*"; }; [
 
 # MARK: tools
 step "tools"
-scripts/install-deps.sh systemd nginx-light haproxy
+# Only what is missing: a machine with another nginx flavour (nginx-core, nginx-full) keeps it.
+packages=()
+command -v systemd-analyze >/dev/null || packages+=(systemd)
+command -v nginx >/dev/null || packages+=(nginx-light)
+command -v haproxy >/dev/null || packages+=(haproxy)
+[ ${#packages[@]} -eq 0 ] || scripts/install-deps.sh "${packages[@]}"
 requirements=tools/deploy/requirements.txt
 if ! cmp -s "$requirements" "$VENV/requirements.installed" 2>/dev/null; then
     echo "installing $(grep -c '==' "$requirements") pinned validators into $VENV"
