@@ -135,7 +135,7 @@ struct ProxyApplication {
             gracefulShutdownSignals: signals,
             logger: logger
         )
-        group.maximumGracefulShutdownDuration = configuration.drainTimeout
+        group.maximumGracefulShutdownDuration = configuration.server.drainTimeout
         try await ServiceGroup(configuration: group).run()
     }
 

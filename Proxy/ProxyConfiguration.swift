@@ -4,7 +4,7 @@ import Foundation
 /// Settings of the reverse proxy.
 ///
 /// ## Configuration keys
-/// The shared server keys (`ServerConfiguration`, default port 8080), plus:
+/// The shared server keys (`ServerConfiguration`, default port 8080, including `--drain-timeout`), plus:
 /// | flag | environment | default | meaning |
 /// |---|---|---|---|
 /// | `--backend` (repeatable) | `CITYSCAPE_BACKENDS` (comma-separated) | – | backend `HOST:PORT` |
@@ -21,7 +21,6 @@ import Foundation
 /// | `--max-header-bytes` | `CITYSCAPE_MAX_HEADER_BYTES` | `16384` | request head larger → 431 |
 /// | `--max-body-bytes` | `CITYSCAPE_MAX_BODY_BYTES` | `10485760` | request body larger → 413 |
 /// | `--idle-timeout` | `CITYSCAPE_IDLE_TIMEOUT` | `60s` | idle client keep-alive connections are closed after it |
-/// | `--drain-timeout` | `CITYSCAPE_DRAIN_TIMEOUT` | `10s` | SIGTERM: how long in-flight requests may take to finish |
 /// | `--max-connections` | `CITYSCAPE_MAX_CONNECTIONS` | `10000` | client connections served at once; more get 503 |
 /// | `--header-timeout` | `CITYSCAPE_HEADER_TIMEOUT` | `10s` | first byte to complete request head, else 408 (slowloris) |
 /// | `--body-timeout` | `CITYSCAPE_BODY_TIMEOUT` | `30s` | longest pause while reading a request body, else close |
@@ -40,7 +39,6 @@ struct ProxyConfiguration: Sendable {
     static let maxHeaderBytes = Setting("max-header-bytes")
     static let maxBodyBytes = Setting("max-body-bytes")
     static let idleTimeout = Setting("idle-timeout")
-    static let drainTimeout = Setting("drain-timeout")
     static let maxConnections = Setting("max-connections")
     static let headerTimeout = Setting("header-timeout")
     static let bodyTimeout = Setting("body-timeout")
@@ -57,7 +55,6 @@ struct ProxyConfiguration: Sendable {
     var poolSize = 256
     var limits = RequestLimits()
     var idleTimeout: Duration = .seconds(60)
-    var drainTimeout: Duration = .seconds(10)
     /// Client connection limits and timeouts; its `onReject` is set by the application.
     var connections = ConnectionPolicy()
 
@@ -112,7 +109,6 @@ struct ProxyConfiguration: Sendable {
         limits.maxHeaderBytes = try settings.integer(Self.maxHeaderBytes, default: limits.maxHeaderBytes, in: 256...1_048_576)
         limits.maxBodyBytes = try settings.integer(Self.maxBodyBytes, default: limits.maxBodyBytes, in: 0...Int(Int32.max))
         idleTimeout = try settings.duration(Self.idleTimeout, default: idleTimeout, in: .milliseconds(10) ... .seconds(3600))
-        drainTimeout = try settings.duration(Self.drainTimeout, default: drainTimeout, in: .zero ... .seconds(3600))
         connections.maxConnections = try settings.integer(Self.maxConnections, default: connections.maxConnections, in: 1...1_000_000)
         connections.headerTimeout = try settings.duration(
             Self.headerTimeout,
@@ -121,7 +117,7 @@ struct ProxyConfiguration: Sendable {
         )
         connections.bodyTimeout = try settings.duration(Self.bodyTimeout, default: connections.bodyTimeout, in: .milliseconds(10) ... .seconds(3600))
         // Idle connections must be closed within the drain, or they would hold the shutdown to its end.
-        connections.idleCloseGrace = min(connections.idleCloseGrace, drainTimeout)
+        connections.idleCloseGrace = min(connections.idleCloseGrace, server.drainTimeout)
     }
 }
 

@@ -47,9 +47,6 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Idle client keep-alive connections are closed after it (default 60s).", valueName: "duration"))
     var idleTimeout: String?
 
-    @Option(help: ArgumentHelp("On SIGTERM, how long in-flight requests may take (default 10s).", valueName: "duration"))
-    var drainTimeout: String?
-
     @Option(help: ArgumentHelp("Client connections served at once; more get 503 (default 10000).", valueName: "n"))
     var maxConnections: String?
 
@@ -69,7 +66,7 @@ struct ProxyOptions: ParsableArguments {
             (Keys.healthPath, healthPath), (Keys.healthInterval, healthInterval), (Keys.rise, rise), (Keys.fall, fall),
             (Keys.retries, retries), (Keys.connectTimeout, connectTimeout), (Keys.backendTimeout, backendTimeout), (Keys.poolSize, poolSize),
             (Keys.maxHeaderBytes, maxHeaderBytes), (Keys.maxBodyBytes, maxBodyBytes),
-            (Keys.idleTimeout, idleTimeout), (Keys.drainTimeout, drainTimeout),
+            (Keys.idleTimeout, idleTimeout),
             (Keys.maxConnections, maxConnections), (Keys.headerTimeout, headerTimeout), (Keys.bodyTimeout, bodyTimeout),
         ])
     }

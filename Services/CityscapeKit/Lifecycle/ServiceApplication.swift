@@ -2,6 +2,7 @@ public import Hummingbird
 public import Logging
 import NIOCore
 public import ServiceLifecycle
+import UnixSignals
 
 /// Builds the router and the application shape shared by every Cityscape service.
 public enum ServiceApplication {
@@ -49,6 +50,14 @@ public enum ServiceApplication {
             },
             logger: logger
         )
+    }
+
+    /// Runs `application` until SIGTERM or SIGINT, then lets in-flight requests finish for at most
+    /// `configuration.drainTimeout` (Hummingbird's own `runService()` would wait for them without limit).
+    public static func run(_ application: some ApplicationProtocol, configuration: ServerConfiguration, logger: Logger) async throws {
+        var group = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.drainTimeout
+        try await ServiceGroup(configuration: group).run()
     }
 
     /// `http://HOST:PORT` of the bound socket; the port is the real one when 0 was asked for.
