@@ -58,6 +58,7 @@ struct SunRoutes: Sendable {
     /// Path parameters arrive percent-encoded (`SW1A%201AA`); a broken escape is the client's error.
     static func decoded(_ name: String, _ context: CityscapeRequestContext, code: String) throws(ServiceError) -> String {
         let raw = context.parameters.get(name) ?? ""
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
         guard let value = raw.removingPercentEncoding else {
             throw ServiceError(.badRequest, code: code, message: "\(name) has a malformed percent escape")
         }
