@@ -71,8 +71,14 @@ public struct CalendarDate: Hashable, Sendable, Comparable {
 
     /// The UTC calendar day of `instant`.
     public init(utcDayOf instant: Date) {
-        let days = Int((instant.timeIntervalSince1970 / 86_400).rounded(.down))
-        // Howard Hinnant's `civil_from_days`, the inverse of `daysSinceUnixEpoch`.
+        let (year, month, day) = Self.civil(fromDaysSinceUnixEpoch: Int((instant.timeIntervalSince1970 / 86_400).rounded(.down)))
+        // Instants outside years 1...9999 are clamped; no clock reads them.
+        self = CalendarDate(year: year, month: month, day: day) ?? CalendarDate(year: year < 1 ? 1 : 9999, month: 1, day: 1)!
+    }
+
+    /// The proleptic Gregorian date `days` after 1970-01-01, for any `Int` (no 1...9999 limit): Howard
+    /// Hinnant's `civil_from_days`, the inverse of `daysSinceUnixEpoch`.
+    public static func civil(fromDaysSinceUnixEpoch days: Int) -> (year: Int, month: Int, day: Int) {
         let shifted = days + 719_468
         let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
         let dayOfEra = shifted - era * 146_097
@@ -81,9 +87,7 @@ public struct CalendarDate: Hashable, Sendable, Comparable {
         let shiftedMonth = (5 * dayOfYear + 2) / 153
         let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
         let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        // Instants outside years 1...9999 are clamped; no clock reads them.
-        self = CalendarDate(year: year, month: month, day: day) ?? CalendarDate(year: year < 1 ? 1 : 9999, month: 1, day: 1)!
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// `YYYY-MM-DD`.

@@ -1,3 +1,4 @@
+import CityscapeKit
 import Foundation
 
 /// Renders instants in one time zone the way sunrise-sunset.org does, rounded to the nearest second.
@@ -88,16 +89,7 @@ struct LocalTime: Equatable {
         hour = secondOfDay / 3600
         minute = secondOfDay / 60 % 60
         second = secondOfDay % 60
-        // civil_from_days: days since 1970-01-01 to a proleptic Gregorian date, exact for any Int.
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        (year, month, day) = CalendarDate.civil(fromDaysSinceUnixEpoch: days)
     }
 }
 
