@@ -8,7 +8,7 @@ DEBUG_FLAGS ?=
 # Debian packages the build, the tests or the stack need (installed only when missing, only as root).
 APT_PACKAGES = curl ca-certificates openssl tzdata libcurl4-openssl-dev zlib1g-dev
 
-.PHONY: help deps build release run test lint format bench-foundation bench-gateway clean
+.PHONY: help deps build release run start stop status test test-tooling lint format demo bench bench-foundation bench-gateway clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,6 +25,15 @@ release: deps ## optimised build of the service binaries
 
 run: release ## build, then start the local stack in the foreground (Ctrl-C stops it)
 	@scripts/run-stack.sh $(RELEASE_BIN)
+
+start: release ## start the local stack in the background (logs in run/stack.log)
+	@scripts/stack-ctl.sh start $(RELEASE_BIN)
+
+stop: ## stop the stack started by make run or make start (by PID, reverse order)
+	@scripts/stack-ctl.sh stop
+
+status: ## is the local stack running, with the PID and port of each process
+	@scripts/stack-ctl.sh status
 
 test: build ## run every test: unit, router and live-process tests
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
