@@ -44,6 +44,14 @@ lint: ## check formatting with the committed .swift-format
 format: ## rewrite sources with the committed .swift-format
 	$(SWIFT) format --in-place --recursive Package.swift Services Proxy Tests
 
+demo: release ## the lesson: 5 ways to serve c=20 at L = 1 s, table + results/demo-*.json/.md/.svg (< 3 min)
+	@scripts/install-deps.sh wrk
+	@bench/demo.py $(RELEASE_BIN)
+
+bench: release ## proxies (nginx, HAProxy), gateway and peers (Flask, Quart) side by side (< 15 min)
+	@scripts/install-deps.sh wrk nginx-light haproxy
+	@bench/bench.py $(RELEASE_BIN)
+
 bench-foundation: release ## wrk: location and sun vs a trivial route, start-up time and memory
 	@scripts/install-deps.sh wrk
 	@bench/foundation.py $(RELEASE_BIN)

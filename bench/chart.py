@@ -6,6 +6,7 @@ A panel is a dict:
   line    optional (value, label): a dashed horizontal line, e.g. the c/L limit
   cap     optional: bars above it are drawn cut at the cap (zig-zag top) with their real value
   unit    optional text after the value labels
+  categories  optional: this panel's own x labels (default: the chart's)
 """
 from xml.sax.saxutils import escape
 
@@ -40,8 +41,10 @@ def render(title, categories, panels, note=None):
            f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
            f'<text x="{WIDTH / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">{escape(title)}</text>']
     plot_width = WIDTH - LEFT - RIGHT
-    slot = plot_width / max(1, len(categories))
+    chart_categories = categories
     for index, panel in enumerate(panels):
+        categories = panel.get("categories", chart_categories)
+        slot = plot_width / max(1, len(categories))
         top = TOP + index * (PANEL_HEIGHT + 60) + 20
         bottom = top + PANEL_HEIGHT - 40
         series = panel["series"]

@@ -6,6 +6,7 @@ import atexit
 import os
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -39,13 +40,54 @@ def rss_kib(pid, field="VmRSS"):
     return 0
 
 
+def spawn(command, env=None, log=None):
+    """Starts any process (output to `log` or /dev/null), stopped by PID with the others at exit."""
+    output = open(log, "ab") if log else subprocess.DEVNULL
+    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               env={**os.environ, **env} if env else None)
+    _running.append(process)
+    return process
+
+
+def wait_healthy(process, url, seconds=30):
+    """Polls url until it answers 200; stops the process and exits if it dies or never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except Exception:
+            time.sleep(0.02)
+    stop(process)
+    sys.exit(f"{process.args[0]} did not answer {url} (exit status {process.poll()})")
+
+
+def free_port():
+    """A loopback port that was free a moment ago (the kernel picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def children(pid):
+    """PIDs of the direct children of a process (e.g. nginx's workers), from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                pass
+    return found
+
+
 def start(binary, *args):
     """Starts a service on port 0 and returns (process, base_url, seconds_to_healthy)."""
     started = time.monotonic()
-    # Output goes to /dev/null: a pipe nobody reads would block a chatty service once it fills.
-    process = subprocess.Popen([binary, "--port", "0", "--log-level", "warning", *args],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    _running.append(process)
+    process = spawn([binary, "--port", "0", "--log-level", "warning", *args])
     # At warning level the `listening on` line is not printed, so find the port from /proc instead.
     deadline = started + 30
     base = None
