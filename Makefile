@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 SWIFT       ?= swift
 RELEASE_BIN  = .build/release
+DEBUG_BIN   ?= .build/debug
 DEBUG_FLAGS ?=
 # Debian packages the build, the tests or the stack need (installed only when missing, only as root).
 APT_PACKAGES = curl ca-certificates openssl tzdata libcurl4-openssl-dev zlib1g-dev
@@ -35,8 +36,13 @@ stop: ## stop the stack started by make run or make start (by PID, reverse order
 status: ## is the local stack running, with the PID and port of each process
 	@scripts/stack-ctl.sh status
 
-test: build ## run every test: unit, router and live-process tests
+test: build ## run every test: unit, router and live-process tests, then the tooling tests
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
+	@$(MAKE) --no-print-directory test-tooling
+
+test-tooling: ## Python tests of the stack script, demo and bench tooling (live on $(DEBUG_BIN), free ports)
+	@scripts/install-deps.sh wrk nginx-light haproxy
+	CITYSCAPE_BIN_DIR=$(DEBUG_BIN) python3 -m unittest discover -s bench/tests -v
 
 lint: ## check formatting with the committed .swift-format
 	$(SWIFT) format lint --strict --recursive Package.swift Services Proxy Tests

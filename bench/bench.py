@@ -146,6 +146,32 @@ def start_proxies(binary, backends, directory):
     return {name: (Processes(process), f"http://127.0.0.1:{ports[name]}/") for name, process in processes.items()}
 
 
+def summarize_proxy(runs, connection_counts):
+    """Per (c, target): median req/s and p99 over the repetitions, ratios to nginx, CPU per 10k, peak RSS."""
+    summary = []
+    for connections in connection_counts:
+        rows = {}
+        for target in TARGETS:
+            mine = [run for run in runs if run["target"] == target and run["connections"] == connections]
+            if not mine:
+                continue
+            rows[target] = {
+                "connections": connections, "target": target, "n": len(mine),
+                "rps": median([run["rps"] for run in mine]), "rps_min": min(run["rps"] for run in mine),
+                "rps_max": max(run["rps"] for run in mine), "p99_ms": median([run["p99_ms"] for run in mine]),
+                "errors": sum(run["socket_errors"] + run["non_2xx"] for run in mine),
+                "cpu_s_per_10k": median([run.get("proxy_cpu_s_per_10k") for run in mine]),
+                "peak_rss_mib": max((run.get("proxy_peak_rss_mib") or 0) for run in mine) or None,
+            }
+        nginx = rows.get("nginx", {})
+        for row in rows.values():
+            row["rps_vs_nginx"] = ratio(row["rps"], nginx.get("rps"))
+            row["p99_vs_nginx"] = ratio(row["p99_ms"], nginx.get("p99_ms"))
+            row["cpu_vs_nginx"] = ratio(row["cpu_s_per_10k"], nginx.get("cpu_s_per_10k"))
+            summary.append(row)
+    return summary
+
+
 def proxy_bench(binary, options, directory, out):
     backends = [free_port(), free_port()]
     backend_processes = [start_backend(port, directory) for port in backends]
@@ -172,26 +198,7 @@ def proxy_bench(binary, options, directory, out):
                 runs.append(row)
                 time.sleep(1)
     out["proxy_runs"] = runs
-    summary = []
-    for connections in options.proxy_connections:
-        rows = {}
-        for target in TARGETS:
-            mine = [run for run in runs if run["target"] == target and run["connections"] == connections]
-            rows[target] = {
-                "connections": connections, "target": target, "n": len(mine),
-                "rps": median([run["rps"] for run in mine]), "rps_min": min(run["rps"] for run in mine),
-                "rps_max": max(run["rps"] for run in mine), "p99_ms": median([run["p99_ms"] for run in mine]),
-                "errors": sum(run["socket_errors"] + run["non_2xx"] for run in mine),
-                "cpu_s_per_10k": median([run.get("proxy_cpu_s_per_10k") for run in mine]),
-                "peak_rss_mib": max((run.get("proxy_peak_rss_mib") or 0) for run in mine) or None,
-            }
-        for row in rows.values():
-            nginx = rows["nginx"]
-            row["rps_vs_nginx"] = ratio(row["rps"], nginx["rps"])
-            row["p99_vs_nginx"] = ratio(row["p99_ms"], nginx["p99_ms"])
-            row["cpu_vs_nginx"] = ratio(row["cpu_s_per_10k"], nginx["cpu_s_per_10k"])
-            summary.append(row)
-    out["proxy"] = summary
+    out["proxy"] = summarize_proxy(runs, options.proxy_connections)
 
     # Kill a backend under GET load, once per proxy: SIGKILL at 3 s, restarted at 7 s, 10 s of load.
     faults = []

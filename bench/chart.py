@@ -19,7 +19,7 @@ def number(value):
         return "–"
     if isinstance(value, int) or abs(value) >= 100:
         return f"{value:,.0f}"
-    return f"{value:.1f}"
+    return f"{value:.2f}" if abs(value) < 1 else f"{value:.1f}"
 
 
 def nice_max(value):
@@ -86,10 +86,12 @@ def render(title, categories, panels, note=None):
             x = LEFT + c_index * slot + slot / 2
             out.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{escape(category)}</text>')
         if len(series) > 1:  # legend
-            x = LEFT
+            x, y = LEFT, bottom + 26
             for name, _, colour in series:
-                out.append(f'<rect x="{x}" y="{bottom + 26}" width="10" height="10" fill="{colour}"/>')
-                out.append(f'<text x="{x + 14}" y="{bottom + 35}">{escape(name)}</text>')
+                if x + 14 + 7 * len(name) > WIDTH - RIGHT:  # wrap the legend
+                    x, y = LEFT, y + 16
+                out.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>')
+                out.append(f'<text x="{x + 14}" y="{y + 9}">{escape(name)}</text>')
                 x += 24 + 7 * len(name)
     if note:
         out.append(f'<text x="{LEFT}" y="{height - 12}" fill="#555" font-size="11">{escape(note)}</text>')
