@@ -40,7 +40,7 @@ test: build ## run every test: unit, router and live-process tests, then the too
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
 	@$(MAKE) --no-print-directory test-tooling
 
-test-tooling: ## Python tests of the stack script, demo and bench tooling (live on $(DEBUG_BIN), free ports)
+test-tooling: ## Python tests of the stack script, demo and bench tooling (live on .build/debug, on free ports)
 	@scripts/install-deps.sh wrk nginx-light haproxy
 	CITYSCAPE_BIN_DIR=$(DEBUG_BIN) python3 -m unittest discover -s bench/tests -v
 

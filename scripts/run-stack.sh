@@ -22,7 +22,9 @@ declare -A port_of flags_of
 stop_all() {
     trap - INT TERM
     [ ${#pids[@]} -eq 0 ] && return
-    echo "stopping: ${names[*]}"
+    local reversed=()
+    for ((i = ${#names[@]} - 1; i >= 0; i--)); do reversed+=("${names[i]}"); done
+    echo "stopping, in reverse order: ${reversed[*]}"
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
         kill -TERM "${pids[i]}" 2>/dev/null
         # Services drain in-flight requests on SIGTERM; give them 10 s before SIGKILL.
@@ -72,8 +74,12 @@ for line in "${lines[@]}"; do
     [ -x "$bin_dir/$binary" ] || fail "$bin_dir/$binary not found; run 'make release'"
     filter='/ info .*\] GET \/healthz 200 /d'
     [ "${STACK_HEALTH_LOGS:-0}" = 1 ] && filter=''
+    # setsid: a terminal's Ctrl-C reaches only this script, which then stops the services by PID in
+    # reverse order (otherwise every process would get SIGINT at once); the log filter ignores SIGINT
+    # so the services' shutdown lines still get through.
     # shellcheck disable=SC2086  # flags are deliberately word-split
-    "$bin_dir/$binary" --host "$host" --port "$port" $flags > >(sed -u -e "$filter" -e "s/^/[$name] /") 2>&1 &
+    setsid "$bin_dir/$binary" --host "$host" --port "$port" $flags \
+        > >(trap '' INT; exec sed -u -e "$filter" -e "s/^/[$name] /") 2>&1 &
     names+=("$name") pids+=("$!")
     port_of[$name]=$port flags_of[$name]=$flags
     echo "$name $! $port" >> "$pid_file"

@@ -7,6 +7,7 @@ no process is left. Binaries from $CITYSCAPE_BIN_DIR (default .build/debug, whic
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import tempfile
@@ -125,10 +126,36 @@ class Stack(unittest.TestCase):
         self.assertEqual(left, {}, "processes left after stop")
         self.assertFalse(os.path.exists(os.path.join(self.run_dir, "stack.pids")))
         log = read(os.path.join(self.run_dir, "stack.log"))
-        self.assertIn("stopping: location sun gateway gateway-b1 gateway-b2 proxy", log)
+        self.assertIn("stopping, in reverse order: proxy gateway-b2 gateway-b1 gateway sun location", log)
         self.assertNotIn("GET /healthz 200", log)  # the proxy's health checks do not flood the log
         self.assertIn("[gateway-b1]", log)
         self.assertEqual(self.ctl("status").returncode, 3)
+
+    def test_ctrl_c_in_the_foreground_stops_everything(self):
+        log_path = os.path.join(self.run_dir, "foreground.log")
+        with open(log_path, "w") as log:
+            # A terminal's Ctrl-C sends SIGINT to the whole foreground process group.
+            process = subprocess.Popen([os.path.join(ROOT, "scripts", "run-stack.sh"), BIN_DIR], env=self.env, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True,
+                                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        self.addCleanup(lambda: process.poll() is None and os.killpg(process.pid, signal.SIGTERM))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            if os.path.exists(os.path.join(self.run_dir, "stack.pids")) and "ready" in read(os.path.join(self.run_dir, "stack.pids")):
+                break
+            time.sleep(0.1)
+        self.started = self.pids()
+        self.assertEqual(len(self.started), 7, read(log_path))
+        status, _, _ = self.get(8080, "/api/sun/97227/US")
+        self.assertEqual(status, 200)
+        os.killpg(process.pid, signal.SIGINT)
+        self.assertEqual(process.wait(timeout=60), 0)
+        time.sleep(0.2)
+        self.assertEqual({name: pid for name, pid in self.started.items() if alive(pid)}, {})
+        log = read(log_path)
+        self.assertIn("Cityscape is running", log)
+        self.assertIn("stopping, in reverse order: proxy gateway-b2", log)
+        self.assertTrue(log.rstrip().endswith("stopped"), log[-300:])
 
 
 if __name__ == "__main__":
