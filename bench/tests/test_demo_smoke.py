@@ -11,6 +11,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN_DIR = os.environ.get("CITYSCAPE_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
 
 
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
 @unittest.skipUnless(shutil.which("wrk"), "wrk not installed (scripts/install-deps.sh wrk)")
 class DemoSmoke(unittest.TestCase):
     def test_two_seconds_per_scenario(self):
