@@ -42,6 +42,11 @@ TARGETS = ["direct", "nginx", "haproxy", "cityscape-proxy"]
 began = time.monotonic()
 
 
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def say(text):
     print(f"[{time.monotonic() - began:5.0f} s] {text}", flush=True)
 
@@ -361,7 +366,9 @@ def fmt(value, pattern="{:,.0f}"):
 def report(out):
     lines = [f"# Cityscape benchmark {out['date']}", "",
              f"{out['cores']} cores, load average before: {out['load_before']}, `{out['command']}`, "
-             f"{out['elapsed_s']:.0f} s. Versions: {out['versions']}.", ""]
+             f"{out['elapsed_s']:.0f} s. Versions: {out['versions']}.",
+             "Load average (1/5/15 min) along the run: " + "; ".join(f"{k} {v}" for k, v in out.get("load", {}).items()) +
+             " — wrk, the servers and any other work on the machine share the same cores.", ""]
     if "proxy" in out:
         lines += ["## Proxy: one backend direct vs nginx vs HAProxy vs cityscape-proxy (2 backends, round-robin)", "",
                   f"`wrk -t2 -cN -d{out['options']['seconds']}s --latency`, {out['options']['reps']} interleaved repetitions, "
@@ -460,28 +467,32 @@ def main():
     if missing:
         sys.exit(f"bench: missing {', '.join(missing)} — run scripts/install-deps.sh wrk nginx-light haproxy")
 
-    with open("/proc/loadavg") as loadavg:
-        load_before = " ".join(loadavg.read().split()[:3])
+    load_before = loadavg()
     out = {"date": timestamp(), "cores": os.cpu_count(), "load_before": load_before, "versions": versions(),
            "command": "bench/bench.py " + " ".join(sys.argv[1:]),
            "options": {k: v for k, v in vars(options).items() if k != "bin_dir"}}
     say(f"benchmark: {', '.join(parts)}; load average {load_before}")
     directory = tempfile.mkdtemp(prefix="cityscape-bench-")
+    out["load"] = {}
     try:
         if "proxy" in parts:
+            out["load"]["before proxy"] = loadavg()
             proxy_bench(binary, options, directory, out)
         if "gateway" in parts or "peers" in parts:
             location, location_url, _ = start(binary("cityscape-location"), "--latency", "500ms")
             sun, sun_url, _ = start(binary("cityscape-sun"), "--latency", "500ms")
             upstreams = (location_url, sun_url, {"location": Processes(location), "sun": Processes(sun)})
             if "gateway" in parts:
+                out["load"]["before gateway"] = loadavg()
                 gateway_bench(binary, upstreams, options, out)
             if "peers" in parts:
+                out["load"]["before peers"] = loadavg()
                 peers_bench(binary, upstreams, options, directory, out)
             stop(sun)
             stop(location)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+    out["load"]["end"] = loadavg()
     out["elapsed_s"] = round(time.monotonic() - began)
     lines = report(out)
     os.makedirs(options.out, exist_ok=True)
