@@ -113,6 +113,8 @@ def main():
             sys.exit(f"demo: {binary(name)} not found — build it first (make release)")
 
     began = time.monotonic()
+    with open("/proc/loadavg") as f:
+        load_before = " ".join(f.read().split()[:3])
     estimate = len(SCENARIOS) * (options.duration + 2) + 3
     print(f"Cityscape demo: location and sun at --latency 500ms (one gateway request ≥ {options.latency_s:g} s), "
           f"wrk -t2 -c{options.connections} -d{options.duration}s --timeout {options.timeout} against "
@@ -136,14 +138,14 @@ def main():
     command = f"bench/demo.py {options.bin_dir}" + (f" --duration {options.duration}" if options.duration != 15 else "")
     header = (f"Cityscape demo {stamp}: {os.cpu_count()} cores, location and sun at --latency 500ms (L = {options.latency_s:g} s), "
               f"`wrk -t2 -c{options.connections} -d{options.duration}s --timeout {options.timeout}`, c/L = {limit:g} req/s, "
-              f"`{command}`")
+              f"`{command}`, load average before {load_before}")
     lines = [header, ""] + table(rows) + [""] + explanation(rows, options)
     os.makedirs(options.out, exist_ok=True)
     base = os.path.join(options.out, f"demo-{stamp}")
     with open(base + ".json", "w") as out:
         json.dump({"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": options.latency_s,
                    "connections": options.connections, "duration_s": options.duration, "timeout": options.timeout,
-                   "limit_rps": limit, "scenarios": rows}, out, indent=2)
+                   "limit_rps": limit, "load_before": load_before, "scenarios": rows}, out, indent=2)
     with open(base + ".md", "w") as out:
         out.write("\n".join(lines) + "\n")
     labels = [row["scenario"] for row in rows]
