@@ -88,9 +88,10 @@ def explanation(rows, options):
         f"times out ({b1['timeouts']} of {b1['requests']}).",
         f"2. Blocking ×4 waits on 4 threads: ≈ 4/L = {b4['rps']:.1f} req/s, still {c - 4} connections queue, "
         f"so {b4['timeouts']} of {b4['requests']} time out — threads are the limit, not the CPU (it used {b4['cpu_seconds']:.2f} CPU-s).",
-        f"3. Scale-out reaches {scale['rps']:.1f} req/s ({scale['ratio_to_limit']:.2f} × c/L) with 16 threads, but costs "
-        f"{scale['processes']} processes and {scale['peak_rss_mib']:.0f} MiB to do what threads do: wait; "
-        f"{scale['timeouts']} requests still queued past {timeout}.",
+        f"3. Scale-out buys 16 threads for {c} connections with {scale['processes']} processes and "
+        f"{scale['peak_rss_mib']:.0f} MiB (async: 1 process, {asy['peak_rss_mib']:.0f} MiB): {scale['rps']:.1f} req/s "
+        f"({scale['ratio_to_limit']:.2f} × c/L), and the connections beyond 16 still wait a whole L for a thread "
+        f"({scale['timeouts']} timeouts).",
         f"4. Async holds no thread while waiting: one process keeps all {c} requests in flight, {asy['rps']:.1f} req/s "
         f"({asy['ratio_to_limit']:.2f} × c/L), {asy['timeouts']} timeouts, p99 {ms(asy['p99_ms'])}, {asy['peak_rss_mib']:.0f} MiB.",
         f"5. With the cache on the upstream wait is gone after the first request: {cache['rps']:,.0f} req/s — the limit "
