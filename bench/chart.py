@@ -22,6 +22,11 @@ def number(value):
     return f"{value:.2f}" if abs(value) < 1 else f"{value:.1f}"
 
 
+def tick_label(value):
+    """Axis label: 0, 12.5, 25, 1,000, 0.625 (no trailing zeros)."""
+    return f"{value:,.10g}"
+
+
 def nice_max(value):
     """Smallest 1/2/2.5/5 × 10^k not below value (axis top)."""
     if value <= 0:
@@ -60,7 +65,7 @@ def render(title, categories, panels, note=None):
             value = top_value * tick / 4
             y = bottom - value * scale
             out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-            out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{number(value)}</text>')
+            out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{tick_label(value)}</text>')
         bar_width = slot * 0.8 / max(1, len(series))
         for s_index, (name, series_values, colour) in enumerate(series):
             for c_index, value in enumerate(series_values):

@@ -99,6 +99,20 @@ def explanation(rows, options):
     ]
 
 
+def write_chart(result, path):
+    """The SVG chart of a demo result (the JSON this script writes)."""
+    rows, limit, timeout = result["scenarios"], result["limit_rps"], result["timeout"]
+    chart.write(path, f"wrk -c{result['connections']} -d{result['duration_s']}s --timeout {timeout}, "
+                f"upstreams 2 × 500 ms (L = {result['latency_s']:g} s)", [row["scenario"] for row in rows], [
+                    {"title": "requests per second", "cap": 1.5 * limit, "line": (limit, f"limit c/L = {limit:g} req/s"),
+                     "series": [("all responses (wrk)", [row["rps"] for row in rows], chart.PALETTE[0]),
+                                (f"answered within {timeout}", [row["ok_rps"] for row in rows], chart.PALETTE[2])]},
+                    {"title": f"timeouts (no answer within {timeout})",
+                     "series": [("timeouts", [row["timeouts"] for row in rows], chart.PALETTE[3])]},
+                ], note=f"{result['date']}, {result['cores']} cores; bars above 1.5 × c/L are cut (zig-zag) and labelled "
+                        "with their value")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bin_dir")
@@ -149,15 +163,8 @@ def main():
                    "limit_rps": limit, "load_before": load_before, "scenarios": rows}, out, indent=2)
     with open(base + ".md", "w") as out:
         out.write("\n".join(lines) + "\n")
-    labels = [row["scenario"] for row in rows]
-    chart.write(base + ".svg", f"wrk -c{options.connections} -d{options.duration}s --timeout {options.timeout}, "
-                f"upstreams 2 × 500 ms (L = {options.latency_s:g} s)", labels, [
-                    {"title": "requests per second", "cap": 1.5 * limit, "line": (limit, f"limit c/L = {limit:g} req/s"),
-                     "series": [("all responses (wrk)", [row["rps"] for row in rows], chart.PALETTE[0]),
-                                (f"answered within {options.timeout}", [row["ok_rps"] for row in rows], chart.PALETTE[2])]},
-                    {"title": f"timeouts (no answer within {options.timeout})",
-                     "series": [("timeouts", [row["timeouts"] for row in rows], chart.PALETTE[3])]},
-                ], note=f"{stamp}, {os.cpu_count()} cores; bars above 1.5 × c/L are cut (zig-zag) and labelled with their value")
+    with open(base + ".json") as result:
+        write_chart(json.load(result), base + ".svg")
     print()
     print("\n".join(lines))
     print(f"\nwrote {base}.json, .md and .svg in {time.monotonic() - began:.0f} s")
