@@ -408,6 +408,14 @@ def report(out):
     return lines
 
 
+def short_label(scenario):
+    """x labels that fit 10 to a row: async c=1000 → async 1k, blocking workers=4 → N=4, replicas=2×4 + proxy → R=2."""
+    if scenario.startswith("async c="):
+        count = int(scenario.split("=")[1])
+        return f"async {count // 1000}k" if count % 1000 == 0 else scenario
+    return scenario.replace("blocking workers=", "N=").replace("replicas=", "R=").replace("×4 + proxy", "")
+
+
 def svg(out, path):
     panels = []
     if "proxy" in out:
@@ -421,7 +429,7 @@ def svg(out, path):
     if "gateway" in out:
         rows = out["gateway"]
         panels.append({"title": "gateway: req/s as a share of its limit (c/L for async, N/L for blocking, 4R/L for replicas)",
-                       "categories": [row["scenario"].replace("blocking workers=", "N=").replace("×4 + proxy", "") for row in rows],
+                       "categories": [short_label(row["scenario"]) for row in rows],
                        "line": (1.0, "limit"),
                        "series": [("share of limit", [row.get("ratio_to_expected") or row["ratio_to_limit"] for row in rows],
                                    chart.PALETTE[0])]})

@@ -95,6 +95,10 @@ class ProxySummary(unittest.TestCase):
         self.assertIsNone(summary["direct"]["cpu_s_per_10k"])
         self.assertEqual(summary["direct"]["rps_vs_nginx"], 2.25)
 
+    def test_short_gateway_labels(self):
+        self.assertEqual([bench.short_label(s) for s in ("async c=1000", "async c=5000", "blocking workers=16", "replicas=4×4 + proxy")],
+                         ["async 1k", "async 5k", "N=16", "R=4"])
+
     def test_render_replaces_only_stack_ports(self):
         text = "listen 127.0.0.1:8080;\nserver 127.0.0.1:8010;\nserver 127.0.0.1:8011;\nmaxconn 8010\n"
         self.assertEqual(bench.render(text, {8080: 41000, 8010: 41001, 8011: 41002}),
