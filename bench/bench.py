@@ -394,7 +394,9 @@ def report(out):
                          f"{fmt(row.get('ratio_to_expected'), '{:.2f}')} | {fmt(row['avg_ms'])} | {fmt(row['p99_ms'])} | {row['timeouts']} | "
                          f"{row['socket_errors'] - row['timeouts'] + row['non_2xx']} | "
                          f"{', '.join(f'{k} {v}' for k, v in row['cpu_s'].items())} | {', '.join(f'{k} {v:.0f}' for k, v in row['peak_rss_mib'].items())} |")
-        lines += ["", "Expected for blocking: N workers / L (each request holds a worker for L); replicas: 4 × R / L.", ""]
+        lines += ["", "Expected for blocking: N workers / L (each request holds a worker for L); replicas: 4 × R / L. "
+                  f"In a {2 * out['options']['seconds']} s window a worker completes at most {2 * out['options']['seconds'] - 1} "
+                  "requests of just over 1.0 s, so 0.90 is the ceiling of that column here.", ""]
     if "peers" in out:
         lines += ["## Peers: the same endpoint in Flask (gunicorn gthread) and Quart (Hypercorn + aiohttp)", "",
                   "| load | server | requests | req/s | ratio to c/L | avg ms | p99 ms | timeouts | errors | server CPU s | server peak RSS MiB | Cityscape / peer |",
@@ -405,6 +407,9 @@ def report(out):
                          f"{fmt(row['avg_ms'])} | {fmt(row['p99_ms'])} | {row['timeouts']} | {row['socket_errors'] - row['timeouts'] + row['non_2xx']} | "
                          f"{row['cpu_s']['server']} | {row['peak_rss_mib']['server']:.0f} | {ratios or '–'} |")
         lines.append("")
+        if any(row["requests"] == 0 for row in out["peers"]):
+            lines += ["A row with 0 requests got no answer at all within the run: wrk counts a timeout only for a "
+                      "response that arrives late, never for a request still unanswered when the run ends.", ""]
     return lines
 
 
