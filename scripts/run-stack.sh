@@ -4,7 +4,8 @@
 # Usage: scripts/run-stack.sh BIN_DIR [STACK_FILE]
 # Environment:
 #   STACK_PORT_OFFSET=N   shift every port of the stack file by N (the port column and every
-#                         HOST:PORT or URL port in the flags), e.g. for tests next to a running stack
+#                         HOST:PORT or URL port in the flags), e.g. for tests next to a running stack;
+#                         gateways get CITYSCAPE_LOCATION_URL / CITYSCAPE_SUN_URL of the shifted services
 #   STACK_RUN_DIR=DIR     where the PID file goes (default run/ in the repo; gitignored)
 #   STACK_HEALTH_LOGS=1   keep the access-log lines of successful /healthz checks (hidden by default:
 #                         the proxy checks every replica once per second)
@@ -65,6 +66,14 @@ while read -r name binary port flags; do
     port_in_use "$port" && { echo "run-stack: port $port ($name) is already in use — is another 'make run' still running? Stop it first." >&2; exit 1; }
     lines+=("$name $binary $port $(shift_ports "$flags")")
 done < "$stack_file"
+
+# The gateways find location and sun where this stack file (and the offset) puts them; a flag in the
+# stack file still wins over these environment variables.
+for line in "${lines[@]}"; do
+    read -r name _ port _ <<< "$line"
+    [ "$name" = location ] && export CITYSCAPE_LOCATION_URL="http://$host:$port"
+    [ "$name" = sun ] && export CITYSCAPE_SUN_URL="http://$host:$port"
+done
 
 mkdir -p "$run_dir"
 echo "supervisor $$" > "$pid_file"
