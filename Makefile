@@ -9,7 +9,18 @@ DEBUG_FLAGS ?=
 # Debian packages the build, the tests or the stack need (installed only when missing, only as root).
 APT_PACKAGES = curl ca-certificates openssl tzdata libcurl4-openssl-dev zlib1g-dev
 
-.PHONY: help deps build release run start stop status test test-tooling lint format demo bench bench-foundation bench-gateway clean
+# make install: PREFIX for binaries, data and units; DESTDIR for packagers; SYSCONFDIR for the env files.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SYSCONFDIR  ?= /etc
+BINDIR       = $(PREFIX)/bin
+DATADIR      = $(PREFIX)/share/cityscape
+DOCDIR       = $(PREFIX)/share/doc/cityscape
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BINARIES     = cityscape-location cityscape-sun cityscape-gateway cityscape-proxy
+UNITS        = cityscape-location.service cityscape-sun.service cityscape-gateway@.service cityscape-proxy.service cityscape.target
+
+.PHONY: help deps build release run start stop status test test-tooling lint format demo bench bench-foundation bench-gateway clean deploy-check install uninstall
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,13 +47,36 @@ stop: ## stop the stack started by make run or make start (by PID, reverse order
 status: ## is the local stack running, with the PID and port of each process
 	@scripts/stack-ctl.sh status
 
-test: build ## run every test: unit, router and live-process tests, then the tooling tests
+test: build ## run every test: unit, router and live-process tests, then deploy-check and the tooling tests
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
+	@DEPLOY_SMOKE=required DEPLOY_BIN=$$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS)) scripts/deploy-check.sh
 	@$(MAKE) --no-print-directory test-tooling
 
 test-tooling: ## Python tests of the stack script, demo and bench tooling (live on .build/debug, on free ports)
 	@scripts/install-deps.sh wrk nginx-light haproxy
 	CITYSCAPE_BIN_DIR=$(DEBUG_BIN) python3 -m unittest discover -s bench/tests -v
+
+deploy-check: ## validate deploy/ (compose, Dockerfile, systemd, Kubernetes) with the real tools, offline
+	@scripts/deploy-check.sh
+
+install: ## install release binaries, postal data and systemd units (PREFIX=/usr/local, DESTDIR=)
+	@for b in $(BINARIES); do [ -x "$(RELEASE_BIN)/$$b" ] || { echo "$(RELEASE_BIN)/$$b missing: run 'make release' first" >&2; exit 1; }; done
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(DATADIR)" "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(SYSCONFDIR)/cityscape"
+	install -m 755 $(addprefix $(RELEASE_BIN)/,$(BINARIES)) "$(DESTDIR)$(BINDIR)/"
+	install -m 644 Data/postal/postal_codes.tsv.gz Data/postal/ATTRIBUTION.md "$(DESTDIR)$(DATADIR)/"
+	install -m 644 docs/deploy.md "$(DESTDIR)$(DOCDIR)/"
+	@# The units name /usr/local and /etc/cityscape; rewrite them for this PREFIX and SYSCONFDIR.
+	for u in $(UNITS); do \
+	  sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/cityscape/|$(SYSCONFDIR)/cityscape/|g' "deploy/systemd/$$u" > "$(DESTDIR)$(UNITDIR)/$$u"; \
+	  chmod 644 "$(DESTDIR)$(UNITDIR)/$$u"; done
+	@# Environment files are configuration: never overwrite one that exists.
+	for f in deploy/systemd/*.env; do t="$(DESTDIR)$(SYSCONFDIR)/cityscape/$$(basename $$f)"; \
+	  [ -e "$$t" ] || install -m 644 "$$f" "$$t"; done
+	@echo "installed; as root: systemctl daemon-reload && systemctl enable --now cityscape.target"
+
+uninstall: ## remove what make install installed (keeps the configuration in SYSCONFDIR/cityscape)
+	rm -f $(addprefix "$(DESTDIR)$(BINDIR)/",$(BINARIES)) $(addprefix "$(DESTDIR)$(UNITDIR)/",$(UNITS))
+	rm -rf "$(DESTDIR)$(DATADIR)" "$(DESTDIR)$(DOCDIR)"
 
 lint: ## check formatting with the committed .swift-format
 	$(SWIFT) format lint --strict --recursive Package.swift Services Proxy Tests
