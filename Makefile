@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 SWIFT       ?= swift
 RELEASE_BIN  = .build/release
+DEBUG_BIN   ?= .build/debug
 DEBUG_FLAGS ?=
 # Debian packages the build, the tests or the stack need (installed only when missing, only as root).
 APT_PACKAGES = curl ca-certificates openssl tzdata libcurl4-openssl-dev zlib1g-dev
@@ -19,7 +20,7 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 BINARIES     = cityscape-location cityscape-sun cityscape-gateway cityscape-proxy
 UNITS        = cityscape-location.service cityscape-sun.service cityscape-gateway@.service cityscape-proxy.service cityscape.target
 
-.PHONY: help deps build release run test lint format bench-foundation bench-gateway clean deploy-check install uninstall
+.PHONY: help deps build release run start stop status test test-tooling lint format demo bench bench-foundation bench-gateway clean deploy-check install uninstall
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -37,9 +38,23 @@ release: deps ## optimised build of the service binaries
 run: release ## build, then start the local stack in the foreground (Ctrl-C stops it)
 	@scripts/run-stack.sh $(RELEASE_BIN)
 
-test: build ## run every test: unit, router and live-process tests, then deploy-check
+start: release ## start the local stack in the background (logs in run/stack.log)
+	@scripts/stack-ctl.sh start $(RELEASE_BIN)
+
+stop: ## stop the stack started by make run or make start (by PID, reverse order)
+	@scripts/stack-ctl.sh stop
+
+status: ## is the local stack running, with the PID and port of each process
+	@scripts/stack-ctl.sh status
+
+test: build ## run every test: unit, router and live-process tests, then deploy-check and the tooling tests
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
 	@DEPLOY_SMOKE=required DEPLOY_BIN=$$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS)) scripts/deploy-check.sh
+	@$(MAKE) --no-print-directory test-tooling
+
+test-tooling: ## Python tests of the stack script, demo and bench tooling (live on .build/debug, on free ports)
+	@scripts/install-deps.sh wrk nginx-light haproxy
+	CITYSCAPE_BIN_DIR=$(DEBUG_BIN) python3 -m unittest discover -s bench/tests -v
 
 deploy-check: ## validate deploy/ (compose, Dockerfile, systemd, Kubernetes) with the real tools, offline
 	@scripts/deploy-check.sh
@@ -68,6 +83,14 @@ lint: ## check formatting with the committed .swift-format
 
 format: ## rewrite sources with the committed .swift-format
 	$(SWIFT) format --in-place --recursive Package.swift Services Proxy Tests
+
+demo: release ## the lesson: 5 ways to serve c=20 at L = 1 s, table + results/demo-*.json/.md/.svg (< 3 min)
+	@scripts/install-deps.sh wrk
+	@bench/demo.py $(RELEASE_BIN)
+
+bench: release ## proxies (nginx, HAProxy), gateway and peers (Flask, Quart) side by side (< 15 min)
+	@scripts/install-deps.sh wrk nginx-light haproxy
+	@bench/bench.py $(RELEASE_BIN)
 
 bench-foundation: release ## wrk: location and sun vs a trivial route, start-up time and memory
 	@scripts/install-deps.sh wrk

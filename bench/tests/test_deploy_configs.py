@@ -1,0 +1,74 @@
+"""The nginx and HAProxy configs in deploy/ (and the copies make bench renders) pass nginx -t / haproxy -c."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import importlib.util  # noqa: E402
+
+# bench/bench.py by path: `import bench` could find the bench/ directory itself as a namespace package.
+_spec = importlib.util.spec_from_file_location("cityscape_bench", os.path.join(os.path.dirname(HERE), "bench.py"))
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+NGINX = os.path.join(ROOT, "deploy", "nginx", "cityscape.conf")
+HAPROXY = os.path.join(ROOT, "deploy", "haproxy", "cityscape.cfg")
+
+
+def stack_ports():
+    """name -> port, and the proxy's backend addresses, from deploy/stack.conf."""
+    ports, backends = {}, []
+    with open(os.path.join(ROOT, "deploy", "stack.conf")) as conf:
+        for line in conf:
+            fields = line.split()
+            if fields and not fields[0].startswith("#"):
+                ports[fields[0]] = int(fields[2])
+                backends += [fields[i + 1] for i, f in enumerate(fields) if f == "--backend"]
+    return ports, backends
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+class DeployConfigs(unittest.TestCase):
+    def test_configs_use_the_stack_ports(self):
+        ports, backends = stack_ports()
+        for path in (NGINX, HAPROXY):
+            text = read(path)
+            self.assertIn(f"127.0.0.1:{ports['proxy']}", text, path)
+            for backend in backends:
+                self.assertIn(backend, text, path)
+
+    @unittest.skipUnless(shutil.which("nginx"), "nginx not installed (scripts/install-deps.sh nginx-light)")
+    def test_nginx_t(self):
+        with tempfile.TemporaryDirectory() as directory:
+            rendered = os.path.join(directory, "nginx.conf")
+            with open(rendered, "w") as out:
+                out.write(bench.render(read(NGINX), {8080: 18080, 8010: 18010, 8011: 18011}))
+            for conf in (NGINX, rendered):
+                result = subprocess.run(["nginx", "-t", "-c", conf, "-p", directory, "-g",
+                                         f"pid {directory}/nginx.pid; error_log {directory}/error.log;"],
+                                        capture_output=True, text=True)
+                self.assertEqual(result.returncode, 0, result.stderr)
+
+    @unittest.skipUnless(shutil.which("haproxy"), "haproxy not installed (scripts/install-deps.sh haproxy)")
+    def test_haproxy_c(self):
+        with tempfile.TemporaryDirectory() as directory:
+            rendered = os.path.join(directory, "haproxy.cfg")
+            with open(rendered, "w") as out:
+                out.write(bench.render(read(HAPROXY), {8080: 18080, 8010: 18010, 8011: 18011}))
+            for conf in (HAPROXY, rendered):
+                result = subprocess.run(["haproxy", "-c", "-f", conf], capture_output=True, text=True)
+                self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
