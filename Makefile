@@ -8,7 +8,12 @@ DEBUG_FLAGS ?=
 # Debian packages the build, the tests or the stack need (installed only when missing, only as root).
 APT_PACKAGES = curl ca-certificates openssl tzdata libcurl4-openssl-dev zlib1g-dev
 
-.PHONY: help deps build release run test lint format bench-foundation bench-gateway clean
+# Python tools for fuzzing, fault injection and soak, pinned in tools/reliability/requirements.txt.
+FUZZ_VENV    = .venv-fuzz
+PYTHON      ?= python3
+BIN_DIR      = $(shell $(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
+
+.PHONY: help deps build release run test fuzz-api fuzz-raw faults soak lint format bench-foundation bench-gateway clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -26,8 +31,26 @@ release: deps ## optimised build of the service binaries
 run: release ## build, then start the local stack in the foreground (Ctrl-C stops it)
 	@scripts/run-stack.sh $(RELEASE_BIN)
 
-test: build ## run every test: unit, router and live-process tests
+test: build $(FUZZ_VENV)/bin/st ## run every test: unit, router, live-process, API and raw fuzzing, fault injection
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
+	@$(MAKE) --no-print-directory fuzz-api fuzz-raw
+
+$(FUZZ_VENV)/bin/st: tools/reliability/requirements.txt
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/reliability/requirements.txt
+	@touch $@
+
+fuzz-api: $(FUZZ_VENV)/bin/st ## schemathesis against location, sun and gateway from their served OpenAPI documents
+	$(FUZZ_VENV)/bin/python tools/reliability/schemathesis_run.py --bin-dir $(BIN_DIR)
+
+fuzz-raw: ## malformed HTTP (Tests/HTTPFuzzCorpus + seeded mutations) at every listener
+	$(PYTHON) tools/reliability/raw_fuzz.py --bin-dir $(BIN_DIR)
+
+faults: ## fault injection: replicas killed under load, upstream faults, connection floods
+	$(PYTHON) tools/reliability/faults.py --bin-dir $(BIN_DIR)
+
+soak: release $(FUZZ_VENV)/bin/st ## 10 min mixed load through the full stack with a fault every minute (not in make test)
+	$(PYTHON) tools/soak/soak.py --bin-dir $(RELEASE_BIN)
 
 lint: ## check formatting with the committed .swift-format
 	$(SWIFT) format lint --strict --recursive Package.swift Services Proxy Tests
@@ -44,4 +67,4 @@ bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L =
 	@bench/gateway.py $(RELEASE_BIN)
 
 clean: ## remove build products
-	rm -rf .build
+	rm -rf .build $(FUZZ_VENV)
