@@ -84,6 +84,9 @@ struct ProxyResponder: HTTPResponder {
             } catch {
                 pool.finish(backend)
                 if overLimit.isSet { throw RequestGuard.bodyTooLarge(guardrails.limits.maxBodyBytes) }
+                // The client's body broke off or was malformed mid-stream: its fault, not the backend's, so a 400
+                // and no health penalty (else truncated uploads could eject healthy backends; found by raw_fuzz.py).
+                if error is HTTPParserError { throw RequestGuard.badFraming("the request body ended early or was malformed") }
                 let failure = UpstreamFailure(error)
                 lastFailure = failure
                 pool.record(failure.healthEvent, for: backend, reason: failure.summary)
