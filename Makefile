@@ -33,7 +33,7 @@ run: release ## build, then start the local stack in the foreground (Ctrl-C stop
 
 test: build $(FUZZ_VENV)/bin/st ## run every test: unit, router, live-process, API and raw fuzzing, fault injection
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
-	@$(MAKE) --no-print-directory fuzz-api fuzz-raw
+	@$(MAKE) --no-print-directory fuzz-api fuzz-raw faults
 
 $(FUZZ_VENV)/bin/st: tools/reliability/requirements.txt
 	$(PYTHON) -m venv $(FUZZ_VENV)
