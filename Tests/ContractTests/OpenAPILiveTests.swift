@@ -29,7 +29,6 @@ struct OpenAPILiveTests {
     @Test("location")
     func location() async throws {
         let location = try await ServiceProcess("cityscape-location")
-        defer { Task { await location.stop() } }
         let template = "/api/location/{postal_code}/{country}"
         let probes =
             Self.operational + [
@@ -39,13 +38,12 @@ struct OpenAPILiveTests {
                 Probe(path: "/api/location/97227/U1", template: template, status: 400),
                 Probe(path: "/api/location/%ZZ/US", template: template, status: 400),
             ]
-        try await check(location, document: "Location", probes: probes)
+        try await StartedProcesses([location]).stoppingAll { try await check(location, document: "Location", probes: probes) }
     }
 
     @Test("sun")
     func sun() async throws {
         let sun = try await ServiceProcess("cityscape-sun")
-        defer { Task { await sun.stop() } }
         let probes =
             Self.operational
             + [
@@ -56,7 +54,7 @@ struct OpenAPILiveTests {
                 "lat=x&lng=1", "lng=1", "lat=1&lng=2&date=2023-02-30", "lat=1&lng=2&tzid=Mars/Base", "lat=1&lng=2&formatted=2",
                 "lat=1&lng=2&callback=alert(1)",
             ].map { Probe(path: "/json?\($0)", template: "/json", status: 400) }
-        try await check(sun, document: "Sun", probes: probes)
+        try await StartedProcesses([sun]).stoppingAll { try await check(sun, document: "Sun", probes: probes) }
     }
 
     @Test("gateway, with its upstream faults: refused (502), silent (504), at capacity (503)")
@@ -69,14 +67,18 @@ struct OpenAPILiveTests {
         func gateway(sun: String, _ extra: [String] = []) async throws -> ServiceProcess {
             try await ServiceProcess("cityscape-gateway", arguments: ["--location-url", location.baseURL, "--sun-url", sun] + extra)
         }
-        let healthy = try await gateway(sun: sun.baseURL)
-        let refused = try await gateway(sun: "http://127.0.0.1:1")
-        let hung = try await gateway(sun: "http://127.0.0.1:\(silent.port)", ["--upstream-timeout", "300ms"])
-        let tight = try await gateway(sun: slowSun.baseURL, ["--max-in-flight", "1"])
-        defer {
-            silent.close()
-            Task { for process in [healthy, refused, hung, tight, location, sun, slowSun] { await process.stop() } }
+        let started = StartedProcesses([location, sun, slowSun])
+        defer { silent.close() }
+        try await started.stoppingAll {
+            let healthy = started.add(try await gateway(sun: sun.baseURL))
+            let refused = started.add(try await gateway(sun: "http://127.0.0.1:1"))
+            let hung = started.add(try await gateway(sun: "http://127.0.0.1:\(silent.port)", ["--upstream-timeout", "300ms"]))
+            let tight = started.add(try await gateway(sun: slowSun.baseURL, ["--max-in-flight", "1"]))
+            try await checkGateway(healthy: healthy, refused: refused, hung: hung, tight: tight)
         }
+    }
+
+    func checkGateway(healthy: ServiceProcess, refused: ServiceProcess, hung: ServiceProcess, tight: ServiceProcess) async throws {
         let template = "/api/sun/{postal_code}/{country}"
         let probes =
             Self.operational + [
@@ -143,5 +145,30 @@ struct OpenAPILiveTests {
     static func documentBytes(_ name: String) throws -> [UInt8] {
         let url = BuildProducts.repositoryRoot.appendingPathComponent("Services/\(name)/API/openapi.json")
         return [UInt8](try Data(contentsOf: url))
+    }
+}
+
+/// The processes a test started, stopped (awaited) when its body ends, also when it throws.
+///
+/// Awaited on purpose: with `defer { Task { await process.stop() } }` the task may never run before the
+/// test process exits, and it keeps the processes alive past their SIGKILL-ing deinit: they are orphaned.
+final class StartedProcesses {
+    private var processes: [ServiceProcess]
+
+    init(_ processes: [ServiceProcess]) { self.processes = processes }
+
+    func add(_ process: ServiceProcess) -> ServiceProcess {
+        processes.append(process)
+        return process
+    }
+
+    func stoppingAll(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            for process in processes { await process.stop() }
+            throw error
+        }
+        for process in processes { await process.stop() }
     }
 }
