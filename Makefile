@@ -11,7 +11,8 @@ APT_PACKAGES = curl ca-certificates openssl tzdata libcurl4-openssl-dev zlib1g-d
 # Python tools for fuzzing, fault injection and soak, pinned in tools/reliability/requirements.txt.
 FUZZ_VENV    = .venv-fuzz
 PYTHON      ?= python3
-BIN_DIR      = $(shell $(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
+# Where `make build` put the binaries; a shell substitution, so only the targets that need it pay for it.
+BIN_DIR      = $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
 
 .PHONY: help deps build release run test fuzz-api fuzz-raw faults soak lint format bench-foundation bench-gateway clean
 

@@ -1,7 +1,7 @@
 """Steady closed-loop HTTP load from threads, each on its own keep-alive connection.
 
-Every request is recorded as (start time, latency s, outcome): outcome is the status code, or the
-name of the exception when no response arrived. A client reconnects after a failure, as real
+Every request is recorded as (start time, latency s, outcome, path): outcome is the status code, or
+the name of the exception when no response arrived. A client reconnects after a failure, as real
 clients do; it never retries a request, so every failure the proxy lets through is counted.
 """
 import http.client
@@ -54,7 +54,7 @@ class Load:
                     connection.close()
                 connection = None
             with self.lock:
-                self.records.append((started, time.monotonic() - started, outcome))
+                self.records.append((started, time.monotonic() - started, outcome, path))
 
     def window(self, start, end):
         """Records that started in [start, end)."""
@@ -62,12 +62,13 @@ class Load:
             return [r for r in self.records if start <= r[0] < end]
 
 
-def summarize(records):
-    """Counts, errors by cause and latency percentiles of a list of records."""
+def summarize(records, expected=None):
+    """Counts, errors by cause and latency percentiles; an error is an answer other than `expected[path]` (default 200)."""
+    expected = expected or {}
     latencies = sorted(r[1] for r in records)
     errors = {}
-    for _, _, outcome in records:
-        if outcome != 200:
+    for _, _, outcome, path in records:
+        if outcome != expected.get(path, 200):
             errors[str(outcome)] = errors.get(str(outcome), 0) + 1
 
     def percentile(p):
