@@ -67,7 +67,7 @@ def main():
                 name, inject = schedule[index % len(schedule)]
                 at = time.monotonic() - start
                 print(f"[{at:6.1f} s] fault: {name}", flush=True)
-                faults.append({"t": round(at, 1), "fault": name})
+                faults.append({"t": round(at, 1), "at": at, "fault": name})
                 threading.Thread(target=inject, daemon=True).start()
                 index += 1
                 next_fault += args.fault_every
@@ -130,7 +130,8 @@ def sample(named, samples, start, stop):
 def analyse(records, faults, samples, start, args):
     errors_by_cause, errors_by_fault = {}, {}
     timeline = {}
-    fault_times = [(f["t"], f["fault"]) for f in faults]
+    # Unrounded times: a rounded-up injection time would leave the first failures of a fault unattributed.
+    fault_times = [(f.pop("at"), f["fault"]) for f in faults]
     for started, latency, outcome, path in records:
         t = started - start
         bucket = timeline.setdefault(int(t // 10) * 10, {"requests": 0, "errors": 0, "latencies": []})
