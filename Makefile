@@ -8,13 +8,24 @@ DEBUG_FLAGS ?=
 # Debian packages the build, the tests or the stack need (installed only when missing, only as root).
 APT_PACKAGES = curl ca-certificates openssl tzdata libcurl4-openssl-dev zlib1g-dev
 
+# make install: PREFIX for binaries, data and units; DESTDIR for packagers; SYSCONFDIR for the env files.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SYSCONFDIR  ?= /etc
+BINDIR       = $(PREFIX)/bin
+DATADIR      = $(PREFIX)/share/cityscape
+DOCDIR       = $(PREFIX)/share/doc/cityscape
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BINARIES     = cityscape-location cityscape-sun cityscape-gateway cityscape-proxy
+UNITS        = cityscape-location.service cityscape-sun.service cityscape-gateway@.service cityscape-proxy.service cityscape.target
+
 # Python tools for fuzzing, fault injection and soak, pinned in tools/reliability/requirements.txt.
 FUZZ_VENV    = .venv-fuzz
 PYTHON      ?= python3
 # Where `make build` put the binaries; a shell substitution, so only the targets that need it pay for it.
 BIN_DIR      = $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
 
-.PHONY: help deps build release run test fuzz-api fuzz-raw faults soak lint format bench-foundation bench-gateway clean
+.PHONY: help deps build release run test fuzz-api fuzz-raw faults soak lint format bench-foundation bench-gateway clean deploy-check install uninstall
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -32,8 +43,9 @@ release: deps ## optimised build of the service binaries
 run: release ## build, then start the local stack in the foreground (Ctrl-C stops it)
 	@scripts/run-stack.sh $(RELEASE_BIN)
 
-test: build $(FUZZ_VENV)/bin/st ## run every test: unit, router, live-process, API and raw fuzzing, fault injection
+test: build $(FUZZ_VENV)/bin/st ## run every test: unit, router, live-process, deploy-check, API and raw fuzzing, fault injection
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
+	@DEPLOY_SMOKE=required DEPLOY_BIN=$$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS)) scripts/deploy-check.sh
 	@$(MAKE) --no-print-directory fuzz-api fuzz-raw faults
 
 $(FUZZ_VENV)/bin/st: tools/reliability/requirements.txt
@@ -52,6 +64,28 @@ faults: ## fault injection: replicas killed under load, upstream faults, connect
 
 soak: release $(FUZZ_VENV)/bin/st ## 10 min mixed load through the full stack with a fault every minute (not in make test)
 	$(PYTHON) tools/soak/soak.py --bin-dir $(RELEASE_BIN)
+
+deploy-check: ## validate deploy/ (compose, Dockerfile, systemd, Kubernetes) with the real tools, offline
+	@scripts/deploy-check.sh
+
+install: ## install release binaries, postal data and systemd units (PREFIX=/usr/local, DESTDIR=)
+	@for b in $(BINARIES); do [ -x "$(RELEASE_BIN)/$$b" ] || { echo "$(RELEASE_BIN)/$$b missing: run 'make release' first" >&2; exit 1; }; done
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(DATADIR)" "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(SYSCONFDIR)/cityscape"
+	install -m 755 $(addprefix $(RELEASE_BIN)/,$(BINARIES)) "$(DESTDIR)$(BINDIR)/"
+	install -m 644 Data/postal/postal_codes.tsv.gz Data/postal/ATTRIBUTION.md "$(DESTDIR)$(DATADIR)/"
+	install -m 644 docs/deploy.md "$(DESTDIR)$(DOCDIR)/"
+	@# The units name /usr/local and /etc/cityscape; rewrite them for this PREFIX and SYSCONFDIR.
+	for u in $(UNITS); do \
+	  sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/cityscape/|$(SYSCONFDIR)/cityscape/|g' "deploy/systemd/$$u" > "$(DESTDIR)$(UNITDIR)/$$u"; \
+	  chmod 644 "$(DESTDIR)$(UNITDIR)/$$u"; done
+	@# Environment files are configuration: never overwrite one that exists.
+	for f in deploy/systemd/*.env; do t="$(DESTDIR)$(SYSCONFDIR)/cityscape/$$(basename $$f)"; \
+	  [ -e "$$t" ] || install -m 644 "$$f" "$$t"; done
+	@echo "installed; as root: systemctl daemon-reload && systemctl enable --now cityscape.target"
+
+uninstall: ## remove what make install installed (keeps the configuration in SYSCONFDIR/cityscape)
+	rm -f $(addprefix "$(DESTDIR)$(BINDIR)/",$(BINARIES)) $(addprefix "$(DESTDIR)$(UNITDIR)/",$(UNITS))
+	rm -rf "$(DESTDIR)$(DATADIR)" "$(DESTDIR)$(DOCDIR)"
 
 lint: ## check formatting with the committed .swift-format
 	$(SWIFT) format lint --strict --recursive Package.swift Services Proxy Tests

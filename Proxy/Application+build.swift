@@ -59,9 +59,12 @@ struct ProxyApplication {
         let server = configuration.server
         let onListening = self.onListening
         let logger = self.logger
+        var connections = configuration.connections
+        let errorCounter = responder.metrics
+        connections.onReject = { code in errorCounter.error(code) }
         return Application(
             responder: responder,
-            server: .http1(
+            server: .guardedHTTP1(
                 configuration: .init(
                     idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds),
                     // Above the proxy's own limit, so oversized heads reach `RequestGuard` and get a 431.
@@ -70,7 +73,8 @@ struct ProxyApplication {
                         maxHeaderListSize: max(80 * 1024, configuration.limits.maxHeaderBytes * 2),
                         maxHeaderFieldCount: 1000
                     )
-                )
+                ),
+                policy: connections
             ),
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: nil),
             onServerRunning: { channel in
@@ -131,7 +135,7 @@ struct ProxyApplication {
             gracefulShutdownSignals: signals,
             logger: logger
         )
-        group.maximumGracefulShutdownDuration = configuration.drainTimeout
+        group.maximumGracefulShutdownDuration = configuration.server.drainTimeout
         try await ServiceGroup(configuration: group).run()
     }
 

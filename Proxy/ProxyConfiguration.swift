@@ -4,7 +4,7 @@ import Foundation
 /// Settings of the reverse proxy.
 ///
 /// ## Configuration keys
-/// The shared server keys (`ServerConfiguration`, default port 8080), plus:
+/// The shared server keys (`ServerConfiguration`, default port 8080, including `--drain-timeout`), plus:
 /// | flag | environment | default | meaning |
 /// |---|---|---|---|
 /// | `--backend` (repeatable) | `CITYSCAPE_BACKENDS` (comma-separated) | – | backend `HOST:PORT` |
@@ -16,12 +16,14 @@ import Foundation
 /// | `--fall` | `CITYSCAPE_FALL` | `2` | consecutive failures (checks or requests) that eject a backend |
 /// | `--retries` | `CITYSCAPE_RETRIES` | `2` | other backends tried after a retryable failure |
 /// | `--connect-timeout` | `CITYSCAPE_CONNECT_TIMEOUT` | `1s` | TCP connect to a backend (and wait for a pooled connection) |
-/// | `--backend-timeout` | `CITYSCAPE_BACKEND_TIMEOUT` | `30s` | until the response head, and between body reads → 504 |
+/// | `--backend-timeout` | `CITYSCAPE_BACKEND_TIMEOUT` | `30s` | until the response head once the request is sent, and between body reads → 504 |
 /// | `--pool-size` | `CITYSCAPE_POOL_SIZE` | `256` | upstream keep-alive connections per backend |
 /// | `--max-header-bytes` | `CITYSCAPE_MAX_HEADER_BYTES` | `16384` | request head larger → 431 |
 /// | `--max-body-bytes` | `CITYSCAPE_MAX_BODY_BYTES` | `10485760` | request body larger → 413 |
 /// | `--idle-timeout` | `CITYSCAPE_IDLE_TIMEOUT` | `60s` | idle client keep-alive connections are closed after it |
-/// | `--drain-timeout` | `CITYSCAPE_DRAIN_TIMEOUT` | `10s` | SIGTERM: how long in-flight requests may take to finish |
+/// | `--max-connections` | `CITYSCAPE_MAX_CONNECTIONS` | `10000` | client connections served at once; more get 503 |
+/// | `--header-timeout` | `CITYSCAPE_HEADER_TIMEOUT` | `10s` | first byte to complete request head, else 408 (slowloris) |
+/// | `--body-timeout` | `CITYSCAPE_BODY_TIMEOUT` | `30s` | longest pause while reading a request body, else close |
 struct ProxyConfiguration: Sendable {
     static let backends = Setting("backends")
     static let backendsFile = Setting("backends-file")
@@ -37,7 +39,9 @@ struct ProxyConfiguration: Sendable {
     static let maxHeaderBytes = Setting("max-header-bytes")
     static let maxBodyBytes = Setting("max-body-bytes")
     static let idleTimeout = Setting("idle-timeout")
-    static let drainTimeout = Setting("drain-timeout")
+    static let maxConnections = Setting("max-connections")
+    static let headerTimeout = Setting("header-timeout")
+    static let bodyTimeout = Setting("body-timeout")
 
     var server: ServerConfiguration
     var backends: [BackendAddress] = []
@@ -51,7 +55,8 @@ struct ProxyConfiguration: Sendable {
     var poolSize = 256
     var limits = RequestLimits()
     var idleTimeout: Duration = .seconds(60)
-    var drainTimeout: Duration = .seconds(10)
+    /// Client connection limits and timeouts; its `onReject` is set by the application.
+    var connections = ConnectionPolicy()
 
     /// A configuration for tests and embedding.
     init(server: ServerConfiguration = ServerConfiguration(), backends: [BackendAddress] = []) {
@@ -104,7 +109,15 @@ struct ProxyConfiguration: Sendable {
         limits.maxHeaderBytes = try settings.integer(Self.maxHeaderBytes, default: limits.maxHeaderBytes, in: 256...1_048_576)
         limits.maxBodyBytes = try settings.integer(Self.maxBodyBytes, default: limits.maxBodyBytes, in: 0...Int(Int32.max))
         idleTimeout = try settings.duration(Self.idleTimeout, default: idleTimeout, in: .milliseconds(10) ... .seconds(3600))
-        drainTimeout = try settings.duration(Self.drainTimeout, default: drainTimeout, in: .zero ... .seconds(3600))
+        connections.maxConnections = try settings.integer(Self.maxConnections, default: connections.maxConnections, in: 1...1_000_000)
+        connections.headerTimeout = try settings.duration(
+            Self.headerTimeout,
+            default: connections.headerTimeout,
+            in: .milliseconds(10) ... .seconds(3600)
+        )
+        connections.bodyTimeout = try settings.duration(Self.bodyTimeout, default: connections.bodyTimeout, in: .milliseconds(10) ... .seconds(3600))
+        // Idle connections must be closed within the drain, or they would hold the shutdown to its end.
+        connections.idleCloseGrace = min(connections.idleCloseGrace, server.drainTimeout)
     }
 }
 

@@ -11,6 +11,7 @@ struct ProxyMetrics: Sendable {
     /// The `code`s of `ServiceError`s the proxy answers with.
     static let errorCodes = [
         "no_healthy_backend", "bad_gateway", "gateway_timeout", "bad_framing", "header_too_large", "body_too_large",
+        "bad_request", "request_timeout", "too_many_connections",
     ]
 
     init(factory: any MetricsFactory) {

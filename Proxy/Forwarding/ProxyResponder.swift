@@ -45,7 +45,7 @@ struct ProxyResponder: HTTPResponder {
     private func forward(_ request: Request, requestID: String, context: Context, logger: Logger) async throws(ServiceError) -> Response {
         let length = try guardrails.check(request.head)
         let headerBuilder = ForwardedRequestHeaders(clientAddress: context.remoteAddress?.ipAddress, requestID: requestID)
-        let overLimit = LimitFlag()
+        let bodyTracker = ClientBodyTracker()
         var prefetched: ChunkedBodyPrefetch.Prepared?
         if length == .chunked {
             prefetched = try await ChunkedBodyPrefetch.prepare(
@@ -70,23 +70,29 @@ struct ProxyResponder: HTTPResponder {
             upstream.headers = headerBuilder.headers(for: request.head, backend: backend)
             switch (length, prefetched) {
             case (.none, _): break
-            case (.known(let bytes), _): upstream.body = .stream(request.body, length: .known(Int64(bytes)))
+            case (.known(let bytes), _):
+                let watched = ClientBody(base: request.body, limit: bytes, tracker: bodyTracker)
+                upstream.body = .stream(watched, length: .known(Int64(bytes)))
             case (_, .complete(let buffer)?): upstream.body = .bytes(buffer)
             case (_, .streaming(let remaining)?):
-                let limited = LimitedBody(base: remaining, limit: guardrails.limits.maxBodyBytes, exceeded: overLimit)
-                upstream.body = .stream(limited, length: .unknown)
+                let watched = ClientBody(base: remaining, limit: guardrails.limits.maxBodyBytes, tracker: bodyTracker)
+                upstream.body = .stream(watched, length: .unknown)
             case (.chunked, nil): preconditionFailure("chunked bodies are always prefetched")
             }
             do {
-                let response = try await client.execute(upstream, timeout: .nanoseconds(backendTimeout.nanoseconds))
+                let response = try await client.execute(upstream, deadline: headDeadline(hasBody: length != .none))
                 pool.record(.requestSucceeded, for: backend)
-                return relay(response, from: backend, requestID: requestID)
+                return relay(response, from: backend, requestID: requestID, clientBody: bodyTracker)
             } catch {
                 pool.finish(backend)
-                if overLimit.isSet { throw RequestGuard.bodyTooLarge(guardrails.limits.maxBodyBytes) }
-                // The client's body broke off or was malformed mid-stream: its fault, not the backend's, so a 400
-                // and no health penalty (else truncated uploads could eject healthy backends; found by raw_fuzz.py).
-                if error is HTTPParserError { throw RequestGuard.badFraming("the request body ended early or was malformed") }
+                // The client's fault, not the backend's: answered as such, and the backend's health is not charged.
+                if let problem = bodyTracker.problem {
+                    await bodyTracker.close()
+                    switch problem {
+                    case .tooLarge: throw RequestGuard.bodyTooLarge(guardrails.limits.maxBodyBytes)
+                    case .unreadable: throw RequestGuard.badFraming("the request body was malformed or cut off")
+                    }
+                }
                 let failure = UpstreamFailure(error)
                 lastFailure = failure
                 pool.record(failure.healthEvent, for: backend, reason: failure.summary)
@@ -98,11 +104,20 @@ struct ProxyResponder: HTTPResponder {
                 if !retry { break }
             }
         }
+        // A failed upload may still be reading the client's body; see `ClientBody`.
+        await bodyTracker.close()
         throw Self.error(for: lastFailure, backendTimeout: backendTimeout)
     }
 
+    /// Without a body, the response head must come within `--backend-timeout`. With one, the upload may take
+    /// longer than that (a large file): its pace is bounded by the client's `--body-timeout` between reads,
+    /// and the client's `read` timeout (`--backend-timeout` too) starts once the body is sent.
+    private func headDeadline(hasBody: Bool) -> NIODeadline {
+        hasBody ? .distantFuture : .now() + .nanoseconds(backendTimeout.nanoseconds)
+    }
+
     /// The client response: status and end-to-end headers now, the body streamed as it arrives.
-    private func relay(_ response: HTTPClientResponse, from backend: BackendAddress, requestID: String) -> Response {
+    private func relay(_ response: HTTPClientResponse, from backend: BackendAddress, requestID: String, clientBody: ClientBodyTracker) -> Response {
         let pool = self.pool
         let body = ResponseBody { writer in
             // The backend stays "in flight" until its body is through, so `/status` shows real load.
@@ -110,6 +125,8 @@ struct ProxyResponder: HTTPResponder {
             for try await buffer in response.body {
                 try await writer.write(buffer)
             }
+            // The response may end before the upload did; see `ClientBody`.
+            await clientBody.close()
             try await writer.finish(nil)
         }
         return Response(

@@ -23,7 +23,7 @@ struct LocationMain: AsyncParsableCommand {
             try LocationConfiguration(settings: settings)
         }
         let app = try buildApplication(configuration: configuration, logger: logger)
-        try await app.runService()
+        try await ServiceApplication.run(app, configuration: configuration.server, logger: logger)
     }
 }
 

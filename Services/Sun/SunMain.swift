@@ -19,7 +19,7 @@ struct SunMain: AsyncParsableCommand {
             try ServerConfiguration(settings: settings, defaultPort: SunIdentity.defaultPort)
         }
         let app = buildApplication(configuration: configuration, logger: logger)
-        try await app.runService()
+        try await ServiceApplication.run(app, configuration: configuration, logger: logger)
     }
 }
 

@@ -54,7 +54,10 @@ struct OpenAPIRoutesTests {
 
 /// An upstream access that is never reached: these tests only read the route table.
 struct NoUpstream: UpstreamAccess {
-    func withClient<T: Sendable>(_ body: (_ client: any UpstreamClient, _ queueWait: Duration?) async throws -> T) async throws -> T {
+    func withClient<T: Sendable>(
+        clientIsConnected: @Sendable () -> Bool,
+        _ body: (_ client: any UpstreamClient, _ queueWait: Duration?) async throws -> T
+    ) async throws -> T {
         throw ServiceError(.badGateway, code: "no_upstream", message: "route-table test")
     }
 }

@@ -97,6 +97,21 @@ struct ServicesLiveTests {
         #expect(results == [200, 200, 200, 200])
         #expect(await service.waitForExit() == 0)
     }
+
+    @Test("--drain-timeout bounds the shutdown: a request slower than it is cut off and the process exits 0")
+    func drainTimeout() async throws {
+        let service = try await ServiceProcess("cityscape-sun", arguments: ["--latency", "60s", "--drain-timeout", "500ms"])
+        let url = "\(service.baseURL)/json?lat=10&lng=10"
+        async let slow = LiveHTTP.request(url, timeout: .seconds(90))
+        try await eventually { try await inFlight(service) >= 1 }
+        service.send(SIGTERM)
+        // Well before the request's 60 s: the drain, not the request, decided when the process stopped.
+        #expect(await service.waitForExit(timeout: .seconds(30)) == 0)
+        // The cut request gets a 503 `shutting_down` when the process lives long enough to write it,
+        // else its connection closes; it never waits out its 60 s.
+        let status = await (try? slow)?.status
+        #expect(status == nil || status == 503)
+    }
 }
 
 /// How many API requests the service reports in flight, read from its own `/metrics` (minus the scrape itself).

@@ -51,3 +51,28 @@ struct SunQueryTests {
         }
     }
 }
+
+@Suite("Coordinates in upstream URLs and cache keys")
+struct CoordinateFormattingTests {
+    @Test("formats like %.6f for every coordinate the data can hold")
+    func matchesPrintf() {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 90, -90, 180, -180, 45.5496, -122.6743, 0.0000004, -0.0000004, 1e-7, 12.3456785]
+        for _ in 0..<20_000 {
+            // Data coordinates have at most 4–6 decimals: test those and arbitrary doubles alike.
+            values.append((Double.random(in: -180...180, using: &generator) * 10_000).rounded() / 10_000)
+            values.append(Double.random(in: -180...180, using: &generator))
+        }
+        for value in values {
+            let expected = String(format: "%.6f", value)
+            let actual = SunLookup.coordinate(value)
+            // Both are correct roundings of the same value; they may differ only where it sits on a half-way point.
+            if actual != expected {
+                #expect(abs(Double(actual)! - Double(expected)!) <= 1e-6 + 1e-12, "\(value): \(actual) vs \(expected)")
+            }
+        }
+        #expect(SunLookup.coordinate(45.5496) == "45.549600")
+        #expect(SunLookup.coordinate(-122.6743) == "-122.674300")
+        #expect(SunLookup.coordinate(-0.0000004) == "0.000000")
+    }
+}

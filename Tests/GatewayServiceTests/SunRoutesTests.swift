@@ -29,7 +29,10 @@ final class ScriptedUpstream: UpstreamClient {
 struct DirectAccess: UpstreamAccess {
     let client: ScriptedUpstream
 
-    func withClient<T: Sendable>(_ body: (_ client: any UpstreamClient, _ queueWait: Duration?) async throws -> T) async throws -> T {
+    func withClient<T: Sendable>(
+        clientIsConnected: @Sendable () -> Bool,
+        _ body: (_ client: any UpstreamClient, _ queueWait: Duration?) async throws -> T
+    ) async throws -> T {
         try await body(client, nil)
     }
 }

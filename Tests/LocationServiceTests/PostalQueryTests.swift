@@ -1,3 +1,4 @@
+import CityscapeKit
 import Testing
 
 @testable import LocationService

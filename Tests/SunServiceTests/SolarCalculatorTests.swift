@@ -1,3 +1,4 @@
+import CityscapeKit
 import Foundation
 import Testing
 

@@ -23,12 +23,21 @@ public struct ServerOptions<Service: ServiceIdentity>: ParsableArguments {
     )
     var latency: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "On SIGTERM or SIGINT, how long in-flight requests may take to finish (env CITYSCAPE_DRAIN_TIMEOUT, default 10s).",
+            valueName: "duration"
+        )
+    )
+    var drainTimeout: String?
+
     public init() {}
 
     /// The values given on the command line, keyed for the in-memory provider that sits before the environment.
     public var configValues: [AbsoluteConfigKey: ConfigValue] {
         ServerSettings.commandLineValues([
             (ServerSettings.host, host), (ServerSettings.port, port), (ServerSettings.logLevel, logLevel), (ServerSettings.latency, latency),
+            (ServerSettings.drainTimeout, drainTimeout),
         ])
     }
 }
@@ -39,6 +48,7 @@ public enum ServerSettings {
     public static let port = Setting("port")
     public static let logLevel = Setting("log-level")
     public static let latency = Setting("latency")
+    public static let drainTimeout = Setting("drain-timeout")
 
     /// Turns parsed flags into config values, skipping flags that were not given.
     public static func commandLineValues(_ pairs: [(Setting, String?)]) -> [AbsoluteConfigKey: ConfigValue] {

@@ -3,6 +3,8 @@ public import Hummingbird
 import Logging
 
 /// Writes one `info` line per request once its response is ready: method, path, status, duration.
+/// A passing `GET /healthz` is logged at `debug`: proxies and orchestrators probe it every second or
+/// so, and those lines would bury the traffic the log is for.
 ///
 /// Sits inside `RequestIDMiddleware`, so the line carries the request id like every other line of
 /// the request. Duration is measured to the response head, not to the last body byte: for the small
@@ -16,7 +18,9 @@ public struct AccessLogMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        context.logger.info(
+        let isPassingProbe = request.uri.path == "/healthz" && response.status == .ok
+        context.logger.log(
+            level: isPassingProbe ? .debug : .info,
             "\(request.method.rawValue) \(request.uri.path) \(response.status.code) \(Self.milliseconds(elapsed))ms",
             metadata: ["status": .stringConvertible(response.status.code)]
         )

@@ -6,7 +6,8 @@ import Logging
 ///
 /// `ServiceError`s pass through as they are. Hummingbird's own `HTTPError`s (the router's 404, a body
 /// that is too large, ...) are re-rendered in the `ServiceError` shape. Anything else is a bug: it is
-/// logged once at `error` with the request id and answered with a generic 500.
+/// logged once at `error` with the request id and answered with a generic 500. A request cancelled by
+/// the end of the shutdown drain gets a 503.
 public struct ErrorMiddleware: RouterMiddleware {
     public typealias Context = CityscapeRequestContext
 
@@ -19,6 +20,10 @@ public struct ErrorMiddleware: RouterMiddleware {
             return try error.response(from: request, context: context)
         } catch let error as HTTPError {
             return try Self.serviceError(for: error, request: request).response(from: request, context: context)
+        } catch is CancellationError {
+            // The drain after SIGTERM ran out (`--drain-timeout`): an expected outcome, not a bug.
+            context.logger.info("cancelled: the shutdown's drain timeout ended this request", metadata: ["path": .string(request.uri.path)])
+            return try ServiceError.shuttingDown.response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error: \(String(reflecting: error))", metadata: ["path": .string(request.uri.path)])
             return try ServiceError.internalError(requestID: context.requestID).response(from: request, context: context)

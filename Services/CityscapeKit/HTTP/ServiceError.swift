@@ -63,6 +63,14 @@ extension ServiceError {
         )
     }
 
+    /// 503 for a request still running when the shutdown's drain timeout ended.
+    public static let shuttingDown = ServiceError(
+        .serviceUnavailable,
+        code: "shutting_down",
+        message: "the server is shutting down and this request did not finish within its drain timeout; retry",
+        headers: [.retryAfter: "1", .connection: "close"]
+    )
+
     /// 500 for anything unexpected; the details stay in the log, keyed by request id.
     public static func internalError(requestID: String) -> ServiceError {
         ServiceError(.internalServerError, code: "internal_error", message: "internal error; quote request id \(requestID) when reporting it")

@@ -2,6 +2,7 @@ public import Hummingbird
 public import Logging
 import NIOCore
 public import ServiceLifecycle
+import UnixSignals
 
 /// Builds the router and the application shape shared by every Cityscape service.
 public enum ServiceApplication {
@@ -32,7 +33,9 @@ public enum ServiceApplication {
         return router
     }
 
-    /// The application: HTTP/1.1 with an idle timeout, graceful shutdown, and the `listening on` line.
+    /// The application: HTTP/1.1 with an idle timeout, the client-connection guards of `GuardedHTTP1Channel`
+    /// (JSON errors for malformed requests, header/body timeouts, a graceful close of keep-alive
+    /// connections on shutdown), and the `listening on` line.
     public static func make(
         router: Router<CityscapeRequestContext>,
         configuration: ServerConfiguration,
@@ -42,7 +45,7 @@ public enum ServiceApplication {
         Application(
             router: router,
             // Idle keep-alive connections are closed after a minute so abandoned clients cannot pin sockets.
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            server: .guardedHTTP1(configuration: .init(idleTimeout: .seconds(60)), policy: ConnectionPolicy()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: services,
             onServerRunning: { channel in
@@ -50,6 +53,14 @@ public enum ServiceApplication {
             },
             logger: logger
         )
+    }
+
+    /// Runs `application` until SIGTERM or SIGINT, then lets in-flight requests finish for at most
+    /// `configuration.drainTimeout` (Hummingbird's own `runService()` would wait for them without limit).
+    public static func run(_ application: some ApplicationProtocol, configuration: ServerConfiguration, logger: Logger) async throws {
+        var group = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.drainTimeout
+        try await ServiceGroup(configuration: group).run()
     }
 
     /// `http://HOST:PORT` of the bound socket; the port is the real one when 0 was asked for.

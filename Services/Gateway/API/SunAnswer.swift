@@ -1,47 +1,60 @@
+import CityscapeKit
 import Hummingbird
+import NIOCore
 
 /// The gateway's answer: where the postal code is, and the sun times there on that date.
 ///
 /// Times are ISO 8601 in UTC exactly as the sun service returns them with `formatted=0`; an event that
 /// does not happen that day (polar day or night) is `null`, written out rather than omitted so every
-/// answer has the same keys. `day_length` is in seconds.
-struct SunAnswer: ResponseEncodable, Sendable, Equatable {
+/// answer has the same keys. `day_length` is in seconds. Keys are sorted, as every Cityscape JSON body.
+/// Written with `JSONWriter` rather than `JSONEncoder`, whose generic machinery cost more than the rest
+/// of the answer's assembly.
+struct SunAnswer: ResponseGenerator, Sendable, Equatable {
     let location: LocationRecord
     let date: String
     let times: SunTimes
 
-    enum CodingKeys: String, CodingKey {
-        case postalCode = "postal_code"
-        case country, place, latitude, longitude, date
-        case sunrise, sunset
-        case solarNoon = "solar_noon"
-        case dayLength = "day_length"
-        case civilTwilightBegin = "civil_twilight_begin"
-        case civilTwilightEnd = "civil_twilight_end"
-        case nauticalTwilightBegin = "nautical_twilight_begin"
-        case nauticalTwilightEnd = "nautical_twilight_end"
-        case astronomicalTwilightBegin = "astronomical_twilight_begin"
-        case astronomicalTwilightEnd = "astronomical_twilight_end"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(location.postalCode, forKey: .postalCode)
-        try container.encode(location.country, forKey: .country)
-        try container.encode(location.place, forKey: .place)
-        try container.encode(location.latitude, forKey: .latitude)
-        try container.encode(location.longitude, forKey: .longitude)
-        try container.encode(date, forKey: .date)
-        // `encode` rather than `encodeIfPresent`: a missing event is an explicit null.
-        try container.encode(times.sunrise, forKey: .sunrise)
-        try container.encode(times.sunset, forKey: .sunset)
-        try container.encode(times.solarNoon, forKey: .solarNoon)
-        try container.encode(times.dayLength, forKey: .dayLength)
-        try container.encode(times.civilTwilightBegin, forKey: .civilTwilightBegin)
-        try container.encode(times.civilTwilightEnd, forKey: .civilTwilightEnd)
-        try container.encode(times.nauticalTwilightBegin, forKey: .nauticalTwilightBegin)
-        try container.encode(times.nauticalTwilightEnd, forKey: .nauticalTwilightEnd)
-        try container.encode(times.astronomicalTwilightBegin, forKey: .astronomicalTwilightBegin)
-        try container.encode(times.astronomicalTwilightEnd, forKey: .astronomicalTwilightEnd)
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var json = JSONWriter()
+        json.beginObject()
+        // Sorted by key.
+        json.key("astronomical_twilight_begin")
+        json.optionalString(times.astronomicalTwilightBegin)
+        json.key("astronomical_twilight_end")
+        json.optionalString(times.astronomicalTwilightEnd)
+        json.key("civil_twilight_begin")
+        json.optionalString(times.civilTwilightBegin)
+        json.key("civil_twilight_end")
+        json.optionalString(times.civilTwilightEnd)
+        json.key("country")
+        json.string(location.country)
+        json.key("date")
+        json.string(date)
+        json.key("day_length")
+        json.integer(times.dayLength)
+        json.key("latitude")
+        json.number(location.latitude)
+        json.key("longitude")
+        json.number(location.longitude)
+        json.key("nautical_twilight_begin")
+        json.optionalString(times.nauticalTwilightBegin)
+        json.key("nautical_twilight_end")
+        json.optionalString(times.nauticalTwilightEnd)
+        json.key("place")
+        json.string(location.place)
+        json.key("postal_code")
+        json.string(location.postalCode)
+        json.key("solar_noon")
+        json.optionalString(times.solarNoon)
+        json.key("sunrise")
+        json.optionalString(times.sunrise)
+        json.key("sunset")
+        json.optionalString(times.sunset)
+        json.endObject()
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes))
+        )
     }
 }

@@ -29,7 +29,7 @@ struct SunRoutes: Sendable {
                 metrics.recordError(cause: "bad_request")
                 throw error
             }
-            let (answer, finished) = try await access.withClient { client, queueWait in
+            let (answer, finished) = try await access.withClient(clientIsConnected: context.clientIsConnected) { client, queueWait in
                 var timing = timing
                 if let queueWait { timing.record("queue", queueWait) }
                 do throws(ServiceError) {
@@ -58,6 +58,7 @@ struct SunRoutes: Sendable {
     /// Path parameters arrive percent-encoded (`SW1A%201AA`); a broken escape is the client's error.
     static func decoded(_ name: String, _ context: CityscapeRequestContext, code: String) throws(ServiceError) -> String {
         let raw = context.parameters.get(name) ?? ""
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
         guard let value = raw.removingPercentEncoding else {
             throw ServiceError(.badRequest, code: code, message: "\(name) has a malformed percent escape")
         }

@@ -1,3 +1,5 @@
+import CityscapeKit
+
 /// The in-memory postal code table: built once at start, then shared read-only by every request handler.
 ///
 /// Layout, chosen for a fast start and a small footprint with all 1,080,401 rows: the decompressed TSV stays as one

@@ -1,3 +1,5 @@
+import CityscapeKit
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)

@@ -20,7 +20,7 @@ struct LocationRoutes: Sendable {
                 country: try Self.decodedParameter("country", context)
             )
         } catch {
-            throw ServiceError(.badRequest, code: error.code, message: error.message)
+            throw error.serviceError
         }
         guard let record = index.lookup(query) else {
             throw ServiceError(

@@ -1,3 +1,4 @@
+import CityscapeKit
 import Foundation
 
 /// The `results` object of the API, in the original field order, rendered for `formatted=0` or `1`.

@@ -1,3 +1,4 @@
+import CityscapeKit
 import Foundation
 
 /// Offline sunrise, sunset, solar noon and twilight times for any place and date.

@@ -1,4 +1,6 @@
-/// A validated, normalised postal code lookup: what `GET /api/location/{postal_code}/{country}` asks for.
+/// A validated, normalised postal code lookup: what `GET /api/location/{postal_code}/{country}` asks for, and
+/// the first two parameters of the gateway's `GET /api/sun/{postal_code}/{country}` (one set of rules, so what
+/// the gateway accepts the location service accepts too).
 ///
 /// Validation happens here, before any lookup, so every 400 is decided by the input alone.
 ///
@@ -19,27 +21,22 @@
 ///   characters the 1,080,401 codes in the data use. Letters are upper-cased as ASCII only, so `ß` or `ﬁ` is
 ///   rejected instead of turning into `SS` or `FI`.
 /// - Codes are strings, never numbers: leading zeros are kept (`01001`).
-/// - `candidates` then lists the spellings the country's data may hold (see ``PostalCodeCandidates``).
-struct PostalQuery: Sendable, Equatable {
+/// - The location service then tries the spellings the country's data may hold (`PostalCodeCandidates`).
+public struct PostalQuery: Sendable, Equatable {
     /// Longest accepted normalised postal code, in characters.
-    static let maximumPostalCodeLength = 16
+    public static let maximumPostalCodeLength = 16
 
     /// Upper-cased ISO 3166-1 alpha-2 code.
-    let country: String
+    public let country: String
     /// The normalised postal code: trimmed, inner whitespace collapsed to one space, ASCII upper-case.
-    let postalCode: String
+    public let postalCode: String
 
     /// Validates raw path parameters (already percent-decoded). Throws `PostalQueryError` before any lookup.
     ///
     /// The country is checked first, so a request with both parameters wrong reports the country.
-    init(postalCode rawPostalCode: String, country rawCountry: String) throws(PostalQueryError) {
+    public init(postalCode rawPostalCode: String, country rawCountry: String) throws(PostalQueryError) {
         country = try Self.normalisedCountry(rawCountry)
         postalCode = try Self.normalisedPostalCode(rawPostalCode)
-    }
-
-    /// Codes to try in order: the normalised code, then the country-specific forms the data holds (prefix rules).
-    var candidates: [String] {
-        PostalCodeCandidates.candidates(for: postalCode, country: country)
     }
 
     // MARK: Normalisation
@@ -67,7 +64,7 @@ struct PostalQuery: Sendable, Equatable {
                 "postal code has \(scalars.count) characters; at most \(maximumPostalCodeLength) are allowed (ASCII letters, digits, spaces, hyphens)"
             )
         }
-        if let bad = scalars.first(where: { !$0.isASCII || !PostalByte.isAllowedInPostalCode(UInt8($0.value)) }) {
+        if let bad = scalars.first(where: { !Self.isAllowedInPostalCode($0) }) {
             throw .invalidPostalCode(
                 "postal code contains \(displayed(bad)), which no postal code uses; allowed are ASCII letters, digits, spaces and hyphens"
             )
@@ -94,6 +91,11 @@ struct PostalQuery: Sendable, Equatable {
             result.append(("a"..."z").contains(scalar) ? Unicode.Scalar(UInt8(scalar.value) - 0x20) : scalar)
         }
         return result
+    }
+
+    /// `A`-`Z`, `0`-`9`, space and hyphen (after upper-casing): every character the 1,080,401 codes of the data use.
+    private static func isAllowedInPostalCode(_ scalar: Unicode.Scalar) -> Bool {
+        ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == " " || scalar == "-"
     }
 
     /// Names a rejected character without echoing control or invisible characters into the error body.

@@ -1,0 +1,287 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+
+/// Guards one client connection at the HTTP/1 level; see `GuardedHTTP1Channel` for why it exists.
+///
+/// It sits between the HTTP/1 decoder and Hummingbird, sees every request head, response part,
+/// parser error and quiesce event, and acts on them:
+/// - **connection limit**: on a connection over `maxConnections`, the first request gets a 503 and the
+///   connection closes;
+/// - **Host**: an HTTP/1.1 request without `Host`, or any request with two, gets a 400 (RFC 9112 §3.2);
+/// - **timeouts**: a request head must be complete `headerTimeout` after its first byte (else 408), and
+///   a body may not stall longer than `bodyTimeout` (else the connection closes);
+/// - **malformed requests**: Hummingbird answers a parser error with an empty 400; it becomes our JSON
+///   error (431 for an oversized head), and the connection closes after it;
+/// - **client gone**: a client that closes its side while its request is unanswered is taken as gone (as
+///   nginx does, its 499): the connection closes, so work still waiting for it can skip it;
+/// - **graceful shutdown**: Hummingbird closes an idle keep-alive connection as soon as the server
+///   quiesces, racing a request the client may be sending right then (the requests nginx drops on
+///   reload). Here a busy connection closes after a response carrying `Connection: close`, and an idle
+///   one after `idleCloseGrace`, unless a request starts meanwhile, which is then served the same way.
+final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Where the connection is in its request/response cycle, as far as the timeouts care.
+    private enum Phase {
+        /// No request is being read (a response may still be in progress).
+        case idle
+        /// Bytes of a request arrived; its head is not complete yet.
+        case readingHead
+        case readingBody
+        /// The request is read; its response is not finished.
+        case awaitingResponse
+    }
+
+    private let policy: ConnectionPolicy
+    private let overCapacity: Bool
+    private var phase = Phase.idle
+    /// Requests whose head was read and whose response has not ended.
+    private var pendingResponses = 0
+    /// Set on quiesce and after a parser error: the next response says `Connection: close`, then we close.
+    private var closeAfterResponse = false
+    private var quiescing = false
+    /// After a rejection was answered: the rest of that request is dropped while the connection closes.
+    private var discardingInput = false
+    private var parseError: HTTPParserError?
+    /// The JSON body that replaces Hummingbird's empty parser-error 400; written before its `.end`.
+    private var replacementBody: ByteBuffer?
+    private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+
+    init(policy: ConnectionPolicy, overCapacity: Bool) {
+        self.policy = policy
+        self.overCapacity = overCapacity
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        // A connection over the limit gets one header timeout to send the request its 503 answers.
+        if overCapacity { schedule(after: policy.headerTimeout) { $0.close() } }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimer()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelTimer()
+        context.fireChannelInactive()
+    }
+
+    /// Called by `ClientBytesObserver` for every read, before decoding.
+    func bytesArrived() {
+        switch phase {
+        case .idle:
+            phase = .readingHead
+            if !overCapacity { schedule(after: policy.headerTimeout) { $0.headerTimedOut() } }
+        case .readingBody:
+            schedule(after: policy.bodyTimeout) { $0.bodyTimedOut() }
+        case .readingHead, .awaitingResponse:
+            break
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if discardingInput { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            cancelTimer()
+            if let rejection = rejection(of: head) {
+                discardingInput = true
+                respondAndClose(rejection)
+                return
+            }
+            pendingResponses += 1
+            phase = .readingBody
+            schedule(after: policy.bodyTimeout) { $0.bodyTimedOut() }
+        case .body:
+            break
+        case .end:
+            cancelTimer()
+            phase = pendingResponses == 0 ? .idle : .awaitingResponse
+        }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event, pendingResponses > 0, phase == .awaitingResponse {
+            // The client closed its side with its request unanswered: like nginx (499), take it as gone and
+            // close, so work still waiting for it (the blocking gateway's queue) sees an inactive channel.
+            close()
+            return
+        }
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // Not forwarded: Hummingbird's handler would close an idle connection at once.
+        quiescing = true
+        if pendingResponses == 0 && phase == .idle {
+            schedule(after: policy.idleCloseGrace) { $0.close() }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A parser error on a closed connection is the truncation our own close caused (a timeout), not the client's.
+        if let error = error as? HTTPParserError, context.channel.isActive {
+            parseError = error
+            closeAfterResponse = true
+            policy.onReject(Self.serviceError(for: error).code)
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var head):
+            if let parseError, head.status == .badRequest, head.headers["content-length"] == ["0"] {
+                let error = Self.serviceError(for: parseError)
+                head = Self.head(for: error, bodyLength: error.jsonBody().count)
+                replacementBody = ByteBuffer(bytes: error.jsonBody())
+            }
+            if closeAfterResponse || quiescing { head.headers.replaceOrAdd(name: "connection", value: "close") }
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            if let body = replacementBody {
+                replacementBody = nil
+                context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            }
+            pendingResponses = max(0, pendingResponses - 1)
+            if pendingResponses == 0 && phase == .awaitingResponse { phase = .idle }
+            if pendingResponses == 0 && (closeAfterResponse || quiescing) {
+                writeThenClose(data, promise: promise)
+            } else {
+                context.write(data, promise: promise)
+            }
+        }
+    }
+
+    // MARK: Rejections and timeouts
+
+    private func rejection(of head: HTTPRequestHead) -> ServiceError? {
+        if overCapacity {
+            return ServiceError(
+                .serviceUnavailable,
+                code: "too_many_connections",
+                message: "the server is at its limit of \(policy.maxConnections) connections; retry shortly",
+                headers: [.retryAfter: "1"]
+            )
+        }
+        let hosts = head.headers["host"].count
+        if hosts > 1 { return ServiceError(.badRequest, code: "bad_request", message: "more than one Host header") }
+        if hosts == 0 && head.version != .http1_0 && head.version != .http0_9 {
+            return ServiceError(.badRequest, code: "bad_request", message: "an HTTP/1.1 request needs a Host header")
+        }
+        return nil
+    }
+
+    private func headerTimedOut() {
+        guard pendingResponses == 0 else { return close() }
+        discardingInput = true
+        respondAndClose(
+            ServiceError(
+                .requestTimeout,
+                code: "request_timeout",
+                message: "the request head was not complete within \(DurationParser.format(policy.headerTimeout))"
+            )
+        )
+    }
+
+    private func bodyTimedOut() {
+        // A response to this request may be under way; writing another would corrupt it, so just close.
+        policy.onReject("request_timeout")
+        close()
+    }
+
+    static func serviceError(for error: HTTPParserError) -> ServiceError {
+        if case .headerOverflow = error {
+            return ServiceError(
+                .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+                code: "header_too_large",
+                message: "the request head is larger than the server accepts"
+            )
+        }
+        return ServiceError(.badRequest, code: "bad_request", message: "malformed HTTP request: \(error)")
+    }
+
+    // MARK: Writing
+
+    private static func head(for error: ServiceError, bodyLength: Int) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        for field in error.headers { headers.add(name: field.name.rawName, value: field.value) }
+        headers.replaceOrAdd(name: "content-type", value: "application/json; charset=utf-8")
+        headers.replaceOrAdd(name: "content-length", value: String(bodyLength))
+        headers.replaceOrAdd(name: "connection", value: "close")
+        let status = HTTPResponseStatus(statusCode: Int(error.status.code), reasonPhrase: error.status.reasonPhrase)
+        return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+    }
+
+    /// Answers from here, bypassing the application, then closes.
+    private func respondAndClose(_ error: ServiceError) {
+        guard let context else { return }
+        policy.onReject(error.code)
+        let body = error.jsonBody()
+        context.write(wrapOutboundOut(.head(Self.head(for: error, bodyLength: body.count))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        writeThenClose(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// Closes only once the last write is through: a close fails writes still queued.
+    private func writeThenClose(_ data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard let context else { return }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(data, promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        written.futureResult.cascade(to: promise)
+    }
+
+    private func close() {
+        cancelTimer()
+        context?.close(promise: nil)
+    }
+
+    private func schedule(after delay: Duration, _ action: @escaping (ClientConnectionHandler) -> Void) {
+        cancelTimer()
+        guard let context else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanoseconds)) { [self] in
+            timer = nil
+            action(self)
+        }
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+    }
+}
+
+@available(*, unavailable)
+extension ClientConnectionHandler: Sendable {}
+
+/// Reports every read to `ClientConnectionHandler` before the decoder sees it, so the header timeout
+/// runs from a request's first byte rather than from its complete head.
+final class ClientBytesObserver: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let connection: ClientConnectionHandler
+
+    init(connection: ClientConnectionHandler) {
+        self.connection = connection
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection.bytesArrived()
+        context.fireChannelRead(data)
+    }
+}
+
+@available(*, unavailable)
+extension ClientBytesObserver: Sendable {}
