@@ -20,7 +20,13 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 BINARIES     = cityscape-location cityscape-sun cityscape-gateway cityscape-proxy
 UNITS        = cityscape-location.service cityscape-sun.service cityscape-gateway@.service cityscape-proxy.service cityscape.target
 
-.PHONY: help deps build release run start stop status test test-tooling lint format demo bench bench-foundation bench-gateway clean deploy-check install uninstall
+# Python tools for fuzzing, fault injection and soak, pinned in tools/reliability/requirements.txt.
+FUZZ_VENV    = .venv-fuzz
+PYTHON      ?= python3
+# Where `make build` put the binaries; a shell substitution, so only the targets that need it pay for it.
+BIN_DIR      = $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
+
+.PHONY: help deps build release run start stop status test test-tooling fuzz-api fuzz-raw faults soak lint format demo bench bench-foundation bench-gateway clean deploy-check install uninstall
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -47,14 +53,31 @@ stop: ## stop the stack started by make run or make start (by PID, reverse order
 status: ## is the local stack running, with the PID and port of each process
 	@scripts/stack-ctl.sh status
 
-test: build ## run every test: unit, router and live-process tests, then deploy-check and the tooling tests
+test: build $(FUZZ_VENV)/bin/st ## every test: Swift (unit, router, live), deploy-check, tooling, API and raw fuzzing, fault injection
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
 	@DEPLOY_SMOKE=required DEPLOY_BIN=$$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS)) scripts/deploy-check.sh
-	@$(MAKE) --no-print-directory test-tooling
+	@$(MAKE) --no-print-directory test-tooling fuzz-api fuzz-raw faults
 
 test-tooling: ## Python tests of the stack script, demo and bench tooling (live on .build/debug, on free ports)
 	@scripts/install-deps.sh wrk nginx-light haproxy
 	CITYSCAPE_BIN_DIR=$(DEBUG_BIN) python3 -m unittest discover -s bench/tests -v
+
+$(FUZZ_VENV)/bin/st: tools/reliability/requirements.txt
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/reliability/requirements.txt
+	@touch $@
+
+fuzz-api: $(FUZZ_VENV)/bin/st ## schemathesis against location, sun and gateway from their served OpenAPI documents
+	$(FUZZ_VENV)/bin/python tools/reliability/schemathesis_run.py --bin-dir $(BIN_DIR)
+
+fuzz-raw: ## malformed HTTP (Tests/HTTPFuzzCorpus + seeded mutations) at every listener
+	$(PYTHON) tools/reliability/raw_fuzz.py --bin-dir $(BIN_DIR)
+
+faults: ## fault injection: replicas killed under load, upstream faults, connection floods
+	$(PYTHON) tools/reliability/faults.py --bin-dir $(BIN_DIR)
+
+soak: release $(FUZZ_VENV)/bin/st ## 10 min mixed load through the full stack with a fault every minute (not in make test)
+	$(PYTHON) tools/soak/soak.py --bin-dir $(RELEASE_BIN)
 
 deploy-check: ## validate deploy/ (compose, Dockerfile, systemd, Kubernetes) with the real tools, offline
 	@scripts/deploy-check.sh
@@ -101,4 +124,4 @@ bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L =
 	@bench/gateway.py $(RELEASE_BIN)
 
 clean: ## remove build products
-	rm -rf .build
+	rm -rf .build $(FUZZ_VENV)

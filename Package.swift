@@ -72,12 +72,16 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "Services/Location",
+            // Embedded, so `GET /openapi.json` works from an installed binary with no resource bundle.
+            resources: [.embedInCode("API/openapi.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "SunService",
             dependencies: ["CityscapeKit"],
             path: "Services/Sun",
+            // Embedded, so `GET /openapi.json` works from an installed binary with no resource bundle.
+            resources: [.embedInCode("API/openapi.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -91,6 +95,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/Gateway",
+            // Embedded, so `GET /openapi.json` works from an installed binary with no resource bundle.
+            resources: [.embedInCode("API/openapi.json")],
             swiftSettings: swiftSettings
         ),
 
@@ -193,6 +199,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/ProxyServerTests",
+            swiftSettings: swiftSettings
+        ),
+        // The OpenAPI documents against the routers (route lists) and the live processes (answers).
+        .testTarget(
+            name: "ContractTests",
+            dependencies: [
+                "LocationService",
+                "SunService",
+                "GatewayService",
+                "CityscapeKit",
+                "CityscapeTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/ContractTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -19,6 +19,12 @@ struct RequestGuard: Sendable {
 
     /// Throws the `ServiceError` to answer with, or returns how the body is framed.
     func check(_ request: HTTPRequest) throws(ServiceError) -> BodyLength {
+        // Only origin-form targets are forwarded: the path is appended to the backend's base URL, so a
+        // target such as `@evil.example/` or `1/` would change the upstream host (SSRF) or make the port
+        // out of range, which traps in NIO's SocketAddress (found by tools/reliability/raw_fuzz.py).
+        guard let path = request.path, path.hasPrefix("/") else {
+            throw ServiceError(.badRequest, code: "invalid_target", message: "the request target must be a path starting with /")
+        }
         if Self.headBytes(request) > limits.maxHeaderBytes {
             throw ServiceError(
                 .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),

@@ -34,7 +34,8 @@ func buildRouter(
         service: GatewayIdentity.name,
         configuration: configuration.server,
         metrics: metrics,
-        healthDetails: configuration.mode == .blocking ? ["workers": configuration.workers] : ["max_in_flight": configuration.maxInFlight]
+        healthDetails: configuration.mode == .blocking ? ["workers": configuration.workers] : ["max_in_flight": configuration.maxInFlight],
+        openAPIDocument: PackageResources.openapi_json
     ) { api in
         SunRoutes(lookup: lookup, access: access, metrics: gatewayMetrics, clock: clock).addRoutes(to: api)
     }

@@ -18,7 +18,8 @@ func buildRouter(index: PostalIndex, server: ServerConfiguration, metrics: Servi
         service: LocationIdentity.name,
         configuration: server,
         metrics: metrics,
-        healthDetails: ["postal_codes": index.count, "countries": index.countryCount]
+        healthDetails: ["postal_codes": index.count, "countries": index.countryCount],
+        openAPIDocument: PackageResources.openapi_json
     ) { api in
         LocationRoutes(index: index).addRoutes(to: api)
     }

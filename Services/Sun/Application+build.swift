@@ -18,7 +18,12 @@ func buildRouter(
     clock: @escaping @Sendable () -> Date = { Date() },
     metrics: ServiceMetrics = ServiceMetrics()
 ) -> Router<CityscapeRequestContext> {
-    ServiceApplication.makeRouter(service: SunIdentity.name, configuration: configuration, metrics: metrics) { api in
+    ServiceApplication.makeRouter(
+        service: SunIdentity.name,
+        configuration: configuration,
+        metrics: metrics,
+        openAPIDocument: PackageResources.openapi_json
+    ) { api in
         SunTimesRoutes(clock: clock).addRoutes(to: api)
     }
 }

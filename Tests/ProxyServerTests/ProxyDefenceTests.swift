@@ -44,6 +44,9 @@ struct ProxyDefenceTests {
         Probe(name: "unknown transfer coding", request: "POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", status: 400),
         Probe(name: "obs-fold", request: "GET /whoami HTTP/1.1\r\nHost: a\r\nX-Fold: first\r\n  second\r\n\r\n", status: 400),
         Probe(name: "space in request target", request: "GET /who ami HTTP/1.1\r\nHost: a\r\n\r\n", status: 400),
+        // Targets that are not a path would be glued to the backend URL: another host, or a port NIO traps on.
+        Probe(name: "target switching the upstream host", request: "GET @127.0.0.1:1/whoami HTTP/1.1\r\nHost: a\r\n\r\n", status: 400),
+        Probe(name: "target overflowing the upstream port", request: "GET 1/whoami HTTP/1.1\r\nHost: a\r\n\r\n", status: 400),
         Probe(name: "space in header name", request: "GET /whoami HTTP/1.1\r\nHost: a\r\nX Bad: 1\r\n\r\n", status: 400),
         Probe(
             name: "head over --max-header-bytes",

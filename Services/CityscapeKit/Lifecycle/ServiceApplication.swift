@@ -10,12 +10,14 @@ public enum ServiceApplication {
     ///
     /// Order matters: the request id is set first so every later line carries it; the access log and
     /// metrics sit outside the error middleware so they see the final status of failed requests too.
-    /// `addAPIRoutes` receives a group that alone carries the simulated latency.
+    /// `addAPIRoutes` receives a group that alone carries the simulated latency. `openAPIDocument` is
+    /// served at `/openapi.json` when given (every service passes its embedded one).
     public static func makeRouter(
         service: String,
         configuration: ServerConfiguration,
         metrics: ServiceMetrics,
         healthDetails: [String: Int] = [:],
+        openAPIDocument: [UInt8]? = nil,
         addAPIRoutes: (RouterGroup<CityscapeRequestContext>) -> Void
     ) -> Router<CityscapeRequestContext> {
         let router = Router(context: CityscapeRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -24,6 +26,7 @@ public enum ServiceApplication {
         router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ErrorMiddleware())
         OperationalRoutes(service: service, metrics: metrics, details: healthDetails).addRoutes(to: router)
+        if let openAPIDocument { OpenAPIRoute(document: openAPIDocument).addRoutes(to: router) }
         let api = router.group()
         api.add(middleware: SimulatedLatencyMiddleware(latency: configuration.latency))
         addAPIRoutes(api)

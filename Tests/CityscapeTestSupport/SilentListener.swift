@@ -1,13 +1,12 @@
-import CityscapeTestSupport
 import Foundation
 
 /// A TCP listener on 127.0.0.1 that accepts connections (the kernel does, through the backlog) and
 /// never answers: the upstream that hangs, for timeout tests.
-final class SilentListener: Sendable {
-    let port: Int
+public final class SilentListener: Sendable {
+    public let port: Int
     private let socket: Int32
 
-    init() throws {
+    public init() throws {
         let descriptor = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ServiceProcessError("socket() failed") }
         var address = sockaddr_in()
@@ -29,7 +28,7 @@ final class SilentListener: Sendable {
         self.port = Int(UInt16(bigEndian: address.sin_port))
     }
 
-    func close() {
+    public func close() {
         Foundation.close(socket)
     }
 }
