@@ -189,6 +189,7 @@ let package = Package(
             dependencies: [
                 "ProxyServer",
                 "CityscapeTestSupport",
+                "CityscapeKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

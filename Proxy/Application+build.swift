@@ -130,13 +130,20 @@ struct ProxyApplication {
 
     /// Runs until SIGTERM/SIGINT, then drains for at most `--drain-timeout`.
     func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        try await serviceGroup(signals: signals).run()
+    }
+
+    /// Everything the process runs, as one group that drains for at most `--drain-timeout` on a signal or
+    /// on `triggerGracefulShutdown()` (what tests call: cancelling a server instead can trap in NIO,
+    /// apple/swift-nio#3481).
+    func serviceGroup(signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
         var group = ServiceGroupConfiguration(
             services: services().map { .init(service: $0) },
             gracefulShutdownSignals: signals,
             logger: logger
         )
         group.maximumGracefulShutdownDuration = configuration.server.drainTimeout
-        try await ServiceGroup(configuration: group).run()
+        return ServiceGroup(configuration: group)
     }
 
     static func url(_ address: SocketAddress?, fallbackHost: String) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A built Cityscape binary running as a real process on 127.0.0.1, for live tests.
 ///
@@ -32,6 +33,7 @@ public final class ServiceProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         try? logHandle.close()
+        RunningProcesses.started(process.processIdentifier)
 
         self.name = binary
         self.logURL = logURL
@@ -79,6 +81,7 @@ public final class ServiceProcess: Sendable {
             kill(pid, SIGKILL)
             process.waitUntilExit()
         }
+        RunningProcesses.ended(pid)
         return process.terminationStatus
     }
 
@@ -96,6 +99,28 @@ public final class ServiceProcess: Sendable {
     static func listeningURL(in log: String) -> String? {
         guard let range = log.range(of: #"listening on http://[^\s]+:\d+"#, options: .regularExpression) else { return nil }
         return String(log[range].dropFirst("listening on ".count))
+    }
+}
+
+/// Every service process a test started and has not seen exit, killed by PID when the test process exits.
+///
+/// A test that stops its processes from a `Task` in a `defer` (no `await` is allowed there) may end, and the
+/// test binary with it, before that task ran: without this, such processes would outlive the test run.
+enum RunningProcesses {
+    private static let pids = Mutex<Set<Int32>>([])
+    private static let killAtExit: Void = {
+        atexit {
+            for pid in RunningProcesses.pids.withLock({ $0 }) { kill(pid, SIGKILL) }
+        }
+    }()
+
+    static func started(_ pid: Int32) {
+        _ = killAtExit
+        pids.withLock { _ = $0.insert(pid) }
+    }
+
+    static func ended(_ pid: Int32) {
+        pids.withLock { _ = $0.remove(pid) }
     }
 }
 

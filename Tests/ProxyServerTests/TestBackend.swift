@@ -123,21 +123,25 @@ func withBackends<T: Sendable>(_ count: Int, _ body: @Sendable ([(backend: TestB
                 onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) },
                 logger: Logger(label: "backend") { _ in SwiftLogNoOpLogHandler() }
             )
-            let serviceGroup = ServiceGroup(services: [app], logger: app.logger)
+            var configuration = ServiceGroupConfiguration(services: [app], logger: app.logger)
+            // `/hang` never answers: the graceful stop below may wait for it this long, then cancels.
+            configuration.maximumGracefulShutdownDuration = .seconds(1)
+            let serviceGroup = ServiceGroup(configuration: configuration)
             serviceGroups.append(serviceGroup)
             group.addTask { try await serviceGroup.run() }
             var iterator = stream.makeAsyncIterator()
             let port = await iterator.next() ?? 0
             started.append((backend, BackendAddress(host: "127.0.0.1", port: port)))
         }
+        // A graceful stop, never a cancellation of the servers (see `withProxy`).
+        let result: Result<T, any Error>
         do {
-            let result = try await body(started)
-            for serviceGroup in serviceGroups { await serviceGroup.triggerGracefulShutdown() }
-            group.cancelAll()
-            return result
+            result = .success(try await body(started))
         } catch {
-            group.cancelAll()
-            throw error
+            result = .failure(error)
         }
+        for serviceGroup in serviceGroups { await serviceGroup.triggerGracefulShutdown() }
+        try await group.waitForAll()
+        return try result.get()
     }
 }

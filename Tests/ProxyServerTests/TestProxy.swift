@@ -1,9 +1,11 @@
 import AsyncHTTPClient
+import CityscapeKit
 import CityscapeTestSupport
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 
 @testable import ProxyServer
 
@@ -26,20 +28,32 @@ func withProxy<T: Sendable>(
     configuration.admin = BackendAddress(host: "127.0.0.1", port: 0)
     configuration.backendTimeout = .seconds(5)
     configuration.health.interval = .milliseconds(200)
+    // Bounds the graceful shutdown at the end of a test that left a request hanging.
+    configuration.server.drainTimeout = .seconds(1)
     configure(&configuration)
     let (stream, continuation) = AsyncStream.makeStream(of: (String, String).self)
     var application = ProxyApplication(configuration: configuration, logger: recorder.logger(label: "cityscape-proxy", level: .info))
     application.onListening = { role, url in continuation.yield((role, url)) }
     let app = application
+    let serviceGroup = app.serviceGroup(signals: [])
     return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.run(signals: []) }
+        group.addTask { try await serviceGroup.run() }
         var urls: [String: String] = [:]
         for await (role, url) in stream {
             urls[role] = url
             if urls.count == 2 { break }
         }
-        defer { group.cancelAll() }
-        return try await body(TestProxy(url: urls["proxy"]!, adminURL: urls["admin"]!, application: app))
+        // A graceful stop, never a cancellation: cancelling a server with a connection accepted but not yet
+        // served traps in NIO ("Deinited NIOAsyncWriter without calling finish()", apple/swift-nio#3481).
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(TestProxy(url: urls["proxy"]!, adminURL: urls["admin"]!, application: app)))
+        } catch {
+            result = .failure(error)
+        }
+        await serviceGroup.triggerGracefulShutdown()
+        try await group.waitForAll()
+        return try result.get()
     }
 }
 
