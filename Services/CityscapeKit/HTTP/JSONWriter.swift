@@ -6,7 +6,10 @@
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
 
-    public init() {}
+    /// `capacity`: the expected size, so a body is written without regrowing its buffer.
+    public init(capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
     private var needsComma = false
 
     public mutating func beginObject() {

@@ -15,7 +15,7 @@ struct SunAnswer: ResponseGenerator, Sendable, Equatable {
     let times: SunTimes
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var json = JSONWriter()
+        var json = JSONWriter(capacity: 768)
         json.beginObject()
         // Sorted by key.
         json.key("astronomical_twilight_begin")

@@ -9,6 +9,14 @@ import Foundation
 /// the proleptic Gregorian civil-from-days algorithm (Howard Hinnant's `civil_from_days`).
 struct LocalTimeFormatter: Sendable {
     let timeZone: TimeZone
+    /// UTC's offset is always 0: most requests (every gateway call) use it, and asking Foundation for the
+    /// offset of each of ten instants is not free.
+    private let isUTC: Bool
+
+    init(timeZone: TimeZone) {
+        self.timeZone = timeZone
+        self.isUTC = timeZone.identifier == "UTC" || timeZone.identifier == "GMT"
+    }
 
     /// `2015-05-21T05:05:35+00:00`.
     func iso8601(_ date: Date) -> String {
@@ -27,7 +35,7 @@ struct LocalTimeFormatter: Sendable {
     /// Writes `iso8601(date)` straight into `bytes`: ten of these per request, and building Strings
     /// piece by piece was a third of the route's cost.
     func appendISO8601(_ date: Date, to bytes: inout [UInt8]) {
-        let time = LocalTime(date, in: timeZone)
+        let time = LocalTime(date, in: timeZone, isUTC: isUTC)
         appendPadded(time.year, width: 4, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
         appendPadded(time.month, to: &bytes)
@@ -44,7 +52,7 @@ struct LocalTimeFormatter: Sendable {
 
     /// Writes `twelveHour(date)` straight into `bytes`.
     func appendTwelveHour(_ date: Date, to bytes: inout [UInt8]) {
-        let time = LocalTime(date, in: timeZone)
+        let time = LocalTime(date, in: timeZone, isUTC: isUTC)
         let twelve = time.hour % 12 == 0 ? 12 : time.hour % 12
         appendPadded(twelve, width: 1, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
@@ -80,9 +88,9 @@ struct LocalTime: Equatable {
     /// Seconds east of UTC at that instant.
     let offset: Int
 
-    init(_ date: Date, in timeZone: TimeZone) {
+    init(_ date: Date, in timeZone: TimeZone, isUTC: Bool = false) {
         let utc = Int(date.timeIntervalSince1970.rounded())
-        offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc)))
+        offset = isUTC ? 0 : timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc)))
         let local = utc + offset
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let secondOfDay = local - days * 86_400

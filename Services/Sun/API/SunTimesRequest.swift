@@ -23,9 +23,14 @@ struct SunTimesRequest: Sendable, Equatable {
     static let utc = TimeZone(identifier: "UTC")!
 
     init(query: [String: String], now: Date) throws(ServiceError) {
-        latitude = try Self.coordinate(query["lat"], name: "lat", limit: 90)
-        longitude = try Self.coordinate(query["lng"], name: "lng", limit: 180)
-        if let tzid = query["tzid"], !tzid.isEmpty {
+        try self.init(query: { query[$0] }, now: now)
+    }
+
+    /// `query` returns the value of a parameter, nil when absent.
+    init(query: (String) -> String?, now: Date) throws(ServiceError) {
+        latitude = try Self.coordinate(query("lat"), name: "lat", limit: 90)
+        longitude = try Self.coordinate(query("lng"), name: "lng", limit: 180)
+        if let tzid = query("tzid"), !tzid.isEmpty {
             guard let zone = Self.timeZone(tzid) else {
                 throw SunAPIStatus.invalidTimeZone.error("tzid '\(tzid)' is not a time zone of the IANA database (e.g. Europe/Lisbon, UTC)")
             }
@@ -35,13 +40,13 @@ struct SunTimesRequest: Sendable, Equatable {
             timeZone = Self.utc
             requestedTimeZone = nil
         }
-        date = try Self.date(query["date"], now: now, timeZone: timeZone)
-        switch query["formatted"] {
+        date = try Self.date(query("date"), now: now, timeZone: timeZone)
+        switch query("formatted") {
         case nil, "", "1": formatted = true
         case "0": formatted = false
         case let other?: throw SunAPIStatus.invalidRequest.error("formatted must be 0 or 1, not '\(other)'")
         }
-        if let callback = query["callback"], !callback.isEmpty {
+        if let callback = query("callback"), !callback.isEmpty {
             guard Self.isJavaScriptIdentifier(callback) else {
                 throw SunAPIStatus.invalidRequest.error("callback must be a JavaScript identifier such as handleSunTimes")
             }

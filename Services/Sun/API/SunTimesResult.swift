@@ -71,7 +71,7 @@ struct SunTimesResponse: Sendable {
 
     /// `{"results":{...},"status":"OK"[,"tzid":"..."]}` as bytes.
     func render() -> [UInt8] {
-        var json = JSONWriter()
+        var json = JSONWriter(capacity: 768)
         json.beginObject()
         json.key("results")
         results.write(to: &json)

@@ -13,11 +13,9 @@ struct SunTimesRoutes: Sendable {
     }
 
     @Sendable func sunTimes(_ request: Request, context: CityscapeRequestContext) throws -> Response {
-        var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters where query[String(key)] == nil {
-            query[String(key)] = String(value)
-        }
-        let parsed = try SunTimesRequest(query: query, now: clock())
+        // Straight from Hummingbird's parsed parameters (first occurrence wins), no dictionary copy.
+        let parameters = request.uri.queryParameters
+        let parsed = try SunTimesRequest(query: { parameters[Substring($0)].map(String.init) }, now: clock())
         let day = SolarCalculator.solarDay(latitude: parsed.latitude, longitude: parsed.longitude, on: parsed.date)
         let body = SunTimesResponse(
             results: SunTimesResult(day, formatted: parsed.formatted, timeZone: parsed.timeZone),
