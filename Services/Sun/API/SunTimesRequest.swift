@@ -108,23 +108,29 @@ struct SunTimesRequest: Sendable, Equatable {
 
     /// `YYYY-MM-DD` (month and day may be one digit), read from the bytes: this is every gateway request.
     static func explicitDate(_ text: String) -> CalendarDate? {
-        var fields = [0, 0, 0]
-        var lengths = [0, 0, 0]
+        // Three (value, digit count) pairs in a tuple, not arrays: no allocation on every request.
+        var fields = (year: (0, 0), month: (0, 0), day: (0, 0))
         var index = 0
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                guard lengths[index] < 4 else { return nil }
-                fields[index] = fields[index] * 10 + Int(byte - UInt8(ascii: "0"))
-                lengths[index] += 1
+                let digit = Int(byte - UInt8(ascii: "0"))
+                switch index {
+                case 0: fields.year = (fields.year.0 * 10 + digit, fields.year.1 + 1)
+                case 1: fields.month = (fields.month.0 * 10 + digit, fields.month.1 + 1)
+                default: fields.day = (fields.day.0 * 10 + digit, fields.day.1 + 1)
+                }
+                guard fields.year.1 <= 4, fields.month.1 <= 4, fields.day.1 <= 4 else { return nil }
             case UInt8(ascii: "-") where index < 2:
                 index += 1
             default:
                 return nil
             }
         }
-        guard index == 2, lengths[0] == 4, (1...2).contains(lengths[1]), (1...2).contains(lengths[2]), fields[0] >= 1 else { return nil }
-        return CalendarDate(year: fields[0], month: fields[1], day: fields[2])
+        guard index == 2, fields.year.1 == 4, (1...2).contains(fields.month.1), (1...2).contains(fields.day.1), fields.year.0 >= 1 else {
+            return nil
+        }
+        return CalendarDate(year: fields.year.0, month: fields.month.0, day: fields.day.0)
     }
 
     /// Validates the id before Foundation sees it: Foundation maps ids to paths under /usr/share/zoneinfo,

@@ -22,16 +22,17 @@ struct SunTimesResult: Sendable {
     }
 
     init(_ day: SolarDay, formatted: Bool, timeZone: TimeZone) {
-        let events: [(String, Date?)] = [
-            ("sunrise", day.sunrise), ("sunset", day.sunset), ("solar_noon", day.solarNoon),
-            ("civil_twilight_begin", day.civilTwilightBegin), ("civil_twilight_end", day.civilTwilightEnd),
-            ("nautical_twilight_begin", day.nauticalTwilightBegin), ("nautical_twilight_end", day.nauticalTwilightEnd),
-            ("astronomical_twilight_begin", day.astronomicalTwilightBegin), ("astronomical_twilight_end", day.astronomicalTwilightEnd),
-        ]
-        var fields = events.map { name, date -> (key: String, value: FieldValue) in (name, date.map(FieldValue.instant) ?? .missing) }
+        func event(_ date: Date?) -> FieldValue { date.map(FieldValue.instant) ?? .missing }
         let seconds = Self.dayLengthSeconds(day)
-        fields.insert(("day_length", formatted ? .text(LocalTimeFormatter.hoursMinutesSeconds(seconds)) : .seconds(seconds)), at: 3)
-        self.fields = fields
+        // Built once in the API's order (one allocation; this runs on every request).
+        self.fields = [
+            ("sunrise", event(day.sunrise)), ("sunset", event(day.sunset)), ("solar_noon", event(day.solarNoon)),
+            ("day_length", formatted ? .text(LocalTimeFormatter.hoursMinutesSeconds(seconds)) : .seconds(seconds)),
+            ("civil_twilight_begin", event(day.civilTwilightBegin)), ("civil_twilight_end", event(day.civilTwilightEnd)),
+            ("nautical_twilight_begin", event(day.nauticalTwilightBegin)), ("nautical_twilight_end", event(day.nauticalTwilightEnd)),
+            ("astronomical_twilight_begin", event(day.astronomicalTwilightBegin)),
+            ("astronomical_twilight_end", event(day.astronomicalTwilightEnd)),
+        ]
         self.formatted = formatted
         self.formatter = LocalTimeFormatter(timeZone: timeZone)
     }
