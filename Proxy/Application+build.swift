@@ -78,7 +78,7 @@ struct ProxyApplication {
             ),
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: nil),
             onServerRunning: { channel in
-                let url = Self.url(channel.localAddress, fallbackHost: server.host)
+                let url = ServiceApplication.listeningURL(channel.localAddress, fallbackHost: server.host)
                 logger.info("listening on \(url)", metadata: ["backends": "\(configuration.backends.map(\.description))"])
                 await onListening("proxy", url)
             },
@@ -100,7 +100,7 @@ struct ProxyApplication {
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in
-                let url = Self.url(channel.localAddress, fallbackHost: address.host)
+                let url = ServiceApplication.listeningURL(channel.localAddress, fallbackHost: address.host)
                 logger.info("admin at \(url)")
                 await onListening("admin", url)
             },
@@ -144,11 +144,5 @@ struct ProxyApplication {
         )
         group.maximumGracefulShutdownDuration = configuration.server.drainTimeout
         return ServiceGroup(configuration: group)
-    }
-
-    static func url(_ address: SocketAddress?, fallbackHost: String) -> String {
-        let host = address?.ipAddress ?? fallbackHost
-        let port = address?.port ?? 0
-        return host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
     }
 }

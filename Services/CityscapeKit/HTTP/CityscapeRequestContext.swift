@@ -22,6 +22,17 @@ public struct CityscapeRequestContext: RequestContext {
         return { channel.isActive }
     }
 
+    /// The path parameter `name`, percent-decoded (`SW1A%201AA` → `SW1A 1AA`). A broken escape is the
+    /// client's error: 400 with `errorCode`.
+    public func decodedParameter(_ name: String, errorCode: String) throws(ServiceError) -> String {
+        let raw = parameters.get(name) ?? ""
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
+        guard let decoded = raw.removingPercentEncoding else {
+            throw ServiceError(.badRequest, code: errorCode, message: "\(name) has a malformed percent escape")
+        }
+        return decoded
+    }
+
     /// JSON bodies with sorted keys (stable output that diffs cleanly; Foundation's encoder otherwise
     /// emits keys in hash order, different on every run) and unescaped slashes.
     public var responseEncoder: JSONEncoder { Self.encoder }

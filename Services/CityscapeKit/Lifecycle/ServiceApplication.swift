@@ -1,6 +1,6 @@
 public import Hummingbird
 public import Logging
-import NIOCore
+public import NIOCore
 public import ServiceLifecycle
 import UnixSignals
 
@@ -64,7 +64,7 @@ public enum ServiceApplication {
     }
 
     /// `http://HOST:PORT` of the bound socket; the port is the real one when 0 was asked for.
-    static func listeningURL(_ address: SocketAddress?, fallbackHost: String) -> String {
+    public static func listeningURL(_ address: SocketAddress?, fallbackHost: String) -> String {
         let host = address?.ipAddress ?? fallbackHost
         let port = address?.port ?? 0
         return host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"

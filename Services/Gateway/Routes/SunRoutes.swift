@@ -50,18 +50,8 @@ struct SunRoutes: Sendable {
 
     /// Validates the path and query before anything else happens (400 on bad input).
     static func query(_ request: Request, _ context: CityscapeRequestContext, now: Date) throws(ServiceError) -> SunQuery {
-        let postal = try decoded("postal_code", context, code: "invalid_postal_code")
-        let country = try decoded("country", context, code: "invalid_country")
+        let postal = try context.decodedParameter("postal_code", errorCode: "invalid_postal_code")
+        let country = try context.decodedParameter("country", errorCode: "invalid_country")
         return try SunQuery(postalCode: postal, country: country, date: request.uri.queryParameters["date"].map(String.init), now: now)
-    }
-
-    /// Path parameters arrive percent-encoded (`SW1A%201AA`); a broken escape is the client's error.
-    static func decoded(_ name: String, _ context: CityscapeRequestContext, code: String) throws(ServiceError) -> String {
-        let raw = context.parameters.get(name) ?? ""
-        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
-        guard let value = raw.removingPercentEncoding else {
-            throw ServiceError(.badRequest, code: code, message: "\(name) has a malformed percent escape")
-        }
-        return value
     }
 }

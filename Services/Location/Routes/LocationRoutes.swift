@@ -13,12 +13,11 @@ struct LocationRoutes: Sendable {
     }
 
     @Sendable func lookup(_ request: Request, context: CityscapeRequestContext) throws -> LocationResponse {
+        let postalCode = try context.decodedParameter("postal_code", errorCode: "invalid_postal_code")
+        let country = try context.decodedParameter("country", errorCode: "invalid_country")
         let query: PostalQuery
         do {
-            query = try PostalQuery(
-                postalCode: try Self.decodedParameter("postal_code", context),
-                country: try Self.decodedParameter("country", context)
-            )
+            query = try PostalQuery(postalCode: postalCode, country: country)
         } catch {
             throw error.serviceError
         }
@@ -30,16 +29,6 @@ struct LocationRoutes: Sendable {
             )
         }
         return LocationResponse(record)
-    }
-
-    /// Path parameters arrive percent-encoded (`SW1A%201AA`); a broken escape is the client's error.
-    static func decodedParameter(_ name: String, _ context: CityscapeRequestContext) throws(PostalQueryError) -> String {
-        let raw = context.parameters.get(name) ?? ""
-        guard let decoded = raw.removingPercentEncoding else {
-            let message = "\(name) '\(raw)' has a malformed percent escape"
-            throw name == "country" ? .invalidCountry(message) : .invalidPostalCode(message)
-        }
-        return decoded
     }
 }
 
