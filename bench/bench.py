@@ -20,7 +20,6 @@ Writes results/bench-<UTC timestamp>.json, .md and .svg. Loopback only; every lo
 Usage: bench/bench.py BIN_DIR [--reps 3] [--seconds 5] [--quick] [--only proxy,gateway,peers] [--out DIR]
 """
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -32,7 +31,7 @@ import time
 
 import chart
 from harness import (children, countdown, cpu_seconds, free_port, median, peak_rss_mib, ratio, rss_kib, spawn, start,
-                     stop, timestamp, wait_healthy, wrk)
+                     stop, timestamp, wait_healthy, write_results, wrk)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv")
@@ -508,12 +507,8 @@ def main():
     out["load"]["end"] = loadavg()
     out["elapsed_s"] = round(time.monotonic() - began)
     lines = report(out)
-    os.makedirs(options.out, exist_ok=True)
     base = os.path.join(options.out, f"bench-{out['date']}")
-    with open(base + ".json", "w") as f:
-        json.dump(out, f, indent=2)
-    with open(base + ".md", "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_results(base, out, lines)
     svg(out, base + ".svg")
     print("\n".join(lines))
     print(f"wrote {base}.json, .md and .svg in {out['elapsed_s']} s")

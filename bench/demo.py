@@ -15,13 +15,12 @@ RSS of the serving processes. Writes results/demo-<UTC timestamp>.json, .md and 
 Usage: bench/demo.py BIN_DIR [--duration 15] [--connections 20] [--out DIR]
 """
 import argparse
-import json
 import os
 import sys
 import time
 
 import chart
-from harness import countdown, cpu_seconds, peak_rss_mib, ratio, start, stop, timestamp, wrk
+from harness import countdown, cpu_seconds, peak_rss_mib, ratio, start, stop, timestamp, wrk, write_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = "/api/sun/97227/US?date=2026-06-21"
@@ -155,16 +154,12 @@ def main():
               f"`wrk -t2 -c{options.connections} -d{options.duration}s --timeout {options.timeout}`, c/L = {limit:g} req/s, "
               f"`{command}`, load average before {load_before}")
     lines = [header, ""] + table(rows) + [""] + explanation(rows, options)
-    os.makedirs(options.out, exist_ok=True)
     base = os.path.join(options.out, f"demo-{stamp}")
-    with open(base + ".json", "w") as out:
-        json.dump({"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": options.latency_s,
-                   "connections": options.connections, "duration_s": options.duration, "timeout": options.timeout,
-                   "limit_rps": limit, "load_before": load_before, "scenarios": rows}, out, indent=2)
-    with open(base + ".md", "w") as out:
-        out.write("\n".join(lines) + "\n")
-    with open(base + ".json") as result:
-        write_chart(json.load(result), base + ".svg")
+    result = {"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": options.latency_s,
+              "connections": options.connections, "duration_s": options.duration, "timeout": options.timeout,
+              "limit_rps": limit, "load_before": load_before, "scenarios": rows}
+    write_results(base, result, lines)
+    write_chart(result, base + ".svg")
     print()
     print("\n".join(lines))
     print(f"\nwrote {base}.json, .md and .svg in {time.monotonic() - began:.0f} s")

@@ -13,10 +13,9 @@ Usage: bench/foundation.py BIN_DIR [--duration 10] [--connections 100] [--rounds
 """
 import argparse
 import datetime
-import json
 import os
 
-from harness import rss_kib, start, stop, wrk
+from harness import rss_kib, start, stop, wrk, write_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -78,8 +77,6 @@ def main():
               "memory_after_load": memory, "summary": summary, "runs": runs}
     os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
     base = os.path.join(ROOT, "results", f"foundation-{stamp}")
-    with open(base + ".json", "w") as out:
-        json.dump(result, out, indent=2)
     lines = [f"Foundation benchmark {stamp}, {os.cpu_count()} cores, `{command}`", "",
              "| target | median req/s | ratio to trivial route | median p99 | errors |", "|---|---|---|---|---|"]
     for name, row in summary.items():
@@ -88,8 +85,7 @@ def main():
     for index, row in enumerate(startups, 1):
         lines.append(f"| cold start {index} | {row['seconds_to_healthy']} s | {row['rss_mib']} MiB | {row['peak_rss_mib']} MiB |")
     lines += ["", f"RSS after the load: location {memory['location_rss_mib']} MiB, sun {memory['sun_rss_mib']} MiB"]
-    with open(base + ".md", "w") as out:
-        out.write("\n".join(lines) + "\n")
+    write_results(base, result, lines)
     print("\n".join(lines))
     print(f"\nwrote {base}.json and .md")
 

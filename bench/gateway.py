@@ -11,10 +11,9 @@ Usage: bench/gateway.py BIN_DIR [--skip-high]
 """
 import argparse
 import datetime
-import json
 import os
 
-from harness import cpu_seconds, rss_kib, start, stop, wrk
+from harness import cpu_seconds, rss_kib, start, stop, write_results, wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATENCY_S = 1.0  # 500 ms at location + 500 ms at sun
@@ -62,9 +61,6 @@ def main():
     command = "bench/gateway.py " + options.bin_dir + (" --skip-high" if options.skip_high else "")
     os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
     base = os.path.join(ROOT, "results", f"gateway-{stamp}")
-    with open(base + ".json", "w") as out:
-        json.dump({"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": LATENCY_S,
-                   "scenarios": rows, "upstream_peak_rss_mib": upstream_rss}, out, indent=2)
     lines = [f"Gateway benchmark {stamp}, {os.cpu_count()} cores, L = {LATENCY_S} s, `{command}`", "",
              "| scenario | c | requests | req/s | ratio to c/L | avg | p99 | timeouts | non-2xx | CPU s gateway / location / sun | gateway peak RSS |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -74,8 +70,8 @@ def main():
                      f"{row['avg_ms']:.0f} ms | {row['p99_ms']:.0f} ms | {row['timeouts']} | {row['non_2xx']} | "
                      f"{cpu['gateway']} / {cpu['location']} / {cpu['sun']} | {row['gateway_peak_rss_mib']} MiB |")
     lines += ["", f"Upstream peak RSS: location {upstream_rss['location']} MiB, sun {upstream_rss['sun']} MiB"]
-    with open(base + ".md", "w") as out:
-        out.write("\n".join(lines) + "\n")
+    write_results(base, {"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": LATENCY_S,
+                         "scenarios": rows, "upstream_peak_rss_mib": upstream_rss}, lines)
     print("\n".join(lines))
     print(f"\nwrote {base}.json and .md")
 

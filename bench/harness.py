@@ -3,6 +3,7 @@
 Loopback only, every run bounded by wrk's -d; processes are stopped by PID.
 """
 import atexit
+import json
 import os
 import re
 import signal
@@ -215,6 +216,15 @@ def median(values):
 def peak_rss_mib(pids):
     """Sum of the peak RSS (VmHWM) of the processes, MiB."""
     return round(sum(rss_kib(pid, "VmHWM") for pid in pids) / 1024, 1)
+
+
+def write_results(base, data, lines):
+    """`base`.json (the data) and `base`.md (the report lines), the pair every benchmark leaves in results/."""
+    os.makedirs(os.path.dirname(base), exist_ok=True)
+    with open(base + ".json", "w") as out:
+        json.dump(data, out, indent=2)
+    with open(base + ".md", "w") as out:
+        out.write("\n".join(lines) + "\n")
 
 
 def timestamp():
