@@ -2,13 +2,15 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// Closed-loop GET load where each worker holds one keep-alive connection for its whole life.
 ///
 /// That makes a *dropped* request unambiguous: one sent on an established connection that then closed
 /// without answering it, the failure a graceful stop or reload must avoid. A worker ends when the server
 /// says `Connection: close` (the graceful way to end a keep-alive connection) or when time is up; it never
-/// reconnects, so a connect that races a closing listener cannot be mistaken for a drop.
+/// reconnects, so a connect that races a closing listener cannot be mistaken for a drop, and `during` runs
+/// only once every worker has had an answer, so each connection is established and served by then.
 enum KeepAliveLoad {
     struct Outcome: Sendable {
         var statuses: [Int] = []
@@ -27,11 +29,16 @@ enum KeepAliveLoad {
         during: @escaping @Sendable () async throws -> Void
     ) async throws -> Outcome {
         let deadline = ContinuousClock.now + duration
+        let served = ServedCount()
         return try await withThrowingTaskGroup(of: Outcome.self) { group in
             for _ in 0..<connections {
-                group.addTask { try await worker(host: host, port: port, path: path, until: deadline) }
+                group.addTask { try await worker(host: host, port: port, path: path, until: deadline, served: served) }
             }
             group.addTask {
+                let waitLimit = ContinuousClock.now + .seconds(20)
+                while served.value.load(ordering: .relaxed) < connections && ContinuousClock.now < waitLimit {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 try await during()
                 return Outcome()
             }
@@ -43,7 +50,13 @@ enum KeepAliveLoad {
         }
     }
 
-    private static func worker(host: String, port: Int, path: String, until deadline: ContinuousClock.Instant) async throws -> Outcome {
+    private static func worker(
+        host: String,
+        port: Int,
+        path: String,
+        until deadline: ContinuousClock.Instant,
+        served: ServedCount
+    ) async throws -> Outcome {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -61,7 +74,7 @@ enum KeepAliveLoad {
                     try await outbound.write(.head(head))
                     try await outbound.write(.end(nil))
                 } catch {
-                    outcome.dropped.append("write failed: \(error)")
+                    outcome.dropped.append("write failed after \(outcome.statuses.count) answers: \(error)")
                     break
                 }
                 var status: Int?
@@ -87,6 +100,7 @@ enum KeepAliveLoad {
                     break
                 }
                 outcome.statuses.append(status)
+                if outcome.statuses.count == 1 { served.value.add(1, ordering: .relaxed) }
                 if closing {
                     outcome.closedGracefully += 1
                     break
@@ -95,4 +109,9 @@ enum KeepAliveLoad {
             return outcome
         }
     }
+}
+
+/// Workers that have had their first answer.
+final class ServedCount: Sendable {
+    let value = Atomic<Int>(0)
 }
