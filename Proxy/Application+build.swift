@@ -3,6 +3,7 @@ import CityscapeKit
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals
@@ -29,9 +30,9 @@ struct ProxyApplication {
         )
     }
 
-    /// One upstream client: bounded keep-alive pool per backend, explicit timeouts, no redirects, and
-    /// no connect retries inside the client, so a refused connect fails at once and the next backend
-    /// is tried (AHC otherwise retries with backoff until the connect timeout).
+    /// The client of the active health checks (not of forwarded requests, see `ProxyListener`): explicit
+    /// timeouts, no redirects, and no connect retries inside the client, so a refused connect fails the
+    /// check at once (AHC otherwise retries with backoff until the connect timeout).
     static func clientConfiguration(_ configuration: ProxyConfiguration) -> HTTPClient.Configuration {
         var client = HTTPClient.Configuration()
         client.redirectConfiguration = .disallow
@@ -41,48 +42,47 @@ struct ProxyApplication {
             connect: .nanoseconds(configuration.connectTimeout.nanoseconds),
             read: .nanoseconds(configuration.backendTimeout.nanoseconds)
         )
-        client.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.poolSize)
         client.connectionPool.retryConnectionEstablishment = false
         return client
     }
 
     /// The proxy listener.
-    func proxyApplication() -> some ApplicationProtocol {
-        let responder = ProxyResponder(
-            client: client,
-            pool: pool,
-            guardrails: RequestGuard(limits: configuration.limits),
-            retryPolicy: RetryPolicy(maxRetries: configuration.retries),
-            backendTimeout: configuration.backendTimeout,
-            metrics: ProxyMetrics(factory: metrics.factory)
-        )
-        let server = configuration.server
+    func proxyListener() -> ProxyListener {
+        let metrics = ProxyMetrics(factory: self.metrics.factory)
+        var connections = configuration.connections
+        connections.onReject = { code in metrics.error(code) }
+        let limits = configuration.limits
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        // Above the proxy's own limit, so oversized heads reach `RequestGuard` and get its 431.
+        decoderLimits.maxHeaderFieldSize = max(80 * 1024, limits.maxHeaderBytes * 2)
+        decoderLimits.maxHeaderListSize = max(80 * 1024, limits.maxHeaderBytes * 2)
+        decoderLimits.maxHeaderFieldCount = 1000
         let onListening = self.onListening
         let logger = self.logger
-        var connections = configuration.connections
-        let errorCounter = responder.metrics
-        connections.onReject = { code in errorCounter.error(code) }
-        return Application(
-            responder: responder,
-            server: .guardedHTTP1(
-                configuration: .init(
-                    idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds),
-                    // Above the proxy's own limit, so oversized heads reach `RequestGuard` and get a 431.
-                    httpDecoderConfiguration: .init(
-                        maxHeaderFieldSize: max(80 * 1024, configuration.limits.maxHeaderBytes * 2),
-                        maxHeaderListSize: max(80 * 1024, configuration.limits.maxHeaderBytes * 2),
-                        maxHeaderFieldCount: 1000
-                    )
-                ),
-                policy: connections
+        let backends = configuration.backends
+        return ProxyListener(
+            host: configuration.server.host,
+            port: configuration.server.port,
+            forwarder: Forwarder(
+                pool: pool,
+                guardrails: RequestGuard(limits: limits),
+                retryPolicy: RetryPolicy(maxRetries: configuration.retries),
+                backendTimeout: configuration.backendTimeout,
+                metrics: metrics,
+                logger: logger
             ),
-            configuration: .init(address: .hostname(server.host, port: server.port), serverName: nil),
-            onServerRunning: { channel in
-                let url = ServiceApplication.listeningURL(channel.localAddress, fallbackHost: server.host)
-                logger.info("listening on \(url)", metadata: ["backends": "\(configuration.backends.map(\.description))"])
+            connectionGuard: ConnectionGuard(policy: connections),
+            upstreamSettings: .init(
+                connectTimeout: .nanoseconds(configuration.connectTimeout.nanoseconds),
+                backendTimeout: .nanoseconds(configuration.backendTimeout.nanoseconds),
+                maxIdlePerBackend: configuration.poolSize
+            ),
+            idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds),
+            decoderLimits: decoderLimits,
+            onListening: { url in
+                logger.info("listening on \(url)", metadata: ["backends": "\(backends.map(\.description))"])
                 await onListening("proxy", url)
-            },
-            logger: logger
+            }
         )
     }
 
@@ -124,7 +124,7 @@ struct ProxyApplication {
             services.append(BackendsReloader(path: path, fixed: fixed, pool: pool, logger: logger))
         }
         if let admin = configuration.admin { services.append(adminApplication(address: admin)) }
-        services.append(proxyApplication())
+        services.append(proxyListener())
         return services
     }
 

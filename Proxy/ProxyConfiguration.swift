@@ -17,7 +17,7 @@ import Foundation
 /// | `--retries` | `CITYSCAPE_RETRIES` | `2` | other backends tried after a retryable failure |
 /// | `--connect-timeout` | `CITYSCAPE_CONNECT_TIMEOUT` | `1s` | TCP connect to a backend (and wait for a pooled connection) |
 /// | `--backend-timeout` | `CITYSCAPE_BACKEND_TIMEOUT` | `30s` | until the response head once the request is sent, and between body reads → 504 |
-/// | `--pool-size` | `CITYSCAPE_POOL_SIZE` | `256` | upstream keep-alive connections per backend |
+/// | `--pool-size` | `CITYSCAPE_POOL_SIZE` | `256` | idle upstream keep-alive connections kept per backend (busy ones are not capped) |
 /// | `--max-header-bytes` | `CITYSCAPE_MAX_HEADER_BYTES` | `16384` | request head larger → 431 |
 /// | `--max-body-bytes` | `CITYSCAPE_MAX_BODY_BYTES` | `10485760` | request body larger → 413 |
 /// | `--idle-timeout` | `CITYSCAPE_IDLE_TIMEOUT` | `60s` | idle client keep-alive connections are closed after it |

@@ -1,48 +1,57 @@
-import HTTPTypes
 import NIOHTTP1
 
-/// Builds the header block sent to a backend from the one the client sent.
+/// Builds the request head sent to a backend from the one the client sent.
 ///
 /// - hop-by-hop headers and those named in `Connection` are dropped;
-/// - `Content-Length` is dropped too: the client body is re-framed by the upstream client from the
-///   length it is given;
-/// - `Host` is kept (the client's authority), or set to the backend when the client sent none, so a
-///   backend always gets one (nginx's `$host` config sent HTTP/1.1 without `Host`);
+/// - framing is re-stated from what `RequestGuard` accepted: `Content-Length` for a known length,
+///   `Transfer-Encoding: chunked` for a chunked body (re-chunked by NIO's encoder), nothing otherwise;
+/// - `Host` is kept, or set to the backend when the client sent none (HTTP/1.0), so a backend always
+///   gets one (nginx's `$host` config sent HTTP/1.1 without `Host`);
 /// - `X-Forwarded-For` gets the client address appended to whatever the client sent (one line);
 ///   `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Real-IP` are overwritten, never trusted from the client;
 /// - `X-Request-ID` carries the id this proxy uses for the request.
-struct ForwardedRequestHeaders: Sendable {
+struct ForwardedRequestHeaders {
     var clientAddress: String?
     var scheme = "http"
-    var requestID: String
 
-    func headers(for request: HTTPRequest, backend: BackendAddress) -> HTTPHeaders {
-        let fields = request.headerFields
-        let skipped = HopByHopHeaders.names(connectionValues: fields[values: .connection]).union(Self.replaced)
+    func head(for request: HTTPRequestHead, body: RequestGuard.BodyLength, requestID: String, backend: BackendAddress) -> HTTPRequestHead {
+        let hopByHop = HopByHopHeaders(connectionValues: request.headers.contains(name: "connection") ? request.headers["connection"] : [])
         var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count + 6)
-        headers.add(name: "Host", value: request.authority ?? backend.description)
-        for field in fields where !skipped.contains(field.name.canonicalName) {
-            headers.add(name: field.name.rawName, value: field.value)
+        headers.reserveCapacity(request.headers.count + 7)
+        var host: String?
+        var forwardedFor: String?
+        for (name, value) in request.headers {
+            if HopByHopHeaders.sameName(name, "host") {
+                host = value
+            } else if HopByHopHeaders.sameName(name, "x-forwarded-for") {
+                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+            } else if !Self.isReplaced(name) && !hopByHop.drops(name) {
+                headers.add(name: name, value: value)
+            }
         }
-        let previous = fields[values: .xForwardedFor]
-        let chain = previous + (clientAddress.map { [$0] } ?? [])
-        if !chain.isEmpty { headers.add(name: "X-Forwarded-For", value: chain.joined(separator: ", ")) }
+        headers.add(name: "Host", value: host ?? backend.description)
+        switch body {
+        case .known(let length): headers.add(name: "Content-Length", value: String(length))
+        case .chunked: headers.add(name: "Transfer-Encoding", value: "chunked")
+        case .none: break
+        }
+        if let clientAddress {
+            headers.add(name: "X-Forwarded-For", value: forwardedFor.map { $0 + ", " + clientAddress } ?? clientAddress)
+        } else if let forwardedFor {
+            headers.add(name: "X-Forwarded-For", value: forwardedFor)
+        }
         headers.add(name: "X-Forwarded-Proto", value: scheme)
-        if let authority = request.authority { headers.add(name: "X-Forwarded-Host", value: authority) }
+        if let host { headers.add(name: "X-Forwarded-Host", value: host) }
         if let clientAddress { headers.add(name: "X-Real-IP", value: clientAddress) }
         headers.add(name: "X-Request-ID", value: requestID)
-        return headers
+        // Always HTTP/1.1 upstream, so the connection can be kept alive whatever the client spoke.
+        return HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: headers)
     }
 
-    /// Headers this type writes itself; a client's copies are dropped. `Host` is the client's authority,
-    /// which Hummingbird already moved out of the field list.
-    static let replaced: Set<String> = [
-        "host", "content-length", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "x-request-id",
-    ]
-}
+    /// Headers this type writes itself; a client's copies are dropped.
+    private static func isReplaced(_ name: String) -> Bool {
+        replaced.contains { HopByHopHeaders.sameName($0, name) }
+    }
 
-extension HTTPField.Name {
-    /// `X-Forwarded-For`.
-    static var xForwardedFor: Self { .init("X-Forwarded-For")! }
+    private static let replaced = ["content-length", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "x-request-id"]
 }

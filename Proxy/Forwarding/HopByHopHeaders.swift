@@ -1,23 +1,38 @@
 import Foundation
-import HTTPTypes
 
 /// The connection-scoped headers a proxy must not forward (RFC 9110 §7.6.1), in either direction.
-enum HopByHopHeaders {
+///
+/// Checked on every header of every message, so names are compared as ASCII bytes, without building
+/// lowercased copies or sets.
+struct HopByHopHeaders {
     /// Always hop-by-hop. `Transfer-Encoding` is re-done by each hop; `Proxy-Authorization` is meant for us.
-    static let fixed: Set<String> = [
+    static let fixed: [String] = [
         "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer",
         "transfer-encoding", "upgrade",
     ]
 
-    /// The fixed names plus every header named in `Connection` (which neither nginx nor HAProxy strips).
-    static func names(connectionValues: [String]) -> Set<String> {
-        var names = fixed
+    /// Names listed in the message's `Connection` header (which neither nginx nor HAProxy strips).
+    private var named: [String] = []
+
+    init(connectionValues: [String]) {
         for value in connectionValues {
             for token in value.split(separator: ",") {
-                let name = token.trimmingCharacters(in: .whitespaces).lowercased()
-                if !name.isEmpty { names.insert(name) }
+                let name = token.trimmingCharacters(in: .whitespaces)
+                if !name.isEmpty { named.append(name) }
             }
         }
-        return names
+    }
+
+    /// Whether a header called `name` stays on this hop.
+    func drops(_ name: String) -> Bool {
+        Self.fixed.contains { Self.sameName($0, name) } || named.contains { Self.sameName($0, name) }
+    }
+
+    /// ASCII case-insensitive equality of header names.
+    static func sameName(_ lhs: some StringProtocol, _ rhs: some StringProtocol) -> Bool {
+        let left = lhs.utf8
+        let right = rhs.utf8
+        guard left.count == right.count else { return false }
+        return zip(left, right).allSatisfy { $0 == $1 || ($0 | 0x20 == $1 | 0x20 && ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A) }
     }
 }

@@ -1,28 +1,29 @@
 import CityscapeKit
-import Foundation
 import HTTPTypes
+import Foundation
+import NIOHTTP1
 
-/// Checks a request head before anything is sent upstream: size limits and framing.
+/// Checks a request head before anything is sent upstream: target, size limits and framing.
 ///
-/// NIO's HTTP parser (llhttp) already rejects most malformed framing before a request reaches us
-/// (Hummingbird answers those with a bare 400 and closes); what it passes through is checked here,
-/// so the backend never sees an ambiguous message.
+/// NIO's HTTP parser (llhttp) already rejects most malformed framing before a request reaches us (those
+/// become JSON 400s in `ClientConnectionHandler`); what it passes through is checked here, so the
+/// backend never sees an ambiguous message.
 struct RequestGuard: Sendable {
     var limits: RequestLimits
 
-    /// The body length the client announced: nil when it announced none (no body), `.unknown` when chunked.
+    /// How the request body is framed.
     enum BodyLength: Equatable {
+        /// No body.
         case none
         case known(Int)
         case chunked
     }
 
     /// Throws the `ServiceError` to answer with, or returns how the body is framed.
-    func check(_ request: HTTPRequest) throws(ServiceError) -> BodyLength {
-        // Only origin-form targets are forwarded: the path is appended to the backend's base URL, so a
-        // target such as `@evil.example/` or `1/` would change the upstream host (SSRF) or make the port
-        // out of range, which traps in NIO's SocketAddress (found by tools/reliability/raw_fuzz.py).
-        guard let path = request.path, path.hasPrefix("/") else {
+    func check(_ request: HTTPRequestHead) throws(ServiceError) -> BodyLength {
+        // Only origin-form targets are forwarded: a target such as `@evil.example/` or `1/` glued to a
+        // backend URL would change the upstream host (SSRF) or port (found by tools/reliability/raw_fuzz.py).
+        guard request.uri.utf8.first == UInt8(ascii: "/") else {
             throw ServiceError(.badRequest, code: "invalid_target", message: "the request target must be a path starting with /")
         }
         if Self.headBytes(request) > limits.maxHeaderBytes {
@@ -32,32 +33,37 @@ struct RequestGuard: Sendable {
                 message: "request head exceeds \(limits.maxHeaderBytes) bytes"
             )
         }
-        let lengths = request.headerFields[values: .contentLength].flatMap { $0.split(separator: ",") }.map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
-        let encodings = request.headerFields[values: .transferEncoding]
-        if !lengths.isEmpty && !encodings.isEmpty {
+        let hasLength = request.headers.contains(name: "content-length")
+        let hasEncoding = request.headers.contains(name: "transfer-encoding")
+        if !hasLength && !hasEncoding { return .none }
+        if hasLength && hasEncoding {
             throw Self.badFraming("Content-Length and Transfer-Encoding together are ambiguous")
         }
-        if !encodings.isEmpty {
-            let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if hasEncoding {
+            let codings = request.headers["transfer-encoding"].flatMap { $0.split(separator: ",") }.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
             guard codings == ["chunked"] else { throw Self.badFraming("only Transfer-Encoding: chunked is supported") }
             return .chunked
         }
-        guard let first = lengths.first else { return .none }
-        guard lengths.allSatisfy({ $0 == first }) else { throw Self.badFraming("differing Content-Length values") }
+        let lengths = request.headers["content-length"].flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         // Identical repeats are rejected too, like nginx: a hop that merges them and one that does not disagree.
-        guard lengths.count == 1 else { throw Self.badFraming("repeated Content-Length") }
-        guard let length = Int(first), length >= 0, first.allSatisfy(\.isASCII) else { throw Self.badFraming("invalid Content-Length") }
+        guard lengths.count == 1, let first = lengths.first else {
+            throw Self.badFraming(Set(lengths).count > 1 ? "differing Content-Length values" : "repeated Content-Length")
+        }
+        guard first.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let length = Int(first) else {
+            throw Self.badFraming("invalid Content-Length")
+        }
         if length > limits.maxBodyBytes { throw Self.bodyTooLarge(limits.maxBodyBytes) }
         return length == 0 ? .none : .known(length)
     }
 
-    /// Request line + headers as they were on the wire, give or take the version token.
-    static func headBytes(_ request: HTTPRequest) -> Int {
-        var total = request.method.rawValue.utf8.count + (request.path?.utf8.count ?? 1) + 12
-        if let authority = request.authority { total += authority.utf8.count + 8 }
-        for field in request.headerFields { total += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
+    /// Request line + headers as they were on the wire.
+    static func headBytes(_ request: HTTPRequestHead) -> Int {
+        var total = request.method.rawValue.utf8.count + request.uri.utf8.count + 12
+        for (name, value) in request.headers { total += name.utf8.count + value.utf8.count + 4 }
         return total + 2
     }
 

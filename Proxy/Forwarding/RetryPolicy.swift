@@ -1,4 +1,4 @@
-import HTTPTypes
+import NIOHTTP1
 
 /// When a failed attempt may be tried again on another backend.
 ///
@@ -13,7 +13,7 @@ import HTTPTypes
 struct RetryPolicy: Sendable {
     var maxRetries: Int
 
-    func shouldRetry(_ failure: UpstreamFailure, method: HTTPRequest.Method, hasBody: Bool, retriesSoFar: Int) -> Bool {
+    func shouldRetry(_ failure: UpstreamFailure, method: HTTPMethod, hasBody: Bool, retriesSoFar: Int) -> Bool {
         guard retriesSoFar < maxRetries else { return false }
         switch failure {
         case .connectFailed: return true
@@ -24,9 +24,9 @@ struct RetryPolicy: Sendable {
     }
 
     /// RFC 9110 §9.2.2.
-    static func isIdempotent(_ method: HTTPRequest.Method) -> Bool {
+    static func isIdempotent(_ method: HTTPMethod) -> Bool {
         switch method {
-        case .get, .head, .options, .trace, .put, .delete: true
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: true
         default: false
         }
     }

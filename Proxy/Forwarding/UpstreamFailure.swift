@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// What went wrong talking to a backend, in the terms the retry rules and health need.
@@ -37,6 +38,9 @@ enum UpstreamFailure: Sendable, Equatable {
             self = .connectTimeout
         case ChannelError.ioOnClosedChannel, ChannelError.eof, ChannelError.outputClosed:
             self = .closedBeforeResponse(String(describing: error))
+        case HTTPParserError.invalidEOFState:
+            // The response decoder's view of a backend closing with the response unfinished.
+            self = .closedBeforeResponse("connection closed by backend")
         default:
             self = .other(String(describing: error))
         }

@@ -140,9 +140,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch unwrapOutboundIn(data) {
         case .head(var head):
             if let parseError, head.status == .badRequest, head.headers["content-length"] == ["0"] {
-                let error = Self.serviceError(for: parseError)
-                head = Self.head(for: error, bodyLength: error.jsonBody().count)
-                replacementBody = ByteBuffer(bytes: error.jsonBody())
+                (head, replacementBody) = Self.serviceError(for: parseError).http1Response(closing: true)
             }
             if closeAfterResponse || quiescing { head.headers.replaceOrAdd(name: "connection", value: "close") }
             context.write(wrapOutboundOut(.head(head)), promise: promise)
@@ -213,23 +211,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // MARK: Writing
 
-    private static func head(for error: ServiceError, bodyLength: Int) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        for field in error.headers { headers.add(name: field.name.rawName, value: field.value) }
-        headers.replaceOrAdd(name: "content-type", value: "application/json; charset=utf-8")
-        headers.replaceOrAdd(name: "content-length", value: String(bodyLength))
-        headers.replaceOrAdd(name: "connection", value: "close")
-        let status = HTTPResponseStatus(statusCode: Int(error.status.code), reasonPhrase: error.status.reasonPhrase)
-        return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
-    }
-
     /// Answers from here, bypassing the application, then closes.
     private func respondAndClose(_ error: ServiceError) {
         guard let context else { return }
         policy.onReject(error.code)
-        let body = error.jsonBody()
-        context.write(wrapOutboundOut(.head(Self.head(for: error, bodyLength: body.count))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        let (head, body) = error.http1Response(closing: true)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         writeThenClose(wrapOutboundOut(.end(nil)), promise: nil)
     }
 

@@ -2,7 +2,6 @@ public import Hummingbird
 public import HummingbirdCore
 public import Logging
 public import NIOCore
-import NIOHTTP1
 
 /// Hummingbird's HTTP/1.1 child channel plus `ClientConnectionHandler`, which adds what a server facing
 /// untrusted clients needs and `HTTP1Channel` lacks: a connection limit answered with 503, header and
@@ -14,27 +13,18 @@ public struct GuardedHTTP1Channel: ServerChildChannel {
     public typealias Value = HTTP1Channel.Value
 
     let base: HTTP1Channel
-    let policy: ConnectionPolicy
-    let counter = ConnectionCounter()
+    let connectionGuard: ConnectionGuard
 
     public init(responder: @escaping HTTPChannelHandler.Responder, configuration: HTTP1Channel.Configuration, policy: ConnectionPolicy) {
         self.base = HTTP1Channel(responder: responder, configuration: configuration)
-        self.policy = policy
+        self.connectionGuard = ConnectionGuard(policy: policy)
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let open = counter.opened()
-        let counter = self.counter
-        channel.closeFuture.whenComplete { _ in counter.closed() }
-        let policy = self.policy
+        let connectionGuard = self.connectionGuard
+        // Between the HTTP/1 decoder and Hummingbird's HTTPTypes codec.
         return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            let pipeline = channel.pipeline.syncOperations
-            let handler = ClientConnectionHandler(policy: policy, overCapacity: open > policy.maxConnections)
-            // Between the HTTP/1 decoder and the HTTPTypes codec: it needs the request's HTTP version
-            // (for the Host rule) and sees quiesce events before Hummingbird's own handler closes idle connections.
-            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try pipeline.addHandler(handler, position: .after(decoder))
-            try pipeline.addHandler(ClientBytesObserver(connection: handler), position: .first)
+            try connectionGuard.install(on: channel)
             return value
         }
     }

@@ -1,0 +1,115 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The idle keep-alive connections of one event loop, per backend, and how new ones are made.
+///
+/// One pool per event loop, used only on that loop: a client connection always takes its upstream
+/// connections from its own loop, so an exchange never crosses threads and the pool needs no lock.
+/// Most recently used first (a connection that just served is the least likely to be closed by the
+/// backend's idle timeout); at most `maxIdlePerBackend` are kept, the rest close after their response.
+final class UpstreamConnectionPool {
+    struct Settings: Sendable {
+        var connectTimeout: TimeAmount
+        var backendTimeout: TimeAmount
+        var maxIdlePerBackend: Int
+        /// A parked connection unused this long is closed (nginx's upstream `keepalive_timeout`).
+        var idleTimeout: TimeAmount = .seconds(60)
+    }
+
+    let eventLoop: any EventLoop
+    private let settings: Settings
+    private var idle: [BackendAddress: [UpstreamConnection]] = [:]
+    /// Resolved once per backend: a literal IP needs no resolver, so connecting costs no thread hop.
+    private var addresses: [BackendAddress: SocketAddress] = [:]
+    private var sweep: Scheduled<Void>?
+
+    /// Call on `eventLoop`.
+    init(eventLoop: any EventLoop, settings: Settings) {
+        self.eventLoop = eventLoop
+        self.settings = settings
+        scheduleSweep()
+    }
+
+    private func scheduleSweep() {
+        sweep = eventLoop.assumeIsolated().scheduleTask(in: .seconds(5)) { [self] in
+            closeIdle(olderThan: settings.idleTimeout)
+            scheduleSweep()
+        }
+    }
+
+    /// A parked connection to `backend`, if one is open.
+    func take(_ backend: BackendAddress) -> UpstreamConnection? {
+        while let connection = idle[backend]?.popLast() {
+            if connection.isActive { return connection }
+        }
+        return nil
+    }
+
+    /// Opens a new connection to `backend`.
+    func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection> {
+        let connection = UpstreamConnection(backend: backend, timeout: settings.backendTimeout)
+        connection.pool = self
+        let handler = NIOLoopBound(connection, eventLoop: eventLoop)
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(settings.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    // Encoder before decoder: the decoder watches outgoing heads to know which responses are to HEAD.
+                    try pipeline.addHandler(HTTPRequestEncoder())
+                    try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)))
+                    try pipeline.addHandler(handler.value)
+                }
+            }
+        let connected: EventLoopFuture<any Channel>
+        if let address = address(of: backend) {
+            connected = bootstrap.connect(to: address)
+        } else {
+            connected = bootstrap.connect(host: backend.host, port: backend.port)
+        }
+        return connected.map { _ in handler.value }
+    }
+
+    /// Keeps `connection` for the next exchange, or closes it when enough are kept.
+    func park(_ connection: UpstreamConnection) {
+        guard idle[connection.backend, default: []].count < settings.maxIdlePerBackend else {
+            connection.context?.close(promise: nil)
+            return
+        }
+        connection.parkedAt = .now()
+        idle[connection.backend, default: []].append(connection)
+    }
+
+    /// Forgets a connection the backend closed.
+    func remove(_ connection: UpstreamConnection) {
+        idle[connection.backend]?.removeAll { $0 === connection }
+    }
+
+    /// Closes every parked connection and stops the sweep (the listener is shutting down).
+    func closeAll() {
+        sweep?.cancel()
+        sweep = nil
+        closeIdle(olderThan: .zero)
+    }
+
+    private func closeIdle(olderThan age: TimeAmount) {
+        let cutoff = NIODeadline.now() - age
+        for (backend, list) in idle {
+            let (old, kept) = (list.filter { $0.parkedAt <= cutoff }, list.filter { $0.parkedAt > cutoff })
+            idle[backend] = kept.isEmpty ? nil : kept
+            for connection in old { connection.context?.close(promise: nil) }
+        }
+    }
+
+    private func address(of backend: BackendAddress) -> SocketAddress? {
+        if let known = addresses[backend] { return known }
+        guard let address = try? SocketAddress(ipAddress: backend.host, port: backend.port) else { return nil }
+        addresses[backend] = address
+        return address
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamConnectionPool: Sendable {}
