@@ -238,7 +238,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         } else {
             upstream.flush()
         }
-        if !upstream.isWritable { readsPaused = true }
+        // A failed flush may already have moved the exchange on to another backend (a retry).
+        if exchange.upstream === upstream && !upstream.isWritable { readsPaused = true }
     }
 
     /// An attempt failed before its response head: charge the backend, then retry or answer.
@@ -318,8 +319,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             // A backend that answered before the whole request was sent cannot be reused: it is mid-message.
             if exchange.endSent { connection.release() } else { connection.abandon() }
             exchange.responseEnded = true
-            writeEnd(closing: exchange.closeAfterResponse)
-            if exchange.requestEnded { finishExchange() } else { resumeReads() }
+            endResponse(of: exchange)
         }
     }
 
@@ -367,8 +367,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         exchange.responseEnded = true
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        endResponse(of: exchange)
+    }
+
+    /// Writes the response's end. The exchange is finished first when its request is complete: writing the
+    /// end makes the pipelining handler deliver the next pipelined request at once, into this handler.
+    private func endResponse(of exchange: Exchange) {
+        if exchange.requestEnded { finishExchange() }
         writeEnd(closing: exchange.closeAfterResponse)
-        if exchange.requestEnded { finishExchange() } else { resumeReads() }
+        if !exchange.requestEnded { resumeReads() }
     }
 
     private func writeEnd(closing: Bool) {

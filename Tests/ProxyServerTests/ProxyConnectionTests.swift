@@ -148,4 +148,55 @@ struct ProxyConnectionTests {
             }
         }
     }
+
+    @Test("pipelined requests on one connection are answered in order")
+    func pipelined() async throws {
+        try await withBackends(1) { backends in
+            try await withProxy(backends: backends.map(\.address), configure: { $0.health.interval = .seconds(60) }) { proxy in
+                let get = "GET /whoami HTTP/1.1\r\nHost: a\r\n\r\n"
+                let raw = try await rawExchange(
+                    port: Self.port(proxy),
+                    get + "GET /headers HTTP/1.1\r\nHost: a\r\n\r\n" + "GET /whoami HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                )
+                #expect(raw.components(separatedBy: "HTTP/1.1 200 OK").count == 4, "answer: \(raw)")
+                // /headers lists what the backend got; its answer must sit between the two /whoami answers ("b0").
+                let first = try #require(raw.range(of: "b0"))
+                let middle = try #require(raw.range(of: "X-Forwarded-Proto: http"))
+                let last = try #require(raw.range(of: "b0", options: .backwards))
+                #expect(first.upperBound <= middle.lowerBound && middle.upperBound <= last.lowerBound, "answer: \(raw)")
+                #expect(raw.hasSuffix("b0"))
+                #expect(backends[0].backend.count("/whoami") == 2)
+            }
+        }
+    }
+
+    @Test("an HTTP/1.0 client asking for keep-alive gets it, and a second answer on the same connection")
+    func http10KeepAlive() async throws {
+        try await withBackends(1) { backends in
+            try await withProxy(backends: backends.map(\.address), configure: { $0.health.interval = .seconds(60) }) { proxy in
+                let raw = try await rawExchange(
+                    port: Self.port(proxy),
+                    "GET /whoami HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" + "GET /whoami HTTP/1.0\r\n\r\n"
+                )
+                #expect(raw.components(separatedBy: "HTTP/1.0 200 OK").count == 3, "answer: \(raw)")
+                #expect(raw.lowercased().contains("connection: keep-alive"))
+                #expect(backends[0].backend.count("/whoami") == 2)
+            }
+        }
+    }
+
+    @Test("a backend answer delimited by its close reaches the client whole, and the connection is not reused")
+    func closeDelimitedUpstream() async throws {
+        let backend = try await RawBackend(.closeDelimited)
+        defer { Task { await backend.close() } }
+        try await withProxy(backends: [backend.address], configure: { $0.health.interval = .seconds(60) }) { proxy in
+            for _ in 0..<2 {
+                let raw = try await rawExchange(port: Self.port(proxy), "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                #expect(statusCode(raw) == 200, "answer: \(raw)")
+                // Re-framed for an HTTP/1.1 client: one 5-byte chunk, then the last chunk.
+                #expect(raw.hasSuffix("5\r\nhello\r\n0\r\n\r\n"), "answer: \(raw)")
+            }
+            #expect(backend.requestCount == 2)
+        }
+    }
 }

@@ -7,10 +7,11 @@ import Synchronization
 /// A TCP backend below HTTP, for faults a real server will not produce on demand.
 ///
 /// `.silent` accepts and reads but never answers (a hung backend); `.closeOnRequest` reads the
-/// request and closes the connection without a response (a backend dying mid-request). `reads`
-/// counts the requests that reached it.
+/// request and closes the connection without a response (a backend dying mid-request);
+/// `.closeDelimited` answers `hello` without a length, ending the body by closing (HTTP/1.0 style).
+/// `reads` counts the requests that reached it.
 final class RawBackend: Sendable {
-    enum Mode: Sendable { case silent, closeOnRequest }
+    enum Mode: Sendable { case silent, closeOnRequest, closeDelimited }
 
     let address: BackendAddress
     private let channel: any Channel
@@ -57,7 +58,13 @@ private final class RawHandler: ChannelInboundHandler {
         let buffer = unwrapInboundIn(data)
         // Health checks are not what the tests count.
         if !String(buffer: buffer).hasPrefix("GET /healthz") { box.value.add(1, ordering: .relaxed) }
-        if case .closeOnRequest = mode { context.close(promise: nil) }
+        switch mode {
+        case .silent: break
+        case .closeOnRequest: context.close(promise: nil)
+        case .closeDelimited:
+            let answer = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nhello")
+            context.writeAndFlush(NIOAny(answer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
     }
 }
 
