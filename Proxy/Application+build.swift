@@ -51,6 +51,7 @@ struct ProxyApplication {
         let metrics = ProxyMetrics(factory: self.metrics.factory)
         var connections = configuration.connections
         connections.onReject = { code in metrics.error(code) }
+        connections.idleTimeout = configuration.idleTimeout
         let limits = configuration.limits
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         // Above the proxy's own limit, so oversized heads reach `RequestGuard` and get its 431.
@@ -77,7 +78,6 @@ struct ProxyApplication {
                 backendTimeout: .nanoseconds(configuration.backendTimeout.nanoseconds),
                 maxIdlePerBackend: configuration.poolSize
             ),
-            idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds),
             decoderLimits: decoderLimits,
             onListening: { url in
                 logger.info("listening on \(url)", metadata: ["backends": "\(backends.map(\.description))"])

@@ -55,31 +55,43 @@ final class BackendPool: Sendable {
         }
     }
 
-    /// Ends a request that `next` started (after its response body, or its failure).
-    func finish(_ address: BackendAddress) {
-        state.withLock { state in
-            if let index = state.backends.firstIndex(where: { $0.address == address }) {
-                state.backends[index].inFlight -= 1
-            }
+    /// Ends a request that `next` started (after its response body, or its failure), feeding its outcome,
+    /// if any, to the backend's state machine under the same lock.
+    func finish(_ address: BackendAddress, outcome: BackendHealth.Event? = nil, reason: String? = nil) {
+        let transition: (BackendHealth, BackendHealth)? = state.withLock { state in
+            guard let index = state.backends.firstIndex(where: { $0.address == address }) else { return nil }
+            state.backends[index].inFlight -= 1
+            guard let outcome else { return nil }
+            return apply(outcome, to: &state.backends[index], reason: reason)
         }
+        if let (old, new) = transition, let outcome { log(old, new, address: address, event: outcome, reason: reason) }
     }
 
     /// Feeds a request outcome or a check result to the backend's state machine.
     func record(_ event: BackendHealth.Event, for address: BackendAddress, reason: String? = nil) {
         let transition: (BackendHealth, BackendHealth)? = state.withLock { state in
             guard let index = state.backends.firstIndex(where: { $0.address == address }) else { return nil }
-            let old = state.backends[index].health
-            let new = old.next(after: event, rise: policy.rise, fall: policy.fall)
-            state.backends[index].health = new
-            switch event {
-            case .requestFailed, .connectionRefused: state.backends[index].failures += 1
-            case .checkPassed, .checkFailed:
-                state.backends[index].lastCheck = .init(at: Date().ISO8601Format(), passed: event == .checkPassed, detail: reason)
-            case .requestSucceeded: break
-            }
-            return old == new ? nil : (old, new)
+            return apply(event, to: &state.backends[index], reason: reason)
         }
-        guard let (old, new) = transition else { return }
+        if let (old, new) = transition { log(old, new, address: address, event: event, reason: reason) }
+    }
+
+    /// Moves one backend's state; returns the transition when the state changed.
+    private func apply(_ event: BackendHealth.Event, to entry: inout Entry, reason: String?) -> (BackendHealth, BackendHealth)? {
+        let old = entry.health
+        let new = old.next(after: event, rise: policy.rise, fall: policy.fall)
+        entry.health = new
+        switch event {
+        case .requestFailed, .connectionRefused: entry.failures += 1
+        case .checkPassed, .checkFailed:
+            entry.lastCheck = .init(at: Date().ISO8601Format(), passed: event == .checkPassed, detail: reason)
+        case .requestSucceeded: break
+        }
+        return old == new ? nil : (old, new)
+    }
+
+    /// Logged after the lock is released.
+    private func log(_ old: BackendHealth, _ new: BackendHealth, address: BackendAddress, event: BackendHealth.Event, reason: String?) {
         var metadata: Logger.Metadata = ["backend": "\(address)", "from": "\(old)", "to": "\(new)", "event": "\(event)"]
         if let reason { metadata["reason"] = .string(reason) }
         // In/out of rotation is what an operator needs to see; suspect/recovering steps are detail.

@@ -79,14 +79,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         context.fireChannelInactive()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, exchange == nil {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is HTTPParserError else {
             // A reset, or data after a parser error: nothing more can be read from this client.
@@ -248,9 +240,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         exchange.upstream?.abandon()
         exchange.upstream = nil
         exchange.backend = nil
-        forwarder.pool.finish(backend)
+        forwarder.pool.finish(backend, outcome: failure.healthEvent, reason: failure.summary)
         exchange.lastFailure = failure
-        forwarder.pool.record(failure.healthEvent, for: backend, reason: failure.summary)
         forwarder.logger.info(
             "upstream attempt failed",
             metadata: [
@@ -294,7 +285,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             let interim = ForwardedResponseHeaders.head(from: head, version: exchange.request.version, requestID: exchange.requestID, connection: nil)
             context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
         case .head(let head):
-            if let backend = exchange.backend { forwarder.pool.record(.requestSucceeded, for: backend) }
             exchange.responseStarted = true
             let http10 = exchange.request.version == .http1_0
             // An HTTP/1.0 client cannot take chunked framing: without a length, the close delimits the body.
@@ -314,7 +304,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             exchange.upstream = nil
             if let backend = exchange.backend {
                 exchange.backend = nil
-                forwarder.pool.finish(backend)
+                forwarder.pool.finish(backend, outcome: .requestSucceeded)
             }
             // A backend that answered before the whole request was sent cannot be reused: it is mid-message.
             if exchange.endSent { connection.release() } else { connection.abandon() }
@@ -342,8 +332,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         exchange.upstream = nil
         if let backend = exchange.backend {
             exchange.backend = nil
-            forwarder.pool.finish(backend)
-            forwarder.pool.record(.requestFailed, for: backend, reason: failure.summary)
+            forwarder.pool.finish(backend, outcome: .requestFailed, reason: failure.summary)
         }
         forwarder.logger.info(
             "backend failed mid-response; closing the client connection",

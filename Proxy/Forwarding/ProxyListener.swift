@@ -21,7 +21,6 @@ struct ProxyListener: Service {
     let forwarder: Forwarder
     let connectionGuard: ConnectionGuard
     let upstreamSettings: UpstreamConnectionPool.Settings
-    let idleTimeout: TimeAmount
     let decoderLimits: NIOHTTPDecoderLimitConfiguration
     let onListening: @Sendable (_ url: String) async -> Void
 
@@ -33,7 +32,7 @@ struct ProxyListener: Service {
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [forwarder, connectionGuard, idleTimeout, decoderLimits] channel in
+            .childChannelInitializer { [forwarder, connectionGuard, decoderLimits] channel in
                 channel.eventLoop.makeCompletedFuture {
                     open.insert(channel)
                     let pipeline = channel.pipeline.syncOperations
@@ -47,7 +46,6 @@ struct ProxyListener: Service {
                         withDecoderLimitConfiguration: decoderLimits
                     )
                     try connectionGuard.install(on: channel)
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     try pipeline.addHandler(ProxyHandler(forwarder: forwarder, upstreams: pools.pool(for: channel.eventLoop)))
                 }
             }

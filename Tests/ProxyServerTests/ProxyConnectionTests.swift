@@ -199,4 +199,24 @@ struct ProxyConnectionTests {
             #expect(backend.requestCount == 2)
         }
     }
+
+    @Test("an idle keep-alive connection is closed after --idle-timeout")
+    func idleConnectionCloses() async throws {
+        try await withBackends(1) { backends in
+            try await withProxy(
+                backends: backends.map(\.address),
+                configure: {
+                    $0.idleTimeout = .milliseconds(300)
+                    $0.health.interval = .seconds(60)
+                }
+            ) { proxy in
+                let clock = ContinuousClock()
+                let start = clock.now
+                // A keep-alive request; the exchange ends only when the proxy closes (our own limit is 5 s).
+                let raw = try await rawExchange(port: Self.port(proxy), "GET /whoami HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(statusCode(raw) == 200)
+                #expect(clock.now - start < .seconds(4), "the idle connection was not closed by the proxy")
+            }
+        }
+    }
 }

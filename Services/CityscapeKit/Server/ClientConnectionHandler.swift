@@ -49,7 +49,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var parseError: HTTPParserError?
     /// The JSON body that replaces Hummingbird's empty parser-error 400; written before its `.end`.
     private var replacementBody: ByteBuffer?
+    /// The one timer: what to do at `deadline`. Moving the deadline later (every request does) costs a clock
+    /// read; the scheduled task is only replaced when the deadline moves earlier, and when it fires early it
+    /// re-arms itself for the current deadline. So a request schedules nothing in the common case.
+    private enum TimerAction {
+        case close
+        case headerTimedOut
+        case bodyTimedOut
+    }
+    private var deadline: NIODeadline?
+    private var timerAction = TimerAction.close
     private var timer: Scheduled<Void>?
+    private var timerFiresAt = NIODeadline.distantFuture
     private var context: ChannelHandlerContext?
 
     init(policy: ConnectionPolicy, overCapacity: Bool) {
@@ -60,16 +71,20 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         // A connection over the limit gets one header timeout to send the request its 503 answers.
-        if overCapacity { schedule(after: policy.headerTimeout) { $0.close() } }
+        if overCapacity {
+            schedule(after: policy.headerTimeout, .close)
+        } else if let idle = policy.idleTimeout {
+            schedule(after: idle, .close)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelTimer()
+        stopTimer()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancelTimer()
+        stopTimer()
         context.fireChannelInactive()
     }
 
@@ -78,9 +93,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch phase {
         case .idle:
             phase = .readingHead
-            if !overCapacity { schedule(after: policy.headerTimeout) { $0.headerTimedOut() } }
+            if !overCapacity { schedule(after: policy.headerTimeout, .headerTimedOut) }
         case .readingBody:
-            schedule(after: policy.bodyTimeout) { $0.bodyTimedOut() }
+            schedule(after: policy.bodyTimeout, .bodyTimedOut)
         case .readingHead, .awaitingResponse:
             break
         }
@@ -98,7 +113,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
             pendingResponses += 1
             phase = .readingBody
-            schedule(after: policy.bodyTimeout) { $0.bodyTimedOut() }
+            schedule(after: policy.bodyTimeout, .bodyTimedOut)
         case .body:
             break
         case .end:
@@ -122,7 +137,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         // Not forwarded: Hummingbird's handler would close an idle connection at once.
         quiescing = true
         if pendingResponses == 0 && phase == .idle {
-            schedule(after: policy.idleCloseGrace) { $0.close() }
+            schedule(after: policy.idleCloseGrace, .close)
         }
     }
 
@@ -152,7 +167,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             }
             pendingResponses = max(0, pendingResponses - 1)
-            if pendingResponses == 0 && phase == .awaitingResponse { phase = .idle }
+            if pendingResponses == 0 && phase == .awaitingResponse {
+                phase = .idle
+                if let idle = policy.idleTimeout { schedule(after: idle, .close) }
+            }
             if pendingResponses == 0 && (closeAfterResponse || quiescing) {
                 writeThenClose(data, promise: promise)
             } else {
@@ -235,18 +253,47 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         context?.close(promise: nil)
     }
 
-    private func schedule(after delay: Duration, _ action: @escaping (ClientConnectionHandler) -> Void) {
-        cancelTimer()
+    private func schedule(after delay: Duration, _ action: TimerAction) {
         guard let context else { return }
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanoseconds)) { [self] in
-            timer = nil
-            action(self)
+        let deadline = NIODeadline.now() + .nanoseconds(delay.nanoseconds)
+        self.deadline = deadline
+        timerAction = action
+        if timer == nil || deadline < timerFiresAt {
+            timer?.cancel()
+            arm(at: deadline, context: context)
         }
     }
 
+    private func arm(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        timerFiresAt = deadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            timerFiresAt = .distantFuture
+            guard let due = self.deadline, let context = self.context else { return }
+            if due > .now() {
+                arm(at: due, context: context)
+                return
+            }
+            self.deadline = nil
+            switch timerAction {
+            case .close: close()
+            case .headerTimedOut: headerTimedOut()
+            case .bodyTimedOut: bodyTimedOut()
+            }
+        }
+    }
+
+    /// Stops the pending action; the scheduled task itself is left to fire and find nothing to do.
     private func cancelTimer() {
+        deadline = nil
+    }
+
+    /// The connection is going away: the scheduled task goes too.
+    private func stopTimer() {
+        deadline = nil
         timer?.cancel()
         timer = nil
+        timerFiresAt = .distantFuture
     }
 }
 

@@ -10,6 +10,9 @@ public struct ConnectionPolicy: Sendable {
     /// On shutdown, how long an idle keep-alive connection stays open for a request already on its way.
     /// Busy connections close right after a response that says `Connection: close` instead.
     public var idleCloseGrace: Duration
+    /// An idle connection (no request in progress) is closed after this; nil leaves idle connections to the
+    /// server's own handling (Hummingbird's `idleTimeout`).
+    public var idleTimeout: Duration?
     /// Called (on an event loop) with the `ServiceError` code of every rejection made at this level,
     /// so the owner can count them.
     public var onReject: @Sendable (_ code: String) -> Void
@@ -19,12 +22,14 @@ public struct ConnectionPolicy: Sendable {
         headerTimeout: Duration = .seconds(10),
         bodyTimeout: Duration = .seconds(30),
         idleCloseGrace: Duration = .seconds(1),
+        idleTimeout: Duration? = nil,
         onReject: @escaping @Sendable (_ code: String) -> Void = { _ in }
     ) {
         self.maxConnections = maxConnections
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
         self.idleCloseGrace = idleCloseGrace
+        self.idleTimeout = idleTimeout
         self.onReject = onReject
     }
 }
