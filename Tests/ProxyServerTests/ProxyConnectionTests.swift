@@ -166,6 +166,14 @@ struct ProxyConnectionTests {
                 #expect(first.upperBound <= middle.lowerBound && middle.upperBound <= last.lowerBound, "answer: \(raw)")
                 #expect(raw.hasSuffix("b0"))
                 #expect(backends[0].backend.count("/whoami") == 2)
+                // A body in the pipeline, then a request the parser rejects: the first two are served in order.
+                let mixed = try await rawExchange(
+                    port: Self.port(proxy),
+                    "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello" + get + "GET\u{1} / HTTP/1.1\r\n\r\n"
+                )
+                #expect(mixed.hasPrefix("HTTP/1.1 200 OK"), "answer: \(mixed)")
+                #expect(mixed.components(separatedBy: "HTTP/1.1 200 OK").count == 3, "answer: \(mixed)")
+                #expect(backends[0].backend.count("/upload") == 1 && backends[0].backend.count("/whoami") == 3)
             }
         }
     }
