@@ -26,13 +26,7 @@ struct RequestGuard: Sendable {
         guard request.uri.utf8.first == UInt8(ascii: "/") else {
             throw ServiceError(.badRequest, code: "invalid_target", message: "the request target must be a path starting with /")
         }
-        if Self.headBytes(request) > limits.maxHeaderBytes {
-            throw ServiceError(
-                .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
-                code: "header_too_large",
-                message: "request head exceeds \(limits.maxHeaderBytes) bytes"
-            )
-        }
+        if Self.headBytes(request) > limits.maxHeaderBytes { throw .headerTooLarge(limit: limits.maxHeaderBytes) }
         let hasLength = request.headers.contains(name: "content-length")
         let hasEncoding = request.headers.contains(name: "transfer-encoding")
         if !hasLength && !hasEncoding { return .none }

@@ -63,6 +63,15 @@ extension ServiceError {
         )
     }
 
+    /// 431 for a request head larger than the server takes; `limit` in bytes when the server knows it.
+    public static func headerTooLarge(limit: Int? = nil) -> ServiceError {
+        ServiceError(
+            .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+            code: "header_too_large",
+            message: limit.map { "the request head exceeds \($0) bytes" } ?? "the request head is larger than the server accepts"
+        )
+    }
+
     /// 503 for a request still running when the shutdown's drain timeout ended.
     public static let shuttingDown = ServiceError(
         .serviceUnavailable,

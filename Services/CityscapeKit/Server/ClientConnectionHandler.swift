@@ -217,13 +217,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     static func serviceError(for error: HTTPParserError) -> ServiceError {
-        if case .headerOverflow = error {
-            return ServiceError(
-                .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
-                code: "header_too_large",
-                message: "the request head is larger than the server accepts"
-            )
-        }
+        if case .headerOverflow = error { return .headerTooLarge() }
         return ServiceError(.badRequest, code: "bad_request", message: "malformed HTTP request: \(error)")
     }
 
