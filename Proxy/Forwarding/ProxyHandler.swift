@@ -180,7 +180,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             attach(connection, to: exchange)
             return
         }
-        upstreams.connect(backend).assumeIsolated().whenComplete { [self] result in
+        upstreams.wait(for: backend) { [self] result in
             let current = self.exchange === exchange && exchange.backend == backend && exchange.upstream == nil
             switch result {
             case .success(let connection):

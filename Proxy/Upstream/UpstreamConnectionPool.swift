@@ -2,12 +2,16 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The idle keep-alive connections of one event loop, per backend, and how new ones are made.
+/// The keep-alive connections of one event loop to each backend: idle ones, connects in flight, and
+/// exchanges waiting for a connection.
 ///
 /// One pool per event loop, used only on that loop: a client connection always takes its upstream
 /// connections from its own loop, so an exchange never crosses threads and the pool needs no lock.
-/// Most recently used first (a connection that just served is the least likely to be closed by the
-/// backend's idle timeout); at most `maxIdlePerBackend` are kept, the rest close after their response.
+/// - Idle connections are reused most recently used first (the least likely to have been closed by the
+///   backend's idle timeout); at most `maxIdlePerBackend` are kept.
+/// - At most `maxConnecting` connects per backend are in flight; further requests wait for the next
+///   connection that opens or comes free. Without this, a burst of new clients (wrk -c1000 starting)
+///   fires hundreds of SYNs at once, loopback drops some, and those connects wait a 1 s retransmit.
 final class UpstreamConnectionPool {
     struct Settings: Sendable {
         var connectTimeout: TimeAmount
@@ -15,11 +19,17 @@ final class UpstreamConnectionPool {
         var maxIdlePerBackend: Int
         /// A parked connection unused this long is closed (nginx's upstream `keepalive_timeout`).
         var idleTimeout: TimeAmount = .seconds(60)
+        var maxConnecting = 16
     }
+
+    /// Called with a connection, or the connect failure that also ends the wait.
+    typealias Waiter = (Result<UpstreamConnection, any Error>) -> Void
 
     let eventLoop: any EventLoop
     private let settings: Settings
     private var idle: [BackendAddress: [UpstreamConnection]] = [:]
+    private var connecting: [BackendAddress: Int] = [:]
+    private var waiters: [BackendAddress: [Waiter]] = [:]
     /// Resolved once per backend: a literal IP needs no resolver, so connecting costs no thread hop.
     private var addresses: [BackendAddress: SocketAddress] = [:]
     private var sweep: Scheduled<Void>?
@@ -46,8 +56,30 @@ final class UpstreamConnectionPool {
         return nil
     }
 
+    /// Calls `waiter` with the first connection to `backend` that opens or comes free, opening one if fewer
+    /// than `maxConnecting` are opening. A waiter whose client left meanwhile hands its connection back.
+    func wait(for backend: BackendAddress, _ waiter: @escaping Waiter) {
+        waiters[backend, default: []].append(waiter)
+        if connecting[backend, default: 0] < settings.maxConnecting { startConnect(backend) }
+    }
+
+    private func startConnect(_ backend: BackendAddress) {
+        connecting[backend, default: 0] += 1
+        connect(backend).assumeIsolated().whenComplete { [self] result in
+            connecting[backend, default: 1] -= 1
+            switch result {
+            case .success(let connection):
+                park(connection)
+            case .failure(let error):
+                // Refused or timed out: every waiter for this backend learns it now and can try another.
+                let failed = waiters.removeValue(forKey: backend) ?? []
+                for waiter in failed { waiter(.failure(error)) }
+            }
+        }
+    }
+
     /// Opens a new connection to `backend`.
-    func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection> {
+    private func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection> {
         let connection = UpstreamConnection(backend: backend, timeout: settings.backendTimeout)
         connection.pool = self
         let handler = NIOLoopBound(connection, eventLoop: eventLoop)
@@ -72,8 +104,17 @@ final class UpstreamConnectionPool {
         return connected.map { _ in handler.value }
     }
 
-    /// Keeps `connection` for the next exchange, or closes it when enough are kept.
+    /// Hands `connection` to the first waiting exchange, or keeps it for the next one, or closes it when
+    /// enough are kept.
     func park(_ connection: UpstreamConnection) {
+        let backend = connection.backend
+        if var queue = waiters[backend], !queue.isEmpty {
+            let waiter = queue.removeFirst()
+            waiters[backend] = queue.isEmpty ? nil : queue
+            if !(queue.isEmpty) && connecting[backend, default: 0] < settings.maxConnecting { startConnect(backend) }
+            waiter(.success(connection))
+            return
+        }
         guard idle[connection.backend, default: []].count < settings.maxIdlePerBackend else {
             connection.context?.close(promise: nil)
             return
