@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "cityscape-sun", targets: ["SunService"]),
         .executable(name: "cityscape-proxy", targets: ["ProxyServer"]),
         .executable(name: "cityscape-gateway", targets: ["GatewayService"]),
+        // Not a service: `make bench` measures it as the floor under any SwiftNIO proxy (bench/relay).
+        .executable(name: "cityscape-bench-relay", targets: ["BenchRelay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -118,6 +120,16 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Proxy",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "BenchRelay",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "bench/relay",
             swiftSettings: swiftSettings
         ),
 

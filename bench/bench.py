@@ -37,7 +37,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv")
 PEERS = os.path.join(ROOT, "bench", "peers")
 GATEWAY_PATH = "/api/sun/97227/US?date=2026-06-21"
-TARGETS = ["direct", "nginx", "haproxy", "cityscape-proxy"]
+TARGETS = ["direct", "nginx", "haproxy", "cityscape-proxy", "nio-relay"]
+# The proxies in the kill-a-backend run. `nio-relay` (cityscape-bench-relay) is a byte relay to backend 1 only,
+# no HTTP: measured as the floor under any SwiftNIO proxy, not as a proxy.
+PROXIES = ["nginx", "haproxy", "cityscape-proxy"]
 began = time.monotonic()
 
 
@@ -124,7 +127,7 @@ def start_backend(port, directory):
 
 
 def start_proxies(binary, backends, directory):
-    ports = {name: free_port() for name in ("nginx", "haproxy", "cityscape-proxy")}
+    ports = {name: free_port() for name in TARGETS[1:]}
     nginx_conf = os.path.join(directory, "nginx.conf")
     haproxy_conf = os.path.join(directory, "haproxy.cfg")
     with open(os.path.join(ROOT, "deploy", "nginx", "cityscape.conf")) as source, open(nginx_conf, "w") as out:
@@ -143,6 +146,7 @@ def start_proxies(binary, backends, directory):
         "cityscape-proxy": spawn([binary("cityscape-proxy"), "--port", str(ports["cityscape-proxy"]), "--admin", "off",
                                   "--log-level", "warning", "--backend", f"127.0.0.1:{backends[0]}",
                                   "--backend", f"127.0.0.1:{backends[1]}"]),
+        "nio-relay": spawn([binary("cityscape-bench-relay"), str(ports["nio-relay"]), str(backends[0])]),
     }
     for name, process in processes.items():
         wait_healthy(process, f"http://127.0.0.1:{ports[name]}/")
@@ -206,7 +210,7 @@ def proxy_bench(binary, options, directory, out):
 
     # Kill a backend under GET load, once per proxy: SIGKILL at 3 s, restarted at 7 s, 10 s of load.
     faults = []
-    for target in TARGETS[1:]:
+    for target in PROXIES:
         say(f"fault: kill backend 2 under wrk -c50 -d{options.fault_seconds}s through {target}")
         victim = backend_processes[1]
         timer_kill = threading.Timer(3, lambda p=victim: p.send_signal(signal.SIGKILL))
@@ -371,7 +375,8 @@ def report(out):
     if "proxy" in out:
         lines += ["## Proxy: one backend direct vs nginx vs HAProxy vs cityscape-proxy (2 backends, round-robin)", "",
                   f"`wrk -t2 -cN -d{out['options']['seconds']}s --latency`, {out['options']['reps']} interleaved repetitions, "
-                  "backends: single-process nginx returning `{\"ok\":true}`.", "",
+                  "backends: single-process nginx returning `{\"ok\":true}`. `nio-relay` is `cityscape-bench-relay`, a SwiftNIO "
+                  "byte relay to backend 1 with no HTTP at all: the floor under any proxy built on SwiftNIO, not a proxy.", "",
                   "| c | target | n | req/s median (min–max) | × nginx | p99 ms | × nginx p99 | proxy CPU-s / 10k req | × nginx CPU | proxy peak RSS MiB | errors |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for row in out["proxy"]:
