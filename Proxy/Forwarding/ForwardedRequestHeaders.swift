@@ -15,7 +15,7 @@ struct ForwardedRequestHeaders {
     var scheme = "http"
 
     func head(for request: HTTPRequestHead, body: RequestGuard.BodyLength, requestID: String, backend: BackendAddress) -> HTTPRequestHead {
-        let hopByHop = HopByHopHeaders(connectionValues: request.headers.contains(name: "connection") ? request.headers["connection"] : [])
+        let hopByHop = HopByHopHeaders(of: request.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(request.headers.count + 7)
         var host: String?

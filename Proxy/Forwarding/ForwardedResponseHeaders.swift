@@ -8,7 +8,7 @@ import NIOHTTP1
 enum ForwardedResponseHeaders {
     /// - Parameter connection: the `Connection` value this hop needs (`close`, or `keep-alive` for HTTP/1.0), if any.
     static func head(from response: HTTPResponseHead, version: HTTPVersion, requestID: String, connection: String?) -> HTTPResponseHead {
-        let hopByHop = HopByHopHeaders(connectionValues: response.headers.contains(name: "connection") ? response.headers["connection"] : [])
+        let hopByHop = HopByHopHeaders(of: response.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(response.headers.count + 2)
         for (name, value) in response.headers where !hopByHop.drops(name) && !HopByHopHeaders.sameName(name, "x-request-id") {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 
 /// The connection-scoped headers a proxy must not forward (RFC 9110 §7.6.1), in either direction.
 ///
@@ -14,16 +15,20 @@ struct HopByHopHeaders {
     /// Names listed in the message's `Connection` header (which neither nginx nor HAProxy strips).
     private var named: [String] = []
 
-    init(connectionValues: [String]) {
-        for value in connectionValues {
+    /// The names a message's `Connection` headers add to `fixed`. Runs for every message, so the usual
+    /// values, a lone `keep-alive` or `close`, are recognised without splitting or allocating.
+    init(of headers: HTTPHeaders) {
+        for (name, value) in headers where Self.sameName(name, "connection") {
+            if Self.sameName(value, "keep-alive") || Self.sameName(value, "close") { continue }
             for token in value.split(separator: ",") {
                 let name = token.trimmingCharacters(in: .whitespaces)
-                if !name.isEmpty { named.append(name) }
+                if name.isEmpty || Self.sameName(name, "close") || Self.fixed.contains(where: { Self.sameName($0, name) }) { continue }
+                named.append(name)
             }
         }
     }
 
-    /// Whether a header called `name` stays on this hop.
+    /// Whether a header called `name` is dropped at this hop.
     func drops(_ name: String) -> Bool {
         Self.fixed.contains { Self.sameName($0, name) } || named.contains { Self.sameName($0, name) }
     }

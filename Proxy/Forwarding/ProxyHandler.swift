@@ -25,9 +25,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     /// Within a batch of client reads, upstream writes are flushed once, at its read-complete.
     private var readingFromClient = false
     private var upstreamNeedsFlush = false
-    // Backpressure towards the client: reads are held while the upstream cannot take more.
-    private var readsPaused = false
-    private var readPending = false
+    /// Held shut while the upstream cannot take more of the request body.
+    private var clientReads = ReadGate()
 
     init(forwarder: Forwarder, upstreams: UpstreamConnectionPool) {
         self.forwarder = forwarder
@@ -103,11 +102,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        clientReads.read(context)
     }
 
     // MARK: Request
@@ -149,7 +144,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             dispatch(exchange)
         } else if exchange.unsentBytes >= Forwarder.bufferedBodyBytes {
             // Still connecting: hold the client until there is somewhere to put its body.
-            readsPaused = true
+            clientReads.close()
         }
     }
 
@@ -231,7 +226,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             upstream.flush()
         }
         // A failed flush may already have moved the exchange on to another backend (a retry).
-        if exchange.upstream === upstream && !upstream.isWritable { readsPaused = true }
+        if exchange.upstream === upstream && !upstream.isWritable { clientReads.close() }
     }
 
     /// An attempt failed before its response head: charge the backend, then retry or answer.
@@ -319,7 +314,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     func upstreamWritabilityChanged(_ connection: UpstreamConnection) {
         guard exchange?.upstream === connection else { return }
-        if connection.isWritable { resumeReads() } else { readsPaused = true }
+        if connection.isWritable { resumeReads() } else { clientReads.close() }
     }
 
     func upstream(_ connection: UpstreamConnection, failed failure: UpstreamFailure) {
@@ -388,12 +383,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     }
 
     private func resumeReads() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        clientReads.open(context)
     }
 }
 

@@ -34,9 +34,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private(set) var reusable = true
     private var responseInProgress = false
 
-    // Backpressure from the client: reads are held while the client cannot take more.
-    private var readsPaused = false
-    private var readPending = false
+    /// Held shut while the client cannot take more of the response.
+    private var reads = ReadGate()
 
     // The backend timeout: a deadline pushed forward on every read, checked by one lazily re-armed timer,
     // so a request costs a clock read instead of scheduling and cancelling a timer.
@@ -75,16 +74,11 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func pauseReads() {
-        readsPaused = true
+        reads.close()
     }
 
     func resumeReads() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        reads.open(context)
     }
 
     /// Ends the exchange without reuse: the connection is in an unknown state.
@@ -98,11 +92,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     func release() {
         delegate = nil
         deadline = nil
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        reads.open(context)
         if reusable && !responseInProgress && isActive, let pool {
             pool.park(self)
         } else {
@@ -167,11 +157,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        reads.read(context)
     }
 
     private func fail(_ failure: UpstreamFailure) {
