@@ -6,8 +6,7 @@ import Logging
 ///
 /// The id is echoed in the response and replaces Hummingbird's own `hb.request.id` logger metadata, so
 /// every log line of the request, in this service and (through the header) in its upstreams, carries
-/// the same value. Client ids are accepted only up to 128 characters from a safe set so that a
-/// hostile header cannot inject text into log lines.
+/// the same value. `RequestID` holds the rules for accepting a client's id.
 public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = CityscapeRequestContext
 
@@ -15,30 +14,14 @@ public struct RequestIDMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let requestID = request.headers[.xRequestID].flatMap(Self.acceptable) ?? Self.generate()
+        // Costs nothing unless an id is generated (then two `getrandom` calls; the proxy keeps a faster one per connection).
+        var generator = SystemRandomNumberGenerator()
+        let requestID = RequestID.accept(request.headers[.xRequestID], generator: &generator)
         context.requestID = requestID
         context.logger[metadataKey: "hb.request.id"] = .string(requestID)
         var response = try await next(request, context)
         response.headers[.xRequestID] = requestID
         return response
-    }
-
-    static func acceptable(_ candidate: String) -> String? {
-        guard (1...128).contains(candidate.utf8.count) else { return nil }
-        let allowed = candidate.utf8.allSatisfy { byte in
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || "-_.:/+=".utf8.contains(byte)
-        }
-        return allowed ? candidate : nil
-    }
-
-    /// 128 random bits as 32 hex digits: unique enough to grep for across services.
-    static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        let hex = String(high, radix: 16) + String(low, radix: 16)
-        return String(repeating: "0", count: max(0, 32 - hex.count)) + hex
     }
 }
 

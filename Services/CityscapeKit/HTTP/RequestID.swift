@@ -1,9 +1,8 @@
-/// The proxy's request id: the client's `X-Request-ID` when it is sane, a fresh one otherwise.
-///
-/// Same rules as CityscapeKit's `RequestIDMiddleware` (which is bound to the services' context type):
-/// up to 128 characters from a safe set, so a hostile header cannot inject text into log lines.
-enum RequestID {
-    static func accept(_ candidate: String?, generator: inout some RandomNumberGenerator) -> String {
+/// A request's id: the client's `X-Request-ID` when it is sane, a fresh one otherwise. Used by the services'
+/// `RequestIDMiddleware` and by the proxy's forwarding handler, so both follow the same rules: up to 128
+/// characters from a safe set, so a hostile header cannot inject text into log lines.
+public enum RequestID {
+    public static func accept(_ candidate: String?, generator: inout some RandomNumberGenerator) -> String {
         guard let candidate, (1...128).contains(candidate.utf8.count), candidate.utf8.allSatisfy(isAllowed) else {
             return generate(using: &generator)
         }
@@ -18,7 +17,7 @@ enum RequestID {
     }
 
     /// 128 random bits as 32 hex digits, written in place (one allocation: this runs for most requests).
-    static func generate(using generator: inout some RandomNumberGenerator) -> String {
+    public static func generate(using generator: inout some RandomNumberGenerator) -> String {
         let words: (UInt64, UInt64) = (generator.next(), generator.next())
         return String(unsafeUninitializedCapacity: 32) { buffer in
             for index in 0..<32 {
@@ -34,16 +33,17 @@ enum RequestID {
 }
 
 /// SplitMix64, seeded from the system generator: request ids must be unique, not secret, and the system
-/// generator costs a `getrandom` call per number. One per client connection, so no state is shared.
-struct RequestIDGenerator: RandomNumberGenerator {
+/// generator costs a `getrandom` call per number. Keep one per connection (the proxy does) or per request,
+/// so no state is shared between threads.
+public struct RequestIDGenerator: RandomNumberGenerator {
     private var state: UInt64
 
-    init() {
+    public init() {
         var system = SystemRandomNumberGenerator()
         state = system.next()
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var mixed = state
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
