@@ -15,8 +15,6 @@ final class Exchange {
     var bodyParts: [ByteBuffer] = []
     var sentParts = 0
     var bodyBytes = 0
-    /// Everything sent upstream so far is still in `bodyParts`: the request can be sent again elsewhere.
-    var replayable = true
     var requestEnded = false
     var endSent = false
 
@@ -38,6 +36,10 @@ final class Exchange {
         self.body = body
         self.closeAfterResponse = !request.isKeepAlive
     }
+
+    /// Everything sent upstream so far is still in `bodyParts`, so the request can be sent again elsewhere: its
+    /// body, as far as it came, fits the buffer (bytes are dropped once sent only when it does not).
+    var replayable: Bool { bodyBytes <= Forwarder.bufferedBodyBytes }
 
     /// Bytes received from the client and not yet sent upstream.
     var unsentBytes: Int {

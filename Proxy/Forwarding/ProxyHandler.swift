@@ -138,7 +138,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         }
         exchange.bodyParts.append(buffer)
         if let upstream = exchange.upstream {
-            if exchange.bodyBytes > Forwarder.bufferedBodyBytes { exchange.replayable = false }
             sendPendingBody(of: exchange, to: upstream)
         } else if exchange.body == .chunked && exchange.backend == nil && exchange.bodyBytes >= Forwarder.bufferedBodyBytes {
             dispatch(exchange)
@@ -199,7 +198,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         connection.write(.head(head))
         exchange.sentParts = 0
         exchange.endSent = false
-        if exchange.bodyBytes > Forwarder.bufferedBodyBytes { exchange.replayable = false }
         sendPendingBody(of: exchange, to: connection)
         if connection.isWritable { resumeReads() }
     }
@@ -233,9 +231,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     private func attemptFailed(_ exchange: Exchange, _ failure: UpstreamFailure) {
         guard let backend = exchange.backend else { return }
         exchange.upstream?.abandon()
-        exchange.upstream = nil
-        exchange.backend = nil
-        forwarder.pool.finish(backend, outcome: failure.healthEvent, reason: failure.summary)
+        endAttempt(of: exchange, outcome: failure.healthEvent, reason: failure.summary)
         exchange.lastFailure = failure
         forwarder.logger.info(
             "upstream attempt failed",
@@ -260,10 +256,16 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     /// Ends the current attempt without a verdict on the backend (the client's fault, or the client left).
     private func abandonAttempt(of exchange: Exchange) {
         exchange.upstream?.abandon()
+        endAttempt(of: exchange)
+    }
+
+    /// Detaches the attempt's upstream connection (its caller decides whether it is reused) and ends the
+    /// backend's count of it, with the outcome, if any, that its health should hear of.
+    private func endAttempt(of exchange: Exchange, outcome: BackendHealth.Event? = nil, reason: String? = nil) {
         exchange.upstream = nil
         if let backend = exchange.backend {
             exchange.backend = nil
-            forwarder.pool.finish(backend)
+            forwarder.pool.finish(backend, outcome: outcome, reason: reason)
         }
     }
 
@@ -296,11 +298,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             if !context.channel.isWritable { connection.pauseReads() }
         case .end:
-            exchange.upstream = nil
-            if let backend = exchange.backend {
-                exchange.backend = nil
-                forwarder.pool.finish(backend, outcome: .requestSucceeded)
-            }
+            endAttempt(of: exchange, outcome: .requestSucceeded)
             // A backend that answered before the whole request was sent cannot be reused: it is mid-message.
             if exchange.endSent { connection.release() } else { connection.abandon() }
             exchange.responseEnded = true
@@ -324,11 +322,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             return
         }
         // Mid-response: too late to tell the client, so it is cut off rather than left waiting.
-        exchange.upstream = nil
-        if let backend = exchange.backend {
-            exchange.backend = nil
-            forwarder.pool.finish(backend, outcome: .requestFailed, reason: failure.summary)
-        }
+        endAttempt(of: exchange, outcome: .requestFailed, reason: failure.summary)
         forwarder.logger.info(
             "backend failed mid-response; closing the client connection",
             metadata: ["failure": .string(failure.summary), "request_id": .string(exchange.requestID)]
