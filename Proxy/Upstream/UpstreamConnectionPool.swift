@@ -108,10 +108,14 @@ final class UpstreamConnectionPool {
     /// enough are kept.
     func park(_ connection: UpstreamConnection) {
         let backend = connection.backend
-        if var queue = waiters[backend], !queue.isEmpty {
-            let waiter = queue.removeFirst()
-            waiters[backend] = queue.isEmpty ? nil : queue
-            if !(queue.isEmpty) && connecting[backend, default: 0] < settings.maxConnecting { startConnect(backend) }
+        if let waiter = waiters[backend]?.first {
+            // In place: a copy of the queue would be an allocation per hand-over.
+            waiters[backend]?.removeFirst()
+            if waiters[backend]?.isEmpty == true {
+                waiters[backend] = nil
+            } else if connecting[backend, default: 0] < settings.maxConnecting {
+                startConnect(backend)
+            }
             waiter(.success(connection))
             return
         }
