@@ -39,3 +39,12 @@ public enum LiveHTTP {
         return LiveResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes))
     }
 }
+
+extension LiveHTTP {
+    /// The value of one unlabelled series (`name value`) in the Prometheus text at `metricsURL`, or nil when absent.
+    public static func metric(_ name: String, at metricsURL: String) async throws -> Double? {
+        let text = try await request(metricsURL).text
+        let line = text.split(separator: "\n").first { $0.hasPrefix("\(name) ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+}

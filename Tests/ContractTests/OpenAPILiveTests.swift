@@ -100,7 +100,7 @@ struct OpenAPILiveTests {
         }
         // One slow request holds the only admission slot; a GET and a HEAD behind it are shed.
         async let holder = LiveHTTP.request("\(tight.baseURL)/api/sun/97227/US")
-        try await Task.sleep(for: .milliseconds(300))
+        try await eventually { try await LiveHTTP.metric("gateway_requests_in_flight", at: "\(tight.baseURL)/metrics") == 1 }
         for method in [HTTPMethod.GET, .HEAD] {
             let response = try await LiveHTTP.request("\(tight.baseURL)/api/sun/97227/US", method: method)
             #expect(response.status == 503)

@@ -70,7 +70,8 @@ struct GatewayLoadTests {
         )
         defer { Task { await stack.stop() } }
         async let first = stack.sun("97227", "US")
-        try await Task.sleep(for: .milliseconds(200))
+        // The first request holds the only worker once it reached the location service.
+        try await eventually { try await inFlight(stack.location) >= 1 }
         // The second request asks for another code, waits behind the first for the only worker, and leaves.
         let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: stack.gateway.port) { channel in
@@ -78,7 +79,7 @@ struct GatewayLoadTests {
             }
         try await client.executeThenClose { _, outbound in
             try await outbound.write(ByteBuffer(string: "GET /api/sun/10115/DE HTTP/1.1\r\nHost: gateway\r\n\r\n"))
-            try await Task.sleep(for: .milliseconds(200))
+            try await eventually { try await LiveHTTP.metric("gateway_queue_depth", at: "\(stack.gateway.baseURL)/metrics") == 1 }
         }
         #expect(try await first.status == 200)
         // The worker is free again only after the abandoned request left the line.

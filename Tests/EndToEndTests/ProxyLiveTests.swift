@@ -167,9 +167,7 @@ struct ProxyLiveTests {
 
     /// `proxy_requests_in_flight` from the admin `/metrics`.
     static func inFlight(_ adminURL: String) async throws -> Int {
-        let text = try await LiveHTTP.request("\(adminURL)/metrics").text
-        let line = text.split(separator: "\n").first { $0.hasPrefix("proxy_requests_in_flight ") }
-        return Int(line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0)
+        Int(try await LiveHTTP.metric("proxy_requests_in_flight", at: "\(adminURL)/metrics") ?? 0)
     }
 
     static func state(_ adminURL: String, port: Int) async throws -> String? {

@@ -116,19 +116,6 @@ struct ServicesLiveTests {
 
 /// How many API requests the service reports in flight, read from its own `/metrics` (minus the scrape itself).
 func inFlight(_ service: ServiceProcess) async throws -> Int {
-    let text = try await LiveHTTP.request("\(service.baseURL)/metrics").text
-    let line = text.split(separator: "\n").first { $0.hasPrefix("http_requests_in_flight ") }
-    let value = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
-    return Int(value) - 1
+    Int(try await LiveHTTP.metric("http_requests_in_flight", at: "\(service.baseURL)/metrics") ?? 0) - 1
 }
 
-/// Polls `condition` until it holds, failing after `timeout`.
-func eventually(timeout: Duration = .seconds(10), _ condition: @escaping () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    Issue.record("condition not met within \(timeout)")
-    throw ServiceProcessError("condition not met within \(timeout)")
-}

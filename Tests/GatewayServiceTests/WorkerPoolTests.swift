@@ -1,4 +1,5 @@
 import CityscapeKit
+import CityscapeTestSupport
 import Synchronization
 import Testing
 
@@ -22,11 +23,11 @@ struct WorkerPoolTests {
             }
         }
         let first = Task { try await job(0) }
-        try await waitUntil { tally.order.withLock { $0 } == [0] }
+        try await eventually { tally.order.withLock { $0 } == [0] }
         let second = Task { try await job(1) }
-        try await waitUntil { pool.queueDepth == 1 }
+        try await eventually { pool.queueDepth == 1 }
         let third = Task { try await job(2) }
-        try await waitUntil { pool.queueDepth == 2 }
+        try await eventually { pool.queueDepth == 2 }
         // The queue is full: the fourth is refused at once, without waiting.
         await #expect(throws: WorkerPoolError.overloaded) { try await job(3) }
         tally.flag.store(true, ordering: .relaxed)
@@ -36,29 +37,29 @@ struct WorkerPoolTests {
         #expect(tally.peak.load(ordering: .relaxed) == 1)
     }
 
-    /// Polls `condition` every 5 ms for up to 5 s.
-    func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw WorkerPoolError.shutDown }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
     @Test("a request cancelled while waiting never runs")
     func cancelledWhileWaiting() async throws {
         let pool = CurlWorkerPool(threads: 1, queueLimit: 4)
         defer { pool.shutDown() }
+        let holding = Tally()
         let ran = Tally()
-        let holder = Task { try await pool.withWorker { _, _ in try await Task.sleep(for: .milliseconds(300)) } }
-        try await Task.sleep(for: .milliseconds(50))
+        // The holder keeps the only thread until the test lets go, so the waiter is queued however slow the machine.
+        let holder = Task {
+            try await pool.withWorker { _, _ in
+                holding.count.add(1, ordering: .relaxed)
+                while !holding.flag.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        try await eventually { holding.count.load(ordering: .relaxed) == 1 }
         let waiter = Task { try await pool.withWorker { _, _ in ran.flag.store(true, ordering: .relaxed) } }
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(pool.queueDepth == 1)
+        try await eventually { pool.queueDepth == 1 }
         waiter.cancel()
         await #expect(throws: WorkerPoolError.cancelled) { try await waiter.value }
         #expect(pool.queueDepth == 0)
+        holding.flag.store(true, ordering: .relaxed)
         try await holder.value
+        // One thread, FIFO: had the cancelled waiter stayed queued, it would run before this job.
+        try await pool.withWorker { _, _ in }
         #expect(ran.flag.load(ordering: .relaxed) == false)
     }
 

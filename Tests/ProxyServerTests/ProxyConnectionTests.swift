@@ -1,4 +1,5 @@
 import CityscapeKit
+import CityscapeTestSupport
 import Foundation
 import NIOCore
 import Testing
@@ -141,7 +142,7 @@ struct ProxyConnectionTests {
                 let over = try #require(answers.first { statusCode($0) == 503 })
                 #expect(over.contains(#""code":"too_many_connections""#) && over.contains("Retry-After: 1"))
                 #expect(backends[0].backend.count("/whoami") == 2)
-                try await until {
+                try await eventually {
                     let raw = try await rawExchange(port: Self.port(proxy), "GET /whoami HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
                     return statusCode(raw) == 200
                 }

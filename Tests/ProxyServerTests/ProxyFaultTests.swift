@@ -16,16 +16,13 @@ struct ProxyFaultTests {
             let first = try await get("\(proxy.url)/x")
             #expect([502, 503].contains(first.status))
             let attemptsBefore = proxy.pool.snapshot().map(\.requests)
-            let clock = ContinuousClock()
-            var response: LiveResponse?
-            let elapsed = try await clock.measure { response = try await get("\(proxy.url)/x") }
-            #expect(response?.status == 503)
+            let response = try await get("\(proxy.url)/x")
+            #expect(response.status == 503)
             #expect(
-                try response?.json()["error"] as? [String: String] == ["code": "no_healthy_backend", "message": "no healthy backend is available"]
+                try response.json()["error"] as? [String: String] == ["code": "no_healthy_backend", "message": "no healthy backend is available"]
             )
-            // Fast means no backend is even tried; the time bound is loose because tests share 2 cores.
+            // Fast means no backend is even tried (a time bound would be a benchmark, and flaky on 2 shared cores).
             #expect(proxy.pool.snapshot().map(\.requests) == attemptsBefore)
-            #expect(elapsed < .seconds(1))
             #expect(proxy.pool.snapshot().allSatisfy { $0.state == "ejected" })
         }
     }
@@ -116,13 +113,13 @@ struct ProxyFaultTests {
             ) { proxy in
                 let sick = backends[1].backend
                 sick.healthy.store(false, ordering: .relaxed)
-                try await until { proxy.pool.snapshot()[1].state == "ejected" }
+                try await eventually { proxy.pool.snapshot()[1].state == "ejected" }
                 let before = sick.count("/whoami")
                 for _ in 0..<4 { _ = try await get("\(proxy.url)/whoami") }
                 #expect(sick.count("/whoami") == before, "an ejected backend got traffic")
                 sick.healthy.store(true, ordering: .relaxed)
                 let clock = ContinuousClock()
-                let back = try await clock.measure { try await until { proxy.pool.snapshot()[1].inRotation } }
+                let back = try await clock.measure { try await eventually { proxy.pool.snapshot()[1].inRotation } }
                 // rise 2 × interval 100 ms; the bound is loose because the whole suite shares 2 cores.
                 #expect(back < .seconds(3))
                 for _ in 0..<4 { _ = try await get("\(proxy.url)/whoami") }
@@ -132,12 +129,3 @@ struct ProxyFaultTests {
     }
 }
 
-/// Polls `condition` every 20 ms for up to `timeout`.
-func until(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("condition not met within \(timeout)")
-}
