@@ -194,8 +194,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         guard let backend = exchange.backend else { return }
         exchange.upstream = connection
         connection.delegate = self
-        let head = requestHeaders.head(for: exchange.request, body: exchange.body, requestID: exchange.requestID, backend: backend)
-        connection.write(.head(head))
+        var head = connection.allocator.buffer(capacity: 512)
+        requestHeaders.write(exchange.request, body: exchange.body, requestID: exchange.requestID, backend: backend, into: &head)
+        connection.writeHead(head, isHEAD: exchange.request.method == .HEAD)
         exchange.sentParts = 0
         exchange.endSent = false
         sendPendingBody(of: exchange, to: connection)
@@ -204,9 +205,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     /// Writes the body parts not sent yet, and the end once the client's body has ended.
     private func sendPendingBody(of exchange: Exchange, to upstream: UpstreamConnection) {
+        let chunked = exchange.body == .chunked
         while exchange.sentParts < exchange.bodyParts.count {
-            upstream.write(.body(.byteBuffer(exchange.bodyParts[exchange.sentParts])))
+            let part = exchange.bodyParts[exchange.sentParts]
             exchange.sentParts += 1
+            guard chunked else {
+                upstream.write(part)
+                continue
+            }
+            // Re-chunked as received; an empty chunk would read as the end.
+            if part.readableBytes == 0 { continue }
+            upstream.write(ByteBuffer(string: String(part.readableBytes, radix: 16) + "\r\n"))
+            upstream.write(part)
+            upstream.write(ByteBuffer(staticString: "\r\n"))
         }
         if !exchange.replayable {
             exchange.bodyParts.removeAll(keepingCapacity: true)
@@ -214,7 +225,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         }
         if exchange.requestEnded && !exchange.endSent {
             exchange.endSent = true
-            upstream.write(.end(nil))
+            if chunked { upstream.write(ByteBuffer(staticString: "0\r\n\r\n")) }
             upstream.startResponseTimer()
         }
         // Outside a batch of client reads (a connect or a retry completing), nothing else would flush.
@@ -271,7 +282,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     // MARK: Response
 
-    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart) {
+    func upstream(_ connection: UpstreamConnection, received part: UpstreamResponsePart) {
         guard let exchange, exchange.upstream === connection, let context else {
             connection.abandon()
             return
@@ -285,7 +296,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             exchange.responseStarted = true
             let http10 = exchange.request.version == .http1_0
             // An HTTP/1.0 client cannot take chunked framing: without a length, the close delimits the body.
-            if http10 && !head.headers.contains(name: "content-length") { exchange.closeAfterResponse = true }
+            if http10 && head.wire.first("content-length") == nil { exchange.closeAfterResponse = true }
             let connectionValue: String? = exchange.closeAfterResponse ? "close" : (http10 ? "keep-alive" : nil)
             let forwarded = ForwardedResponseHeaders.head(
                 from: head,

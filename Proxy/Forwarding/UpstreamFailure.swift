@@ -7,7 +7,7 @@ import NIOPosix
 ///
 /// The distinction that matters is whether request bytes may have reached the backend: only then is
 /// a retry a replay.
-enum UpstreamFailure: Sendable, Equatable {
+enum UpstreamFailure: Error, Sendable, Equatable {
     /// The TCP connect failed (refused, unreachable): nothing was sent.
     case connectFailed(String)
     /// The TCP connect (or the wait for a pooled connection) timed out: nothing was sent.

@@ -1,26 +1,37 @@
 import NIOCore
 import NIOHTTP1
 
+/// What an upstream connection reads from its backend, one message part at a time.
+enum UpstreamResponsePart {
+    /// A response head; an interim (1xx) one is followed by another head.
+    case head(UpstreamResponseHead)
+    case body(ByteBuffer)
+    case end
+}
+
 /// What one upstream connection reports to the client connection it currently serves.
 ///
 /// Both sides of an exchange live on the same event loop, so these are plain calls, never hops.
 protocol UpstreamConnectionDelegate: AnyObject {
-    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart)
+    func upstream(_ connection: UpstreamConnection, received part: UpstreamResponsePart)
     func upstreamReadComplete(_ connection: UpstreamConnection)
     func upstreamWritabilityChanged(_ connection: UpstreamConnection)
     /// The exchange failed before its response ended (reset, close, timeout, bad response).
     func upstream(_ connection: UpstreamConnection, failed failure: UpstreamFailure)
 }
 
-/// One keep-alive HTTP/1.1 connection to a backend: the last handler of its pipeline, after NIO's
-/// request encoder and response decoder.
+/// One keep-alive HTTP/1.1 connection to a backend, the only handler of its pipeline: requests go out
+/// as bytes the client side wrote, responses are parsed in place (`HeadScanner`, `BodyDecoder`).
 ///
 /// Serves one exchange at a time for its `delegate`; between exchanges it is parked in the event loop's
 /// `UpstreamConnectionPool`, which it leaves when the backend closes it.
 final class UpstreamConnection: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The largest response head accepted from a backend (nginx's default proxy buffer is 4–8 KiB).
+    static let maxResponseHeadBytes = 64 * 1024
 
     let backend: BackendAddress
     private let timeout: TimeAmount
@@ -33,6 +44,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// Whether the backend let this connection be used again after its last response.
     private(set) var reusable = true
     private var responseInProgress = false
+    /// Whether the request in flight is a HEAD, whose response has no body whatever its head declares.
+    private var requestIsHEAD = false
+    /// Bytes read and not parsed yet; the body of the response in progress, once its head is read.
+    private var received = ByteBuffer()
+    private var heads = HeadScanner(kind: .response, limit: UpstreamConnection.maxResponseHeadBytes)
+    private var body: BodyDecoder?
 
     /// Held shut while the client cannot take more of the response.
     private var reads = ReadGate()
@@ -48,17 +65,22 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     var isActive: Bool { context?.channel.isActive ?? false }
+    var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     // MARK: Used by the client side
 
-    func write(_ part: HTTPClientRequestPart) {
-        guard let context else { return }
-        if case .head = part {
-            reusable = true
-            responseInProgress = true
-        }
-        context.write(wrapOutboundOut(part), promise: nil)
+    /// Starts a request: its head, written by the client side.
+    func writeHead(_ head: ByteBuffer, isHEAD: Bool) {
+        reusable = true
+        responseInProgress = true
+        requestIsHEAD = isHEAD
+        write(head)
+    }
+
+    /// Writes request bytes (the head's, or the body's with their framing).
+    func write(_ bytes: ByteBuffer) {
+        context?.write(wrapOutboundOut(bytes), promise: nil)
     }
 
     func flush() {
@@ -113,25 +135,75 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        guard let delegate else {
+        let buffer = unwrapInboundIn(data)
+        guard delegate != nil else {
             // A parked connection has nothing to say; whatever the backend sent, it is no longer usable.
+            reusable = false
             context.close(promise: nil)
             return
         }
-        switch part {
-        case .head(let head):
-            if head.status.code >= 200 || head.status.code == 101 {
-                reusable = head.isKeepAlive
-            }
-            if deadline != nil { deadline = .now() + timeout }
-        case .body:
-            if deadline != nil { deadline = .now() + timeout }
-        case .end:
-            responseInProgress = false
-            deadline = nil
+        if received.readableBytes == 0 {
+            received = buffer
+        } else {
+            received.writeImmutableBuffer(buffer)
         }
-        delegate.upstream(self, received: part)
+        if deadline != nil { deadline = .now() + timeout }
+        do throws(UpstreamFailure) {
+            try deliverReceived()
+        } catch {
+            reusable = false
+            fail(error)
+            context.close(promise: nil)
+        }
+    }
+
+    /// Hands the delegate every complete part in `received`, until the response ends or more bytes are needed.
+    private func deliverReceived() throws(UpstreamFailure) {
+        while let delegate {
+            guard var decoder = body else {
+                let wire: WireHead?
+                do {
+                    wire = try heads.next(from: &received)
+                } catch {
+                    throw .other("malformed response from backend: \(error)")
+                }
+                guard let wire else { return }
+                let head = try UpstreamResponseHead(wire, toHEAD: requestIsHEAD)
+                if head.status.code == 101 { throw .other("backend switched protocols unasked (101)") }
+                if head.status.code >= 200 {
+                    reusable = head.keepAlive
+                    body = BodyDecoder(head.framing)
+                }
+                delegate.upstream(self, received: .head(head))
+                continue
+            }
+            let part: BodyDecoder.Output?
+            do {
+                part = try decoder.next(from: &received)
+            } catch {
+                throw .other("malformed response body from backend: \(error.reason)")
+            }
+            body = decoder
+            switch part {
+            case nil:
+                return
+            case .data(let bytes):
+                delegate.upstream(self, received: .body(bytes))
+            case .end:
+                body = nil
+                // One request at a time: bytes after the response are not ours to read, so the connection is spent.
+                if received.readableBytes > 0 { reusable = false }
+                received.clear()
+                endResponse()
+                delegate.upstream(self, received: .end)
+                return
+            }
+        }
+    }
+
+    private func endResponse() {
+        responseInProgress = false
+        deadline = nil
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -146,6 +218,12 @@ final class UpstreamConnection: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         reusable = false
         pool?.remove(self)
+        if let decoder = body, decoder.endsWithClose, let delegate {
+            // A response delimited by the close has just ended.
+            body = nil
+            endResponse()
+            delegate.upstream(self, received: .end)
+        }
         fail(.closedBeforeResponse("connection closed by backend"))
         context.fireChannelInactive()
     }

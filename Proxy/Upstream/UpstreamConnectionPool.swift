@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// The keep-alive connections of one event loop to each backend: idle ones, connects in flight, and
@@ -88,11 +87,7 @@ final class UpstreamConnectionPool {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    // Encoder before decoder: the decoder watches outgoing heads to know which responses are to HEAD.
-                    try pipeline.addHandler(HTTPRequestEncoder())
-                    try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)))
-                    try pipeline.addHandler(handler.value)
+                    try channel.pipeline.syncOperations.addHandler(handler.value)
                 }
             }
         let connected: EventLoopFuture<any Channel>

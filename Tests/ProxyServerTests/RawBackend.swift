@@ -8,10 +8,11 @@ import Synchronization
 ///
 /// `.silent` accepts and reads but never answers (a hung backend); `.closeOnRequest` reads the
 /// request and closes the connection without a response (a backend dying mid-request);
-/// `.closeDelimited` answers `hello` without a length, ending the body by closing (HTTP/1.0 style).
+/// `.closeDelimited` answers `hello` without a length, ending the body by closing (HTTP/1.0 style);
+/// `.answer(bytes)` writes `bytes` for every read, keeping the connection open (scripted, even malformed, responses).
 /// `reads` counts the requests that reached it.
 final class RawBackend: Sendable {
-    enum Mode: Sendable { case silent, closeOnRequest, closeDelimited }
+    enum Mode: Sendable { case silent, closeOnRequest, closeDelimited, answer(String) }
 
     let address: BackendAddress
     private let channel: any Channel
@@ -64,6 +65,8 @@ private final class RawHandler: ChannelInboundHandler {
         case .closeDelimited:
             let answer = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nhello")
             context.writeAndFlush(NIOAny(answer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        case .answer(let text):
+            context.writeAndFlush(NIOAny(ByteBuffer(string: text)), promise: nil)
         }
     }
 }

@@ -1,0 +1,74 @@
+import NIOCore
+import NIOHTTP1
+
+/// A backend's response head and what it says about the body and the connection (RFC 9112 §6.3, §9.3).
+///
+/// A response whose framing is ambiguous (Transfer-Encoding with Content-Length, differing or malformed
+/// lengths, a transfer coding other than chunked) is refused as malformed: forwarding it would let the
+/// backend smuggle a second response to the client.
+struct UpstreamResponseHead {
+    let wire: WireHead
+    let status: HTTPResponseStatus
+    /// Whether the backend lets the connection carry another request after this response.
+    let keepAlive: Bool
+    let framing: BodyDecoder.Framing
+
+    /// - Parameter toHEAD: whether the request was a HEAD, whose response has no body whatever it declares.
+    init(_ wire: WireHead, toHEAD: Bool) throws(UpstreamFailure) {
+        self.wire = wire
+        let code = wire.bytes.withUnsafeReadableBytes { head in
+            wire.startLine.1.reduce(0) { $0 * 10 + Int(head[$1] - UInt8(ascii: "0")) }
+        }
+        // NIO names the registered codes itself; only an unregistered one needs its reason phrase read.
+        var status = HTTPResponseStatus(statusCode: code)
+        if case .custom = status { status = HTTPResponseStatus(statusCode: code, reasonPhrase: wire.string(wire.startLine.2)) }
+        self.status = status
+        let http10 = wire.bytes.getInteger(at: wire.bytes.readerIndex + wire.startLine.0.upperBound - 1, as: UInt8.self) == UInt8(ascii: "0")
+        var close = false
+        var keepAliveToken = false
+        wire.forEachListElement("connection") { token in
+            if wire.matches(token, "close") { close = true }
+            if wire.matches(token, "keep-alive") { keepAliveToken = true }
+        }
+        let hasEncoding = wire.first("transfer-encoding") != nil
+        let lengthField = wire.first("content-length")
+        if toHEAD || code < 200 || code == 204 || code == 304 {
+            framing = .none
+        } else if hasEncoding {
+            guard lengthField == nil else { throw .other("malformed response: Transfer-Encoding with Content-Length") }
+            var codings = 0
+            var lastIsChunked = false
+            wire.forEachListElement("transfer-encoding") { coding in
+                codings += 1
+                lastIsChunked = wire.matches(coding, "chunked")
+            }
+            guard codings == 1 && lastIsChunked else { throw .other("malformed response: unsupported Transfer-Encoding") }
+            framing = .chunked
+        } else if lengthField != nil {
+            var length: Int?
+            var consistent = true
+            wire.forEachListElement("content-length") { element in
+                let value = Self.decimal(wire, element)
+                if value == nil || (length != nil && length != value) { consistent = false }
+                length = value
+            }
+            guard consistent, let length else { throw .other("malformed response: invalid Content-Length") }
+            framing = .length(length)
+        } else {
+            framing = .untilClose
+        }
+        keepAlive = !close && (!http10 || keepAliveToken) && framing != .untilClose
+    }
+
+    private static func decimal(_ wire: WireHead, _ range: Range<Int>) -> Int? {
+        guard range.count <= 15 else { return nil }
+        return wire.bytes.withUnsafeReadableBytes { head -> Int? in
+            var value = 0
+            for index in range {
+                guard head[index] >= UInt8(ascii: "0") && head[index] <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(head[index] - UInt8(ascii: "0"))
+            }
+            return value
+        }
+    }
+}
