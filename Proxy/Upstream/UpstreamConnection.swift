@@ -1,3 +1,4 @@
+import CityscapeKit
 import NIOCore
 import NIOHTTP1
 
@@ -54,10 +55,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// Held shut while the client cannot take more of the response.
     private var reads = ReadGate()
 
-    // The backend timeout: a deadline pushed forward on every read, checked by one lazily re-armed timer,
-    // so a request costs a clock read instead of scheduling and cancelling a timer.
-    private var deadline: NIODeadline?
-    private var timer: Scheduled<Void>?
+    /// The backend timeout: until the response head once the request is sent, then between reads.
+    private var timer: DeadlineTimer<Void>?
 
     init(backend: BackendAddress, timeout: TimeAmount) {
         self.backend = backend
@@ -89,10 +88,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     /// Starts waiting for the response: the head must come within the timeout, then each read.
     func startResponseTimer() {
-        guard let context else { return }
-        let deadline = NIODeadline.now() + timeout
-        self.deadline = deadline
-        if timer == nil { armTimer(context: context, at: deadline) }
+        timer?.set(after: timeout, ())
     }
 
     func pauseReads() {
@@ -106,14 +102,14 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// Ends the exchange without reuse: the connection is in an unknown state.
     func abandon() {
         delegate = nil
-        deadline = nil
+        timer?.clear()
         context?.close(promise: nil)
     }
 
     /// Ends the exchange after its response; the connection goes back to the pool if it can be reused.
     func release() {
         delegate = nil
-        deadline = nil
+        timer?.clear()
         reads.open(context)
         if reusable && !responseInProgress && isActive, let pool {
             pool.park(self)
@@ -126,11 +122,16 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        timer = DeadlineTimer(eventLoop: context.eventLoop) { [weak self] in
+            guard let self else { return }
+            reusable = false
+            fail(.timeout)
+            self.context?.close(promise: nil)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        timer?.stop()
         self.context = nil
     }
 
@@ -147,7 +148,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
         } else {
             received.writeImmutableBuffer(buffer)
         }
-        if deadline != nil { deadline = .now() + timeout }
+        if timer?.isSet == true { timer?.set(after: timeout, ()) }
         do throws(UpstreamFailure) {
             try deliverReceived()
         } catch {
@@ -203,7 +204,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     private func endResponse() {
         responseInProgress = false
-        deadline = nil
+        timer?.clear()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -241,22 +242,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private func fail(_ failure: UpstreamFailure) {
         guard let delegate else { return }
         self.delegate = nil
-        deadline = nil
+        timer?.clear()
         delegate.upstream(self, failed: failure)
-    }
-
-    private func armTimer(context: ChannelHandlerContext, at deadline: NIODeadline) {
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            timer = nil
-            guard let current = self.deadline, let context = self.context else { return }
-            if current > .now() {
-                armTimer(context: context, at: current)
-            } else {
-                reusable = false
-                fail(.timeout)
-                context.close(promise: nil)
-            }
-        }
     }
 }
 

@@ -49,18 +49,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var parseError: HTTPParserError?
     /// The JSON body that replaces Hummingbird's empty parser-error 400; written before its `.end`.
     private var replacementBody: ByteBuffer?
-    /// The one timer: what to do at `deadline`. Moving the deadline later (every request does) costs a clock
-    /// read; the scheduled task is only replaced when the deadline moves earlier, and when it fires early it
-    /// re-arms itself for the current deadline. So a request schedules nothing in the common case.
+    /// What the connection's one timer does when its deadline passes.
     private enum TimerAction {
         case close
         case headerTimedOut
         case bodyTimedOut
     }
-    private var deadline: NIODeadline?
-    private var timerAction = TimerAction.close
-    private var timer: Scheduled<Void>?
-    private var timerFiresAt = NIODeadline.distantFuture
+    private var timer: DeadlineTimer<TimerAction>?
     private var context: ChannelHandlerContext?
 
     init(policy: ConnectionPolicy, overCapacity: Bool) {
@@ -70,6 +65,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        timer = DeadlineTimer(eventLoop: context.eventLoop) { [weak self] action in
+            guard let self else { return }
+            switch action {
+            case .close: close()
+            case .headerTimedOut: headerTimedOut()
+            case .bodyTimedOut: bodyTimedOut()
+            }
+        }
         // A connection over the limit gets one header timeout to send the request its 503 answers.
         if overCapacity {
             schedule(after: policy.headerTimeout, .close)
@@ -248,46 +251,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func schedule(after delay: Duration, _ action: TimerAction) {
-        guard let context else { return }
-        let deadline = NIODeadline.now() + .nanoseconds(delay.nanoseconds)
-        self.deadline = deadline
-        timerAction = action
-        if timer == nil || deadline < timerFiresAt {
-            timer?.cancel()
-            arm(at: deadline, context: context)
-        }
-    }
-
-    private func arm(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        timerFiresAt = deadline
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            timer = nil
-            timerFiresAt = .distantFuture
-            guard let due = self.deadline, let context = self.context else { return }
-            if due > .now() {
-                arm(at: due, context: context)
-                return
-            }
-            self.deadline = nil
-            switch timerAction {
-            case .close: close()
-            case .headerTimedOut: headerTimedOut()
-            case .bodyTimedOut: bodyTimedOut()
-            }
-        }
+        timer?.set(after: .nanoseconds(delay.nanoseconds), action)
     }
 
     /// Stops the pending action; the scheduled task itself is left to fire and find nothing to do.
     private func cancelTimer() {
-        deadline = nil
+        timer?.clear()
     }
 
     /// The connection is going away: the scheduled task goes too.
     private func stopTimer() {
-        deadline = nil
-        timer?.cancel()
-        timer = nil
-        timerFiresAt = .distantFuture
+        timer?.stop()
     }
 }
 

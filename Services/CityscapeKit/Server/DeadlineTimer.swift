@@ -1,0 +1,67 @@
+public import NIOCore
+
+/// One timer per connection whose deadline moves with every request or read: moving it later costs a clock
+/// read, since the scheduled task is replaced only when the deadline moves earlier, and a task that fires
+/// before the current deadline re-arms itself for it. So the common case schedules nothing per request.
+///
+/// Used on one event loop only (the connection's); `onFire` is called there with the action of the
+/// deadline that passed.
+public final class DeadlineTimer<Action> {
+    private let eventLoop: any EventLoop
+    private let onFire: (Action) -> Void
+    private var deadline: NIODeadline?
+    private var action: Action?
+    private var task: Scheduled<Void>?
+    private var taskFiresAt = NIODeadline.distantFuture
+
+    /// `onFire` usually captures its owner: call `stop()` when the connection goes away, which breaks the cycle.
+    public init(eventLoop: any EventLoop, onFire: @escaping (Action) -> Void) {
+        self.eventLoop = eventLoop
+        self.onFire = onFire
+    }
+
+    public var isSet: Bool { deadline != nil }
+
+    /// Sets the deadline to `delay` from now, replacing any earlier one and its action.
+    public func set(after delay: TimeAmount, _ action: Action) {
+        let deadline = NIODeadline.now() + delay
+        self.deadline = deadline
+        self.action = action
+        if task == nil || deadline < taskFiresAt {
+            task?.cancel()
+            arm(at: deadline)
+        }
+    }
+
+    /// Forgets the deadline; the scheduled task, if any, fires later and finds nothing to do.
+    public func clear() {
+        deadline = nil
+        action = nil
+    }
+
+    /// Clears the deadline and cancels the scheduled task (the connection is going away).
+    public func stop() {
+        clear()
+        task?.cancel()
+        task = nil
+        taskFiresAt = .distantFuture
+    }
+
+    private func arm(at deadline: NIODeadline) {
+        taskFiresAt = deadline
+        task = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            task = nil
+            taskFiresAt = .distantFuture
+            guard let due = self.deadline, let action else { return }
+            if due > .now() {
+                arm(at: due)
+                return
+            }
+            clear()
+            onFire(action)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension DeadlineTimer: Sendable {}
