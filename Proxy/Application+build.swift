@@ -39,8 +39,8 @@ struct ProxyApplication {
         client.decompression = .disabled
         client.httpVersion = .http1Only
         client.timeout = .init(
-            connect: .nanoseconds(configuration.connectTimeout.nanoseconds),
-            read: .nanoseconds(configuration.backendTimeout.nanoseconds)
+            connect: configuration.connectTimeout.timeAmount,
+            read: configuration.backendTimeout.timeAmount
         )
         client.connectionPool.retryConnectionEstablishment = false
         return client
@@ -53,11 +53,6 @@ struct ProxyApplication {
         connections.onReject = { code in metrics.error(code) }
         connections.idleTimeout = configuration.idleTimeout
         let limits = configuration.limits
-        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-        // Above the proxy's own limit, so oversized heads reach `RequestGuard` and get its 431.
-        decoderLimits.maxHeaderFieldSize = max(80 * 1024, limits.maxHeaderBytes * 2)
-        decoderLimits.maxHeaderListSize = max(80 * 1024, limits.maxHeaderBytes * 2)
-        decoderLimits.maxHeaderFieldCount = 1000
         let onListening = self.onListening
         let logger = self.logger
         let backends = configuration.backends
@@ -74,11 +69,10 @@ struct ProxyApplication {
             ),
             connectionGuard: ConnectionGuard(policy: connections),
             upstreamSettings: .init(
-                connectTimeout: .nanoseconds(configuration.connectTimeout.nanoseconds),
-                backendTimeout: .nanoseconds(configuration.backendTimeout.nanoseconds),
+                connectTimeout: configuration.connectTimeout.timeAmount,
+                backendTimeout: configuration.backendTimeout.timeAmount,
                 maxIdlePerBackend: configuration.poolSize
             ),
-            decoderLimits: decoderLimits,
             onListening: { url in
                 logger.info("listening on \(url)", metadata: ["backends": "\(backends.map(\.description))"])
                 await onListening("proxy", url)

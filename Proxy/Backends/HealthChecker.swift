@@ -49,7 +49,7 @@ struct HealthChecker: Service {
         request.headers.replaceOrAdd(name: "Host", value: address.description)
         request.headers.replaceOrAdd(name: "User-Agent", value: "cityscape-proxy-health-check")
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            let response = try await client.execute(request, timeout: timeout.timeAmount)
             // Drain the (small) body so the connection goes back to the pool.
             _ = try await response.body.collect(upTo: 64 * 1024)
             return (200..<300).contains(Int(response.status.code)) ? nil : "status \(response.status.code)"

@@ -1,11 +1,10 @@
 import NIOCore
-import NIOHTTP1
 
 /// One request through the proxy, from its head until both the request and the response have ended.
 ///
 /// Owned by the client connection's `ProxyHandler`; a retry starts a new attempt on the same exchange.
 final class Exchange {
-    let request: HTTPRequestHead
+    let request: ClientRequestHead
     let requestID: String
     let body: RequestGuard.BodyLength
     /// Set when the client asked for it or the response cannot be delimited otherwise.
@@ -27,14 +26,16 @@ final class Exchange {
 
     // Response.
     var responseStarted = false
+    /// The backend's body has no length the client can rely on: it is re-chunked for this HTTP/1.1 client.
+    var responseChunked = false
     /// The response is complete, or an error was answered: what is left of the request body is dropped.
     var responseEnded = false
 
-    init(request: HTTPRequestHead, requestID: String, body: RequestGuard.BodyLength) {
+    init(request: ClientRequestHead, requestID: String, body: RequestGuard.BodyLength) {
         self.request = request
         self.requestID = requestID
         self.body = body
-        self.closeAfterResponse = !request.isKeepAlive
+        self.closeAfterResponse = !request.keepAlive
     }
 
     /// Everything sent upstream so far is still in `bodyParts`, so the request can be sent again elsewhere: its

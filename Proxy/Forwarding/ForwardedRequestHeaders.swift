@@ -1,7 +1,7 @@
 import NIOCore
-import NIOHTTP1
 
-/// Writes the request head sent to a backend from the one the client sent.
+/// Writes the request head sent to a backend from the one the client sent, copying kept field lines as
+/// they arrived.
 ///
 /// - hop-by-hop headers and those named in `Connection` are dropped;
 /// - framing is re-stated from what `RequestGuard` accepted: `Content-Length` for a known length,
@@ -15,54 +15,69 @@ struct ForwardedRequestHeaders {
     var clientAddress: String?
     var scheme = "http"
 
-    /// Writes the head to send upstream, request line to empty line, into `buffer`.
-    func write(_ request: HTTPRequestHead, body: RequestGuard.BodyLength, requestID: String, backend: BackendAddress, into buffer: inout ByteBuffer) {
-        let hopByHop = HopByHopHeaders(of: request.headers)
+    func write(_ request: ClientRequestHead, body: RequestGuard.BodyLength, requestID: String, backend: BackendAddress, into buffer: inout ByteBuffer) {
+        let wire = request.wire
+        let hopByHop = HopByHopHeaders(of: wire)
         // Always HTTP/1.1 upstream, so the connection can be kept alive whatever the client spoke.
-        buffer.writeString(request.method.rawValue)
-        buffer.writeStaticString(" ")
-        buffer.writeString(request.uri)
+        wire.copy(wire.startLine.0.lowerBound..<wire.startLine.1.upperBound, into: &buffer)
         buffer.writeStaticString(" HTTP/1.1\r\n")
-        var host: String?
-        var forwardedFor: String?
-        for (name, value) in request.headers {
-            if HopByHopHeaders.sameName(name, "host") {
-                host = value
-            } else if HopByHopHeaders.sameName(name, "x-forwarded-for") {
-                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
-            } else if !Self.isReplaced(name) && !hopByHop.drops(name) {
-                Self.writeField(name, value, into: &buffer)
+        var host: Range<Int>?
+        var forwardedFor: [Range<Int>] = []
+        for field in wire.fields {
+            if wire.matches(field.name, "host") {
+                host = host ?? field.value
+            } else if wire.matches(field.name, "x-forwarded-for") {
+                if !field.value.isEmpty { forwardedFor.append(field.value) }
+            } else if !Self.isReplaced(field.name, in: wire) && !hopByHop.drops(field.name) {
+                wire.copy(field.lineStart..<field.lineEnd, into: &buffer)
             }
         }
-        Self.writeField("Host", host ?? backend.description, into: &buffer)
+        buffer.writeStaticString("Host: ")
+        if let host { wire.copy(host, into: &buffer) } else { buffer.writeString(backend.description) }
+        buffer.writeStaticString("\r\n")
         switch body {
-        case .known(let length): Self.writeField("Content-Length", String(length), into: &buffer)
-        case .chunked: buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
-        case .none: break
+        case .known(let length):
+            buffer.writeStaticString("Content-Length: ")
+            buffer.writeString(String(length))
+            buffer.writeStaticString("\r\n")
+        case .chunked:
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+        case .none:
+            break
+        }
+        if !forwardedFor.isEmpty || clientAddress != nil {
+            buffer.writeStaticString("X-Forwarded-For: ")
+            for (index, value) in forwardedFor.enumerated() {
+                if index > 0 { buffer.writeStaticString(", ") }
+                wire.copy(value, into: &buffer)
+            }
+            if let clientAddress {
+                if !forwardedFor.isEmpty { buffer.writeStaticString(", ") }
+                buffer.writeString(clientAddress)
+            }
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("X-Forwarded-Proto: ")
+        buffer.writeString(scheme)
+        buffer.writeStaticString("\r\n")
+        if let host {
+            buffer.writeStaticString("X-Forwarded-Host: ")
+            wire.copy(host, into: &buffer)
+            buffer.writeStaticString("\r\n")
         }
         if let clientAddress {
-            Self.writeField("X-Forwarded-For", forwardedFor.map { $0 + ", " + clientAddress } ?? clientAddress, into: &buffer)
-        } else if let forwardedFor {
-            Self.writeField("X-Forwarded-For", forwardedFor, into: &buffer)
+            buffer.writeStaticString("X-Real-IP: ")
+            buffer.writeString(clientAddress)
+            buffer.writeStaticString("\r\n")
         }
-        Self.writeField("X-Forwarded-Proto", scheme, into: &buffer)
-        if let host { Self.writeField("X-Forwarded-Host", host, into: &buffer) }
-        if let clientAddress { Self.writeField("X-Real-IP", clientAddress, into: &buffer) }
-        Self.writeField("X-Request-ID", requestID, into: &buffer)
-        buffer.writeStaticString("\r\n")
-    }
-
-    private static func writeField(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
-        buffer.writeString(name)
-        buffer.writeStaticString(": ")
-        buffer.writeString(value)
-        buffer.writeStaticString("\r\n")
+        buffer.writeStaticString("X-Request-ID: ")
+        buffer.writeString(requestID)
+        buffer.writeStaticString("\r\n\r\n")
     }
 
     /// Headers this type writes itself; a client's copies are dropped.
-    private static func isReplaced(_ name: String) -> Bool {
-        replaced.contains { HopByHopHeaders.sameName($0, name) }
+    private static func isReplaced(_ name: Range<Int>, in wire: WireHead) -> Bool {
+        wire.matches(name, "content-length") || wire.matches(name, "x-forwarded-proto") || wire.matches(name, "x-forwarded-host")
+            || wire.matches(name, "x-real-ip") || wire.matches(name, "x-request-id")
     }
-
-    private static let replaced = ["content-length", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "x-request-id"]
 }

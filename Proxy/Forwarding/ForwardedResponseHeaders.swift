@@ -1,33 +1,42 @@
+import NIOCore
 import NIOHTTP1
 
-/// Builds the response head sent to the client from the one the backend answered with.
+/// Writes the response head sent to the client from the one the backend answered with, copying kept field
+/// lines as they arrived.
 ///
-/// Hop-by-hop headers and those named in the backend's `Connection` are dropped; `Content-Length` is
-/// kept so the client sees the same framing when the backend knew the length (the body is streamed
-/// either way; without it NIO's encoder answers chunked, or close-delimited to an HTTP/1.0 client).
+/// Hop-by-hop headers and those named in the backend's `Connection` are dropped, and so is the backend's
+/// `X-Request-ID` (the proxy's replaces it). `Content-Length` is kept, so the client sees the same framing
+/// when the backend knew the length; otherwise `ProxyHandler` re-chunks the body for an HTTP/1.1 client
+/// (`chunked: true` here) or delimits it by closing for an HTTP/1.0 one.
 enum ForwardedResponseHeaders {
     /// - Parameter connection: the `Connection` value this hop needs (`close`, or `keep-alive` for HTTP/1.0), if any.
-    static func head(from response: UpstreamResponseHead, version: HTTPVersion, requestID: String, connection: String?) -> HTTPResponseHead {
+    static func write(
+        _ response: UpstreamResponseHead,
+        version: HTTPVersion,
+        requestID: String,
+        connection: StaticString?,
+        chunked: Bool,
+        into buffer: inout ByteBuffer
+    ) {
         let wire = response.wire
-        var named: [Range<Int>] = []
-        wire.forEachListElement("connection") { token in
-            if !wire.matches(token, "close") && !wire.matches(token, "keep-alive") { named.append(token) }
+        let hopByHop = HopByHopHeaders(of: wire)
+        buffer.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        wire.copy(wire.startLine.1, into: &buffer)
+        buffer.writeStaticString(" ")
+        wire.copy(wire.startLine.2, into: &buffer)
+        buffer.writeStaticString("\r\n")
+        for field in wire.fields where !hopByHop.drops(field.name) && !wire.matches(field.name, "x-request-id") {
+            wire.copy(field.lineStart..<field.lineEnd, into: &buffer)
         }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(wire.fields.count + 2)
-        for field in wire.fields where !isDropped(field.name, in: wire, named: named) {
-            headers.add(name: wire.string(field.name), value: wire.string(field.value))
+        buffer.writeStaticString("X-Request-ID: ")
+        buffer.writeString(requestID)
+        buffer.writeStaticString("\r\n")
+        if let connection {
+            buffer.writeStaticString("Connection: ")
+            buffer.writeStaticString(connection)
+            buffer.writeStaticString("\r\n")
         }
-        headers.add(name: "X-Request-ID", value: requestID)
-        if let connection { headers.add(name: "Connection", value: connection) }
-        return HTTPResponseHead(version: version, status: response.status, headers: headers)
-    }
-
-    /// Hop-by-hop (`HopByHopHeaders.fixed`), named in `Connection`, or the backend's `X-Request-ID` (ours replaces it).
-    private static func isDropped(_ name: Range<Int>, in wire: WireHead, named: [Range<Int>]) -> Bool {
-        wire.matches(name, "connection") || wire.matches(name, "keep-alive") || wire.matches(name, "proxy-connection")
-            || wire.matches(name, "proxy-authorization") || wire.matches(name, "proxy-authenticate") || wire.matches(name, "te")
-            || wire.matches(name, "trailer") || wire.matches(name, "transfer-encoding") || wire.matches(name, "upgrade")
-            || wire.matches(name, "x-request-id") || named.contains { wire.sameBytes($0, name) }
+        if chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
+        buffer.writeStaticString("\r\n")
     }
 }

@@ -1,43 +1,33 @@
-import Foundation
-import NIOHTTP1
-
-/// The connection-scoped headers a proxy must not forward (RFC 9110 §7.6.1), in either direction.
-///
-/// Checked on every header of every message, so names are compared as ASCII bytes, without building
-/// lowercased copies or sets.
+/// The connection-scoped headers of one message that a proxy must not forward (RFC 9110 §7.6.1), in
+/// either direction: a fixed list, plus the names the message's `Connection` header lists (which
+/// neither nginx nor HAProxy strips).
 struct HopByHopHeaders {
-    /// Always hop-by-hop. `Transfer-Encoding` is re-done by each hop; `Proxy-Authorization` is meant for us.
-    static let fixed: [String] = [
-        "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer",
-        "transfer-encoding", "upgrade",
-    ]
+    private let wire: WireHead
+    private var named: [Range<Int>] = []
 
-    /// Names listed in the message's `Connection` header (which neither nginx nor HAProxy strips).
-    private var named: [String] = []
-
-    /// The names a message's `Connection` headers add to `fixed`. Runs for every message, so the usual
-    /// values, a lone `keep-alive` or `close`, are recognised without splitting or allocating.
-    init(of headers: HTTPHeaders) {
-        for (name, value) in headers where Self.sameName(name, "connection") {
-            if Self.sameName(value, "keep-alive") || Self.sameName(value, "close") { continue }
-            for token in value.split(separator: ",") {
-                let name = token.trimmingCharacters(in: .whitespaces)
-                if name.isEmpty || Self.sameName(name, "close") || Self.fixed.contains(where: { Self.sameName($0, name) }) { continue }
-                named.append(name)
-            }
+    init(of wire: WireHead) {
+        self.wire = wire
+        wire.forEachListElement("connection") { token in
+            if !wire.matches(token, "close") && !wire.matches(token, "keep-alive") { named.append(token) }
         }
     }
 
-    /// Whether a header called `name` is dropped at this hop.
-    func drops(_ name: String) -> Bool {
-        Self.fixed.contains { Self.sameName($0, name) } || named.contains { Self.sameName($0, name) }
+    /// Whether the field called `name` (a range of the same head) is dropped at this hop.
+    func drops(_ name: Range<Int>) -> Bool {
+        Self.isFixed(name, in: wire) || named.contains { wire.sameBytes($0, name) }
     }
 
-    /// ASCII case-insensitive equality of header names.
-    static func sameName(_ lhs: some StringProtocol, _ rhs: some StringProtocol) -> Bool {
-        let left = lhs.utf8
-        let right = rhs.utf8
-        guard left.count == right.count else { return false }
-        return zip(left, right).allSatisfy { $0 == $1 || ($0 | 0x20 == $1 | 0x20 && ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A) }
+    /// Always hop-by-hop. `Transfer-Encoding` is re-done by each hop; `Proxy-Authorization` is meant for us.
+    static func isFixed(_ name: Range<Int>, in wire: WireHead) -> Bool {
+        switch name.count {
+        case 2: wire.matches(name, "te")
+        case 7: wire.matches(name, "trailer") || wire.matches(name, "upgrade")
+        case 10: wire.matches(name, "connection") || wire.matches(name, "keep-alive")
+        case 16: wire.matches(name, "proxy-connection")
+        case 17: wire.matches(name, "transfer-encoding")
+        case 18: wire.matches(name, "proxy-authenticate")
+        case 19: wire.matches(name, "proxy-authorization")
+        default: false
+        }
     }
 }

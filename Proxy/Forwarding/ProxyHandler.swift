@@ -5,32 +5,66 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// One client connection of the proxy listener, the last handler of its pipeline: forwards each request
-/// to the next healthy backend over a pooled upstream connection of the same event loop, and relays the
-/// response, streaming both bodies with backpressure both ways.
+/// One client connection of the proxy listener, the only handler of its pipeline: reads requests from the
+/// client's bytes (`HeadScanner`, `BodyDecoder`), forwards each to the next healthy backend over a pooled
+/// upstream connection of the same event loop, and writes the response back as bytes, streaming both
+/// bodies with backpressure both ways.
 ///
 /// Everything here runs on the connection's event loop, upstream events included, so an exchange is a
 /// plain state machine with no locks, tasks or hops. Errors are answered as `ServiceError` JSON.
+///
+/// It also guards the connection, as `ClientConnectionHandler` does for the services: the connection
+/// limit (503), `Host` rules (400), header, body and idle timeouts (408 or close), malformed heads (400,
+/// 431), and graceful shutdown (a busy connection closes after a response saying `Connection: close`,
+/// an idle one after `idleCloseGrace` unless a request starts meanwhile).
 final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Pipelined bytes held while a response is in progress before the client is no longer read from.
+    static let maxPipelinedBytes = 64 * 1024
+
+    private enum TimerAction {
+        case close
+        case headerTimedOut
+        case bodyTimedOut
+    }
 
     private let forwarder: Forwarder
     private let upstreams: UpstreamConnectionPool
+    private let policy: ConnectionPolicy
+    private let overCapacity: Bool
     private var context: ChannelHandlerContext?
+    private var timer: DeadlineTimer<TimerAction>?
     private var requestHeaders = ForwardedRequestHeaders()
     private var requestIDs = RequestIDGenerator()
+
+    /// Client bytes not parsed yet: the rest of the current request, then pipelined ones.
+    private var received = ByteBuffer()
+    private var heads: HeadScanner
+    /// The current request's body, while it is being read.
+    private var requestBody: BodyDecoder?
+    /// Whether the header timeout runs for a head that has started to arrive.
+    private var awaitingHead = false
     private var exchange: Exchange?
+    /// The connection closes once what is written is out; nothing more is read or answered.
+    private var closing = false
+    private var quiescing = false
+    /// `processReceived` is on the stack: whatever it would be asked to do again, its loop does next.
+    private var processing = false
     /// Within a batch of client reads, upstream writes are flushed once, at its read-complete.
     private var readingFromClient = false
     private var upstreamNeedsFlush = false
-    /// Held shut while the upstream cannot take more of the request body.
+    /// Held shut while the upstream cannot take more of the request body, or pipelined bytes pile up.
     private var clientReads = ReadGate()
 
-    init(forwarder: Forwarder, upstreams: UpstreamConnectionPool) {
+    init(forwarder: Forwarder, upstreams: UpstreamConnectionPool, policy: ConnectionPolicy, overCapacity: Bool) {
         self.forwarder = forwarder
         self.upstreams = upstreams
+        self.policy = policy
+        self.overCapacity = overCapacity
+        heads = HeadScanner(kind: .request, limit: forwarder.guardrails.limits.maxHeaderBytes)
     }
 
     // MARK: Client events
@@ -38,19 +72,37 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         requestHeaders.clientAddress = context.channel.remoteAddress?.ipAddress
+        timer = DeadlineTimer(eventLoop: context.eventLoop) { [self] action in
+            switch action {
+            case .close: close()
+            case .headerTimedOut: headerTimedOut()
+            case .bodyTimedOut: bodyTimedOut()
+            }
+        }
+        // A connection over the limit gets one header timeout to send the request its 503 answers.
+        if overCapacity {
+            timer?.set(after: policy.headerTimeout.timeAmount, .close)
+        } else if let idle = policy.idleTimeout {
+            timer?.set(after: idle.timeAmount, .close)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.stop()
         self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        readingFromClient = true
-        switch unwrapInboundIn(data) {
-        case .head(let head): start(head)
-        case .body(let buffer): receiveBody(buffer)
-        case .end: receiveEnd()
+        guard !closing else { return }
+        let buffer = unwrapInboundIn(data)
+        if received.readableBytes == 0 {
+            received = buffer
+        } else {
+            received.writeImmutableBuffer(buffer)
         }
+        if requestBody != nil { timer?.set(after: policy.bodyTimeout.timeAmount, .bodyTimedOut) }
+        readingFromClient = true
+        processReceived()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -67,10 +119,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         } else {
             exchange?.upstream?.pauseReads()
         }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        timer?.stop()
         // The client is gone: whatever its exchange still holds upstream is abandoned (nginx's 499).
+        closing = true
         if let exchange {
             abandonAttempt(of: exchange)
             finishExchange()
@@ -79,25 +134,22 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError else {
-            // A reset, or data after a parser error: nothing more can be read from this client.
-            context.close(promise: nil)
+        // A reset or a failed write: nothing more can be exchanged with this client.
+        close()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
             return
         }
-        guard let exchange else {
-            // Between requests: a bare 400, which `ClientConnectionHandler` turns into its JSON answer (431 for
-            // an oversized head) before it closes the connection.
-            let headers = HTTPHeaders([("Content-Length", "0"), ("Connection", "close")])
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            return
-        }
-        // Mid-body: the client's fault, not the backend's, which is left uncharged.
-        abandonAttempt(of: exchange)
-        if exchange.responseStarted {
-            context.close(promise: nil)
-        } else {
-            answer(RequestGuard.badFraming("the request body was malformed: \(error)"), closing: true)
+        // Closing an idle connection at once would race a request the client may be sending right then
+        // (the requests nginx drops on reload): a busy one closes after its response, an idle one after a grace.
+        quiescing = true
+        if let exchange {
+            if !exchange.responseStarted { exchange.closeAfterResponse = true }
+        } else if requestBody == nil && received.readableBytes == 0 {
+            timer?.set(after: policy.idleCloseGrace.timeAmount, .close)
         }
     }
 
@@ -107,18 +159,87 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     // MARK: Request
 
-    private func start(_ head: HTTPRequestHead) {
+    /// Reads what `received` holds: the current request's body, else the next request's head. A request
+    /// read while a response is in progress waits, pipelined, until that exchange finishes.
+    private func processReceived() {
+        guard !processing else { return }
+        processing = true
+        defer {
+            processing = false
+            // Let go of a consumed read buffer, so NIO can read into it again instead of allocating another.
+            if received.readableBytes == 0 { received = ByteBuffer() }
+        }
+        while !closing && context != nil {
+            if var decoder = requestBody {
+                let output: BodyDecoder.Output?
+                do {
+                    output = try decoder.next(from: &received)
+                } catch {
+                    requestBody = nil
+                    clientBodyFailed(error.reason)
+                    return
+                }
+                requestBody = decoder
+                switch output {
+                case nil:
+                    return
+                case .data(let bytes):
+                    receiveBody(bytes)
+                case .end:
+                    requestBody = nil
+                    timer?.clear()
+                    receiveEnd()
+                }
+                continue
+            }
+            if exchange != nil {
+                if received.readableBytes > Self.maxPipelinedBytes { clientReads.close() }
+                return
+            }
+            guard received.readableBytes > 0 else { return }
+            let wire: WireHead?
+            do {
+                wire = try heads.next(from: &received)
+            } catch {
+                rejectHead(error)
+                return
+            }
+            guard let wire else {
+                // Part of a head: it must be complete within the header timeout of its first byte.
+                if !awaitingHead && !overCapacity {
+                    awaitingHead = true
+                    timer?.set(after: policy.headerTimeout.timeAmount, .headerTimedOut)
+                }
+                return
+            }
+            awaitingHead = false
+            timer?.clear()
+            start(ClientRequestHead(wire))
+        }
+    }
+
+    private func start(_ request: ClientRequestHead) {
         forwarder.metrics.requests.increment()
         forwarder.metrics.inFlight.increment()
-        let requestID = RequestID.accept(head.headers.first(name: "x-request-id"), generator: &requestIDs)
-        do {
-            let body = try forwarder.guardrails.check(head)
-            let exchange = Exchange(request: head, requestID: requestID, body: body)
+        let requestID = RequestID.accept(request.wire.first("x-request-id").map { request.wire.string($0.value) }, generator: &requestIDs)
+        do throws(ServiceError) {
+            if overCapacity { throw Self.tooManyConnections(policy.maxConnections) }
+            let body = try forwarder.guardrails.check(request)
+            let exchange = Exchange(request: request, requestID: requestID, body: body)
             self.exchange = exchange
+            if quiescing { exchange.closeAfterResponse = true }
+            if body == .none {
+                exchange.requestEnded = true
+            } else {
+                requestBody = BodyDecoder(body.framing)
+                timer?.set(after: policy.bodyTimeout.timeAmount, .bodyTimedOut)
+            }
             // A chunked body is read first, up to the buffered size, so a short one is checked and replayable.
             if body != .chunked { dispatch(exchange) }
         } catch {
-            self.exchange = Exchange(request: head, requestID: requestID, body: .none)
+            let exchange = Exchange(request: request, requestID: requestID, body: .none)
+            exchange.requestEnded = true
+            self.exchange = exchange
             answer(error, closing: true)
         }
     }
@@ -130,7 +251,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             // Only a chunked body can get here: a declared length over the limit was refused with its head.
             abandonAttempt(of: exchange)
             if exchange.responseStarted {
-                context?.close(promise: nil)
+                close()
             } else {
                 answer(RequestGuard.bodyTooLarge(forwarder.guardrails.limits.maxBodyBytes), closing: true)
             }
@@ -156,6 +277,17 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             sendPendingBody(of: exchange, to: upstream)
         } else if exchange.body == .chunked && exchange.backend == nil {
             dispatch(exchange)
+        }
+    }
+
+    /// A malformed chunk: the client's fault, not the backend's, which is left uncharged.
+    private func clientBodyFailed(_ reason: String) {
+        guard let exchange else { return close() }
+        abandonAttempt(of: exchange)
+        if exchange.responseStarted {
+            close()
+        } else {
+            answer(RequestGuard.badFraming("the request body was malformed: \(reason)"), closing: true)
         }
     }
 
@@ -209,15 +341,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         while exchange.sentParts < exchange.bodyParts.count {
             let part = exchange.bodyParts[exchange.sentParts]
             exchange.sentParts += 1
-            guard chunked else {
+            if chunked {
+                ChunkFraming.write(part, allocator: upstream.allocator) { upstream.write($0) }
+            } else {
                 upstream.write(part)
-                continue
             }
-            // Re-chunked as received; an empty chunk would read as the end.
-            if part.readableBytes == 0 { continue }
-            upstream.write(ByteBuffer(string: String(part.readableBytes, radix: 16) + "\r\n"))
-            upstream.write(part)
-            upstream.write(ByteBuffer(staticString: "\r\n"))
         }
         if !exchange.replayable {
             exchange.bodyParts.removeAll(keepingCapacity: true)
@@ -225,7 +353,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         }
         if exchange.requestEnded && !exchange.endSent {
             exchange.endSent = true
-            if chunked { upstream.write(ByteBuffer(staticString: "0\r\n\r\n")) }
+            if chunked { upstream.write(ChunkFraming.end) }
             upstream.startResponseTimer()
         }
         // Outside a batch of client reads (a connect or a retry completing), nothing else would flush.
@@ -289,24 +417,36 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         }
         switch part {
         case .head(let head) where head.status.code < 200:
-            // 100 Continue and friends go straight through; the final head follows.
-            let interim = ForwardedResponseHeaders.head(from: head, version: exchange.request.version, requestID: exchange.requestID, connection: nil)
-            context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+            // 100 Continue and friends go straight through to an HTTP/1.1 client; the final head follows.
+            guard exchange.request.version == .http1_1 else { return }
+            var bytes = context.channel.allocator.buffer(capacity: head.wire.bytes.readableBytes + 64)
+            ForwardedResponseHeaders.write(head, version: .http1_1, requestID: exchange.requestID, connection: nil, chunked: false, into: &bytes)
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
         case .head(let head):
             exchange.responseStarted = true
             let http10 = exchange.request.version == .http1_0
-            // An HTTP/1.0 client cannot take chunked framing: without a length, the close delimits the body.
-            if http10 && head.wire.first("content-length") == nil { exchange.closeAfterResponse = true }
-            let connectionValue: String? = exchange.closeAfterResponse ? "close" : (http10 ? "keep-alive" : nil)
-            let forwarded = ForwardedResponseHeaders.head(
-                from: head,
+            if head.framing == .chunked || head.framing == .untilClose {
+                // No length the client can rely on: re-chunked for HTTP/1.1; for HTTP/1.0 the close delimits it.
+                if http10 { exchange.closeAfterResponse = true } else { exchange.responseChunked = true }
+            }
+            if quiescing { exchange.closeAfterResponse = true }
+            let connectionValue: StaticString? = exchange.closeAfterResponse ? "close" : (http10 ? "keep-alive" : nil)
+            var bytes = context.channel.allocator.buffer(capacity: head.wire.bytes.readableBytes + 128)
+            ForwardedResponseHeaders.write(
+                head,
                 version: exchange.request.version,
                 requestID: exchange.requestID,
-                connection: connectionValue
+                connection: connectionValue,
+                chunked: exchange.responseChunked,
+                into: &bytes
             )
-            context.write(wrapOutboundOut(.head(forwarded)), promise: nil)
+            context.write(wrapOutboundOut(bytes), promise: nil)
         case .body(let buffer):
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if exchange.responseChunked {
+                ChunkFraming.write(buffer, allocator: context.channel.allocator) { context.write(wrapOutboundOut($0), promise: nil) }
+            } else {
+                context.write(wrapOutboundOut(buffer), promise: nil)
+            }
             if !context.channel.isWritable { connection.pauseReads() }
         case .end:
             endAttempt(of: exchange, outcome: .requestSucceeded)
@@ -338,7 +478,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             "backend failed mid-response; closing the client connection",
             metadata: ["failure": .string(failure.summary), "request_id": .string(exchange.requestID)]
         )
-        context?.close(promise: nil)
+        close()
     }
 
     /// Answers the current exchange with an error of the proxy's own (nothing was sent to the client yet).
@@ -349,46 +489,116 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             "\(exchange.request.method) \(exchange.request.uri) → \(error.status.code) \(error.code): \(error.message)",
             metadata: ["request_id": .string(exchange.requestID)]
         )
-        exchange.closeAfterResponse = exchange.closeAfterResponse || closing
-        var (head, body) = error.http1Response(closing: exchange.closeAfterResponse)
-        head.headers.add(name: "X-Request-ID", value: exchange.requestID)
+        exchange.closeAfterResponse = exchange.closeAfterResponse || closing || quiescing
         exchange.responseStarted = true
         exchange.responseEnded = true
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let bytes = error.http1Bytes(
+            requestID: exchange.requestID,
+            closing: exchange.closeAfterResponse,
+            withBody: exchange.request.method != .HEAD,
+            allocator: context.channel.allocator
+        )
+        context.write(wrapOutboundOut(bytes), promise: nil)
         endResponse(of: exchange)
     }
 
-    /// Writes the response's end. The exchange is finished first when its request is complete: writing the
-    /// end makes the pipelining handler deliver the next pipelined request at once, into this handler.
+    /// Ends the response: the last chunk if re-chunked, then the flush; the connection closes after it when it
+    /// must, else the exchange is finished (if its request is complete) and a pipelined request may start.
     private func endResponse(of exchange: Exchange) {
-        if exchange.requestEnded { finishExchange() }
-        writeEnd(closing: exchange.closeAfterResponse)
-        if !exchange.requestEnded { resumeReads() }
-    }
-
-    private func writeEnd(closing: Bool) {
         guard let context else { return }
-        // Flushed here: the upstream connection is released by now, so its read-complete flush will not come.
-        guard closing else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if exchange.responseChunked { context.write(wrapOutboundOut(ChunkFraming.end), promise: nil) }
+        if exchange.closeAfterResponse || quiescing {
+            closing = true
+            writeThenClose()
             return
         }
-        // Closed only once the end is written: a close fails writes still queued.
-        let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
-        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.flush()
+        if exchange.requestEnded {
+            finishExchange()
+        } else {
+            // The rest of the request body is read and dropped.
+            resumeReads()
+        }
     }
 
     private func finishExchange() {
         guard exchange != nil else { return }
         exchange = nil
         forwarder.metrics.inFlight.decrement()
+        guard !closing else { return }
         resumeReads()
+        if received.readableBytes == 0, let idle = policy.idleTimeout {
+            timer?.set(after: idle.timeAmount, .close)
+        }
+        // A pipelined request may be waiting in `received`.
+        processReceived()
+    }
+
+    // MARK: Connection-level answers and closing
+
+    /// A head that could not be parsed: answered, then the connection closes (the rest of the input cannot be framed).
+    private func rejectHead(_ failure: HeadScanner.Failure) {
+        let error: ServiceError =
+            switch failure {
+            case .tooLarge: .headerTooLarge(limit: forwarder.guardrails.limits.maxHeaderBytes)
+            case .unsupportedVersion: ServiceError(.badRequest, code: "bad_request", message: "malformed HTTP request: only HTTP/1.0 and HTTP/1.1 are served")
+            case .malformed(let reason): ServiceError(.badRequest, code: "bad_request", message: "malformed HTTP request: \(reason)")
+            }
+        answerAndClose(error)
+    }
+
+    private func headerTimedOut() {
+        guard exchange == nil else { return close() }
+        answerAndClose(
+            ServiceError(
+                .requestTimeout,
+                code: "request_timeout",
+                message: "the request head was not complete within \(DurationParser.format(policy.headerTimeout))"
+            )
+        )
+    }
+
+    private func bodyTimedOut() {
+        // A response to this request may be under way; writing another would corrupt it, so just close.
+        forwarder.metrics.error("request_timeout")
+        close()
+    }
+
+    /// Answers outside any exchange (no request was read), then closes.
+    private func answerAndClose(_ error: ServiceError) {
+        guard let context, !closing else { return }
+        forwarder.metrics.error(error.code)
+        closing = true
+        let bytes = error.http1Bytes(requestID: nil, closing: true, withBody: true, allocator: context.channel.allocator)
+        context.write(wrapOutboundOut(bytes), promise: nil)
+        writeThenClose()
+    }
+
+    /// Flushes, and closes once the writes are through: a close fails writes still queued.
+    private func writeThenClose() {
+        guard let context else { return }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    private func close() {
+        closing = true
+        timer?.stop()
+        context?.close(promise: nil)
     }
 
     private func resumeReads() {
         clientReads.open(context)
+    }
+
+    static func tooManyConnections(_ limit: Int) -> ServiceError {
+        ServiceError(
+            .serviceUnavailable,
+            code: "too_many_connections",
+            message: "the server is at its limit of \(limit) connections; retry shortly",
+            headers: [.retryAfter: "1"]
+        )
     }
 }
 

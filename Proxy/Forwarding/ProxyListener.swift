@@ -1,7 +1,6 @@
 import CityscapeKit
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -13,7 +12,7 @@ import Synchronization
 /// second HTTP client (about 10 times nginx's CPU per request, measured in session 2) was the whole cost.
 ///
 /// Shutdown: on graceful shutdown the listening socket closes and every connection is told to quiesce;
-/// `ClientConnectionHandler` closes each one after its current response (or after a short grace when idle).
+/// `ProxyHandler` closes each one after its current response (or after a short grace when idle).
 /// Connections still open when the service group's drain timeout cancels this service are closed.
 struct ProxyListener: Service {
     let host: String
@@ -21,7 +20,6 @@ struct ProxyListener: Service {
     let forwarder: Forwarder
     let connectionGuard: ConnectionGuard
     let upstreamSettings: UpstreamConnectionPool.Settings
-    let decoderLimits: NIOHTTPDecoderLimitConfiguration
     let onListening: @Sendable (_ url: String) async -> Void
 
     func run() async throws {
@@ -35,21 +33,16 @@ struct ProxyListener: Service {
             // together (wrk -c1000) waited up to a second behind the traffic of those already accepted.
             .serverChannelOption(.maxMessagesPerRead, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [forwarder, connectionGuard, decoderLimits] channel in
+            .childChannelInitializer { [forwarder, connectionGuard] channel in
                 channel.eventLoop.makeCompletedFuture {
                     open.insert(channel)
-                    let pipeline = channel.pipeline.syncOperations
-                    // Pipelining assistance serialises pipelined requests; parser errors are answered by
-                    // `ProxyHandler` and `ClientConnectionHandler`, and header values come from NIO's own parsers.
-                    try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true,
-                        withErrorHandling: false,
-                        withOutboundHeaderValidation: false,
-                        withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: decoderLimits
+                    let handler = ProxyHandler(
+                        forwarder: forwarder,
+                        upstreams: pools.pool(for: channel.eventLoop),
+                        policy: connectionGuard.policy,
+                        overCapacity: connectionGuard.admit(channel)
                     )
-                    try connectionGuard.install(on: channel)
-                    try pipeline.addHandler(ProxyHandler(forwarder: forwarder, upstreams: pools.pool(for: channel.eventLoop)))
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
             .bind(host: host, port: port)
@@ -123,7 +116,7 @@ final class OpenChannels: Sendable {
         }
     }
 
-    /// Sends every connection the event that makes `ClientConnectionHandler` close it after its current response.
+    /// Sends every connection the event that makes `ProxyHandler` close it after its current response.
     func quiesceAll() {
         for channel in state.withLock({ Array($0.channels.values) }) {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())

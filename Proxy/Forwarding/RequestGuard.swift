@@ -1,13 +1,12 @@
 import CityscapeKit
 import HTTPTypes
-import Foundation
+import NIOCore
 import NIOHTTP1
 
-/// Checks a request head before anything is sent upstream: target, size limits and framing.
+/// Checks a request head before anything is sent upstream: target, `Host` and framing.
 ///
-/// NIO's HTTP parser (llhttp) already rejects most malformed framing before a request reaches us (those
-/// become JSON 400s in `ClientConnectionHandler`); what it passes through is checked here, so the
-/// backend never sees an ambiguous message.
+/// `HeadScanner` has already refused malformed syntax and oversized heads; what is checked here is what a
+/// well-formed head may still get wrong, so the backend never sees an ambiguous message.
 struct RequestGuard: Sendable {
     var limits: RequestLimits
 
@@ -17,48 +16,56 @@ struct RequestGuard: Sendable {
         case none
         case known(Int)
         case chunked
+
+        var framing: BodyDecoder.Framing {
+            switch self {
+            case .none: .none
+            case .known(let length): .length(length)
+            case .chunked: .chunked
+            }
+        }
     }
 
     /// Throws the `ServiceError` to answer with, or returns how the body is framed.
-    func check(_ request: HTTPRequestHead) throws(ServiceError) -> BodyLength {
+    func check(_ request: ClientRequestHead) throws(ServiceError) -> BodyLength {
+        let wire = request.wire
         // Only origin-form targets are forwarded: a target such as `@evil.example/` or `1/` glued to a
         // backend URL would change the upstream host (SSRF) or port (found by tools/reliability/raw_fuzz.py).
-        guard request.uri.utf8.first == UInt8(ascii: "/") else {
+        guard wire.bytes.getInteger(at: wire.bytes.readerIndex + request.target.lowerBound, as: UInt8.self) == UInt8(ascii: "/") else {
             throw ServiceError(.badRequest, code: "invalid_target", message: "the request target must be a path starting with /")
         }
-        if Self.headBytes(request) > limits.maxHeaderBytes { throw .headerTooLarge(limit: limits.maxHeaderBytes) }
-        let hasLength = request.headers.contains(name: "content-length")
-        let hasEncoding = request.headers.contains(name: "transfer-encoding")
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
+        let hosts = wire.count("host")
+        if hosts > 1 { throw ServiceError(.badRequest, code: "bad_request", message: "more than one Host header") }
+        if hosts == 0 && request.version == .http1_1 {
+            throw ServiceError(.badRequest, code: "bad_request", message: "an HTTP/1.1 request needs a Host header")
+        }
+        let hasLength = wire.first("content-length") != nil
+        let hasEncoding = wire.first("transfer-encoding") != nil
         if !hasLength && !hasEncoding { return .none }
         if hasLength && hasEncoding {
             throw Self.badFraming("Content-Length and Transfer-Encoding together are ambiguous")
         }
         if hasEncoding {
-            let codings = request.headers["transfer-encoding"].flatMap { $0.split(separator: ",") }.map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            var codings = 0
+            var chunked = false
+            wire.forEachListElement("transfer-encoding") { coding in
+                codings += 1
+                chunked = wire.matches(coding, "chunked")
             }
-            guard codings == ["chunked"] else { throw Self.badFraming("only Transfer-Encoding: chunked is supported") }
+            guard codings == 1 && chunked else { throw Self.badFraming("only Transfer-Encoding: chunked is supported") }
             return .chunked
         }
-        let lengths = request.headers["content-length"].flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
+        var lengths: [Range<Int>] = []
+        wire.forEachListElement("content-length") { lengths.append($0) }
         // Identical repeats are rejected too, like nginx: a hop that merges them and one that does not disagree.
-        guard lengths.count == 1, let first = lengths.first else {
-            throw Self.badFraming(Set(lengths).count > 1 ? "differing Content-Length values" : "repeated Content-Length")
+        guard lengths.count == 1 else {
+            let distinct = Set(lengths.map { wire.string($0) })
+            throw Self.badFraming(distinct.count > 1 ? "differing Content-Length values" : "repeated or empty Content-Length")
         }
-        guard first.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let length = Int(first) else {
-            throw Self.badFraming("invalid Content-Length")
-        }
+        guard let length = wire.decimal(lengths[0]) else { throw Self.badFraming("invalid Content-Length") }
         if length > limits.maxBodyBytes { throw Self.bodyTooLarge(limits.maxBodyBytes) }
         return length == 0 ? .none : .known(length)
-    }
-
-    /// Request line + headers as they were on the wire.
-    static func headBytes(_ request: HTTPRequestHead) -> Int {
-        var total = request.method.rawValue.utf8.count + request.uri.utf8.count + 12
-        for (name, value) in request.headers { total += name.utf8.count + value.utf8.count + 4 }
-        return total + 2
     }
 
     static func badFraming(_ message: String) -> ServiceError {

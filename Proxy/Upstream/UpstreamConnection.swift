@@ -122,8 +122,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        timer = DeadlineTimer(eventLoop: context.eventLoop) { [weak self] in
-            guard let self else { return }
+        timer = DeadlineTimer(eventLoop: context.eventLoop) { [self] in
             reusable = false
             fail(.timeout)
             self.context?.close(promise: nil)
@@ -151,6 +150,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
         if timer?.isSet == true { timer?.set(after: timeout, ()) }
         do throws(UpstreamFailure) {
             try deliverReceived()
+            // Let go of a consumed read buffer, so NIO can read into it again instead of allocating another.
+            if received.readableBytes == 0 { received = ByteBuffer() }
         } catch {
             reusable = false
             fail(error)
@@ -194,7 +195,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
                 body = nil
                 // One request at a time: bytes after the response are not ours to read, so the connection is spent.
                 if received.readableBytes > 0 { reusable = false }
-                received.clear()
+                received = ByteBuffer()
                 endResponse()
                 delegate.upstream(self, received: .end)
                 return

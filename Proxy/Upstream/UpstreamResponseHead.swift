@@ -48,7 +48,7 @@ struct UpstreamResponseHead {
             var length: Int?
             var consistent = true
             wire.forEachListElement("content-length") { element in
-                let value = Self.decimal(wire, element)
+                let value = wire.decimal(element)
                 if value == nil || (length != nil && length != value) { consistent = false }
                 length = value
             }
@@ -58,17 +58,5 @@ struct UpstreamResponseHead {
             framing = .untilClose
         }
         keepAlive = !close && (!http10 || keepAliveToken) && framing != .untilClose
-    }
-
-    private static func decimal(_ wire: WireHead, _ range: Range<Int>) -> Int? {
-        guard range.count <= 15 else { return nil }
-        return wire.bytes.withUnsafeReadableBytes { head -> Int? in
-            var value = 0
-            for index in range {
-                guard head[index] >= UInt8(ascii: "0") && head[index] <= UInt8(ascii: "9") else { return nil }
-                value = value * 10 + Int(head[index] - UInt8(ascii: "0"))
-            }
-            return value
-        }
     }
 }

@@ -69,6 +69,13 @@ struct WireHead {
     func line(_ field: WireField) -> ByteBuffer {
         bytes.getSlice(at: bytes.readerIndex + field.lineStart, length: field.lineEnd - field.lineStart)!
     }
+
+    /// Appends the bytes in `range` to `buffer`.
+    func copy(_ range: Range<Int>, into buffer: inout ByteBuffer) {
+        bytes.withUnsafeReadableBytes { head in
+            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: head[range]))
+        }
+    }
 }
 
 /// One field line of a `WireHead`, as offsets into its bytes.
@@ -88,6 +95,35 @@ extension WireHead {
         guard lhs.count == rhs.count else { return false }
         return bytes.withUnsafeReadableBytes { head in
             zip(lhs, rhs).allSatisfy { Self.lowercased(head[$0]) == Self.lowercased(head[$1]) }
+        }
+    }
+
+    /// Whether the bytes in `range` are exactly `text` (case-sensitive).
+    func exactly(_ range: Range<Int>, _ text: StaticString) -> Bool {
+        guard range.count == text.utf8CodeUnitCount else { return false }
+        return bytes.withUnsafeReadableBytes { head in
+            text.withUTF8Buffer { expected in
+                var index = 0
+                while index < expected.count {
+                    guard head[range.lowerBound + index] == expected[index] else { return false }
+                    index += 1
+                }
+                return true
+            }
+        }
+    }
+
+    /// The bytes in `range` as a non-negative decimal number (a `Content-Length`), nil unless they are 1 to 18 digits.
+    func decimal(_ range: Range<Int>) -> Int? {
+        guard !range.isEmpty && range.count <= 18 else { return nil }
+        return bytes.withUnsafeReadableBytes { head -> Int? in
+            var value = 0
+            for index in range {
+                let byte = head[index]
+                guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
         }
     }
 

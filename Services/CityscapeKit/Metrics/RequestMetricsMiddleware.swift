@@ -30,12 +30,3 @@ public struct RequestMetricsMiddleware: RouterMiddleware {
         return response
     }
 }
-
-extension Duration {
-    /// Whole nanoseconds, saturating; for APIs that take integers.
-    public var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : scaled + attoseconds / 1_000_000_000
-    }
-}

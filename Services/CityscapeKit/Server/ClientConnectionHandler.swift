@@ -65,8 +65,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        timer = DeadlineTimer(eventLoop: context.eventLoop) { [weak self] action in
-            guard let self else { return }
+        timer = DeadlineTimer(eventLoop: context.eventLoop) { [self] action in
             switch action {
             case .close: close()
             case .headerTimedOut: headerTimedOut()
@@ -251,7 +250,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func schedule(after delay: Duration, _ action: TimerAction) {
-        timer?.set(after: .nanoseconds(delay.nanoseconds), action)
+        timer?.set(after: delay.timeAmount, action)
     }
 
     /// Stops the pending action; the scheduled task itself is left to fire and find nothing to do.

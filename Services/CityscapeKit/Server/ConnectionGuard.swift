@@ -4,8 +4,9 @@ import NIOHTTP1
 /// Installs `ClientConnectionHandler` and its byte observer on one client connection, and counts the
 /// listener's open connections for `ConnectionPolicy.maxConnections`.
 ///
-/// One value per listener, shared by all its event loops. Used by `GuardedHTTP1Channel` (the services)
-/// and by the proxy's own NIO pipeline, so both guard their clients the same way.
+/// One value per listener, shared by all its event loops. Used by `GuardedHTTP1Channel` (the services);
+/// the proxy, which parses HTTP itself, only counts its connections here (`admit`) and applies the same
+/// `ConnectionPolicy` in its own handler.
 public struct ConnectionGuard: Sendable {
     public let policy: ConnectionPolicy
     let counter = ConnectionCounter()
@@ -17,15 +18,23 @@ public struct ConnectionGuard: Sendable {
     /// Adds the guard to `channel`, whose pipeline must already hold an `HTTPRequestDecoder`: the
     /// handler goes right after it, the observer at the head. Call on the channel's event loop.
     public func install(on channel: any Channel) throws {
-        let open = counter.opened()
-        let counter = self.counter
-        channel.closeFuture.whenComplete { _ in counter.closed() }
+        let overCapacity = admit(channel)
         let pipeline = channel.pipeline.syncOperations
-        let handler = ClientConnectionHandler(policy: policy, overCapacity: open > policy.maxConnections)
+        let handler = ClientConnectionHandler(policy: policy, overCapacity: overCapacity)
         // After the decoder: it needs the request's HTTP version (for the Host rule) and must see quiesce
         // events before the application's handlers, which would close idle connections at once.
         let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
         try pipeline.addHandler(handler, position: .after(decoder))
         try pipeline.addHandler(ClientBytesObserver(connection: handler), position: .first)
+    }
+
+    /// Counts `channel` among the listener's open connections until it closes, and returns whether it is
+    /// over `maxConnections` (its first request is then answered 503 and the connection closes). For a
+    /// server that guards its connections itself (the proxy's byte-level handler).
+    public func admit(_ channel: any Channel) -> Bool {
+        let open = counter.opened()
+        let counter = self.counter
+        channel.closeFuture.whenComplete { _ in counter.closed() }
+        return open > policy.maxConnections
     }
 }

@@ -8,13 +8,15 @@ public import NIOCore
 /// deadline that passed.
 public final class DeadlineTimer<Action> {
     private let eventLoop: any EventLoop
-    private let onFire: (Action) -> Void
+    /// Holds the owner strongly (a weak reference would give it a side table, slowing every retain of it);
+    /// `stop()` drops it, which breaks the cycle.
+    private var onFire: ((Action) -> Void)?
     private var deadline: NIODeadline?
     private var action: Action?
     private var task: Scheduled<Void>?
     private var taskFiresAt = NIODeadline.distantFuture
 
-    /// `onFire` usually captures its owner: call `stop()` when the connection goes away, which breaks the cycle.
+    /// `onFire` may capture its owner strongly: `stop()`, called when the connection goes away, releases it.
     public init(eventLoop: any EventLoop, onFire: @escaping (Action) -> Void) {
         self.eventLoop = eventLoop
         self.onFire = onFire
@@ -39,9 +41,10 @@ public final class DeadlineTimer<Action> {
         action = nil
     }
 
-    /// Clears the deadline and cancels the scheduled task (the connection is going away).
+    /// Clears the deadline, cancels the scheduled task and releases `onFire` (the connection is going away).
     public func stop() {
         clear()
+        onFire = nil
         task?.cancel()
         task = nil
         taskFiresAt = .distantFuture
@@ -58,7 +61,7 @@ public final class DeadlineTimer<Action> {
                 return
             }
             clear()
-            onFire(action)
+            onFire?(action)
         }
     }
 }

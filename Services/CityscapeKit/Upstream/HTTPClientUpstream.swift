@@ -45,7 +45,7 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
         // retrying with back-off until the connect timeout: the gateway answers 502 immediately and
         // both modes classify a stopped upstream the same way.
         pool.retryConnectionEstablishment = false
-        let connect = TimeAmount.nanoseconds(configuration.connectTimeout.nanoseconds)
+        let connect = configuration.connectTimeout.timeAmount
         self.client = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: HTTPClient.Configuration(
@@ -67,7 +67,7 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
         request.method = .GET
         for header in headers { request.headers.add(name: header.name, value: header.value) }
         do {
-            let response = try await client.execute(request, deadline: .now() + .nanoseconds(timeout.nanoseconds))
+            let response = try await client.execute(request, deadline: .now() + timeout.timeAmount)
             let body = try await response.body.collect(upTo: UpstreamLimits.maximumBodyBytes)
             return UpstreamResponse(status: Int(response.status.code), body: Array(buffer: body))
         } catch {

@@ -1,0 +1,43 @@
+import NIOCore
+import NIOHTTP1
+
+/// A client's request head, parsed in place, with what the proxy decides from it up front.
+struct ClientRequestHead {
+    let wire: WireHead
+    let method: HTTPMethod
+    let version: HTTPVersion
+    /// Whether the client keeps the connection after this exchange (RFC 9112 §9.3).
+    let keepAlive: Bool
+
+    init(_ wire: WireHead) {
+        self.wire = wire
+        method = Self.method(wire)
+        let minor = wire.bytes.getInteger(at: wire.bytes.readerIndex + wire.startLine.2.upperBound - 1, as: UInt8.self)
+        version = minor == UInt8(ascii: "0") ? .http1_0 : .http1_1
+        var close = false
+        var keepAliveToken = false
+        wire.forEachListElement("connection") { token in
+            if wire.matches(token, "close") { close = true }
+            if wire.matches(token, "keep-alive") { keepAliveToken = true }
+        }
+        keepAlive = !close && (version == .http1_1 || keepAliveToken)
+    }
+
+    var target: Range<Int> { wire.startLine.1 }
+
+    /// The request target as text, for logs.
+    var uri: String { wire.string(target) }
+
+    /// The common methods without building a string; others (rare) keep their name.
+    private static func method(_ wire: WireHead) -> HTTPMethod {
+        let range = wire.startLine.0
+        // Methods are case-sensitive (RFC 9110 §9.1): `get` is not `GET`.
+        for (name, method) in knownMethods where wire.exactly(range, name) { return method }
+        return HTTPMethod(rawValue: wire.string(range))
+    }
+
+    private static let knownMethods: [(StaticString, HTTPMethod)] = [
+        ("GET", .GET), ("HEAD", .HEAD), ("POST", .POST), ("PUT", .PUT), ("DELETE", .DELETE), ("OPTIONS", .OPTIONS),
+        ("PATCH", .PATCH), ("TRACE", .TRACE), ("CONNECT", .CONNECT),
+    ]
+}
