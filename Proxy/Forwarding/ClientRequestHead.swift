@@ -16,7 +16,7 @@ struct ClientRequestHead {
         version = minor == UInt8(ascii: "0") ? .http1_0 : .http1_1
         var close = false
         var keepAliveToken = false
-        wire.forEachListElement("connection") { token in
+        wire.forEachListElement(.connection) { token in
             if wire.matches(token, "close") { close = true }
             if wire.matches(token, "keep-alive") { keepAliveToken = true }
         }

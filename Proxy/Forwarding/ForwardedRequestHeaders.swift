@@ -24,12 +24,16 @@ struct ForwardedRequestHeaders {
         var host: Range<Int>?
         var forwardedFor: [Range<Int>] = []
         for field in wire.fields {
-            if wire.matches(field.name, "host") {
+            switch field.known {
+            case .host:
                 host = host ?? field.value
-            } else if wire.matches(field.name, "x-forwarded-for") {
+            case .xForwardedFor:
                 if !field.value.isEmpty { forwardedFor.append(field.value) }
-            } else if !Self.isReplaced(field.name, in: wire) && !hopByHop.drops(field.name) {
-                wire.copy(field.lineStart..<field.lineEnd, into: &buffer)
+            // Written below from what the proxy decided, never taken from the client.
+            case .contentLength, .xForwardedProto, .xForwardedHost, .xRealIP, .xRequestID:
+                break
+            case .other, .connection, .transferEncoding, .otherHopByHop:
+                if !hopByHop.drops(field) { wire.copy(field.lineStart..<field.lineEnd, into: &buffer) }
             }
         }
         buffer.writeStaticString("Host: ")
@@ -73,11 +77,5 @@ struct ForwardedRequestHeaders {
         buffer.writeStaticString("X-Request-ID: ")
         buffer.writeString(requestID)
         buffer.writeStaticString("\r\n\r\n")
-    }
-
-    /// Headers this type writes itself; a client's copies are dropped.
-    private static func isReplaced(_ name: Range<Int>, in wire: WireHead) -> Bool {
-        wire.matches(name, "content-length") || wire.matches(name, "x-forwarded-proto") || wire.matches(name, "x-forwarded-host")
-            || wire.matches(name, "x-real-ip") || wire.matches(name, "x-request-id")
     }
 }

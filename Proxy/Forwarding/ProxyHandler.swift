@@ -36,6 +36,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     private let policy: ConnectionPolicy
     private let overCapacity: Bool
     private var context: ChannelHandlerContext?
+    private var allocator = ByteBufferAllocator()
+    /// Kept from the channel's events: reading the channel's own (atomic) property per response part costs more.
+    private var clientWritable = true
+    /// Reused for every head written, when the previous one has been sent (it usually has).
+    private var requestHeadBuffer = ByteBuffer()
+    private var responseHeadBuffer = ByteBuffer()
     private var timer: DeadlineTimer<TimerAction>?
     private var requestHeaders = ForwardedRequestHeaders()
     private var requestIDs = RequestIDGenerator()
@@ -71,6 +77,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
+        requestHeadBuffer = allocator.buffer(capacity: 1024)
+        responseHeadBuffer = allocator.buffer(capacity: 1024)
         requestHeaders.clientAddress = context.channel.remoteAddress?.ipAddress
         timer = DeadlineTimer(eventLoop: context.eventLoop) { [self] action in
             switch action {
@@ -114,7 +123,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        clientWritable = context.channel.isWritable
+        if clientWritable {
             exchange?.upstream?.resumeReads()
         } else {
             exchange?.upstream?.pauseReads()
@@ -221,7 +231,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     private func start(_ request: ClientRequestHead) {
         forwarder.metrics.requests.increment()
         forwarder.metrics.inFlight.increment()
-        let requestID = RequestID.accept(request.wire.first("x-request-id").map { request.wire.string($0.value) }, generator: &requestIDs)
+        let requestID = RequestID.accept(request.wire.first(.xRequestID).map { request.wire.string($0.value) }, generator: &requestIDs)
         do throws(ServiceError) {
             if overCapacity { throw Self.tooManyConnections(policy.maxConnections) }
             let body = try forwarder.guardrails.check(request)
@@ -326,9 +336,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         guard let backend = exchange.backend else { return }
         exchange.upstream = connection
         connection.delegate = self
-        var head = connection.allocator.buffer(capacity: 512)
-        requestHeaders.write(exchange.request, body: exchange.body, requestID: exchange.requestID, backend: backend, into: &head)
-        connection.writeHead(head, isHEAD: exchange.request.method == .HEAD)
+        requestHeadBuffer.clear()
+        requestHeaders.write(exchange.request, body: exchange.body, requestID: exchange.requestID, backend: backend, into: &requestHeadBuffer)
+        connection.writeHead(requestHeadBuffer, isHEAD: exchange.request.method == .HEAD)
         exchange.sentParts = 0
         exchange.endSent = false
         sendPendingBody(of: exchange, to: connection)
@@ -419,9 +429,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         case .head(let head) where head.status.code < 200:
             // 100 Continue and friends go straight through to an HTTP/1.1 client; the final head follows.
             guard exchange.request.version == .http1_1 else { return }
-            var bytes = context.channel.allocator.buffer(capacity: head.wire.bytes.readableBytes + 64)
-            ForwardedResponseHeaders.write(head, version: .http1_1, requestID: exchange.requestID, connection: nil, chunked: false, into: &bytes)
-            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+            responseHeadBuffer.clear()
+            ForwardedResponseHeaders.write(head, version: .http1_1, requestID: exchange.requestID, connection: nil, chunked: false, into: &responseHeadBuffer)
+            context.writeAndFlush(wrapOutboundOut(responseHeadBuffer), promise: nil)
         case .head(let head):
             exchange.responseStarted = true
             let http10 = exchange.request.version == .http1_0
@@ -431,23 +441,23 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             }
             if quiescing { exchange.closeAfterResponse = true }
             let connectionValue: StaticString? = exchange.closeAfterResponse ? "close" : (http10 ? "keep-alive" : nil)
-            var bytes = context.channel.allocator.buffer(capacity: head.wire.bytes.readableBytes + 128)
+            responseHeadBuffer.clear()
             ForwardedResponseHeaders.write(
                 head,
                 version: exchange.request.version,
                 requestID: exchange.requestID,
                 connection: connectionValue,
                 chunked: exchange.responseChunked,
-                into: &bytes
+                into: &responseHeadBuffer
             )
-            context.write(wrapOutboundOut(bytes), promise: nil)
+            context.write(wrapOutboundOut(responseHeadBuffer), promise: nil)
         case .body(let buffer):
             if exchange.responseChunked {
-                ChunkFraming.write(buffer, allocator: context.channel.allocator) { context.write(wrapOutboundOut($0), promise: nil) }
+                ChunkFraming.write(buffer, allocator: allocator) { context.write(wrapOutboundOut($0), promise: nil) }
             } else {
                 context.write(wrapOutboundOut(buffer), promise: nil)
             }
-            if !context.channel.isWritable { connection.pauseReads() }
+            if !clientWritable { connection.pauseReads() }
         case .end:
             endAttempt(of: exchange, outcome: .requestSucceeded)
             // A backend that answered before the whole request was sent cannot be reused: it is mid-message.
@@ -496,7 +506,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             requestID: exchange.requestID,
             closing: exchange.closeAfterResponse,
             withBody: exchange.request.method != .HEAD,
-            allocator: context.channel.allocator
+            allocator: allocator
         )
         context.write(wrapOutboundOut(bytes), promise: nil)
         endResponse(of: exchange)
@@ -569,7 +579,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         guard let context, !closing else { return }
         forwarder.metrics.error(error.code)
         closing = true
-        let bytes = error.http1Bytes(requestID: nil, closing: true, withBody: true, allocator: context.channel.allocator)
+        let bytes = error.http1Bytes(requestID: nil, closing: true, withBody: true, allocator: allocator)
         context.write(wrapOutboundOut(bytes), promise: nil)
         writeThenClose()
     }

@@ -35,13 +35,13 @@ struct RequestGuard: Sendable {
             throw ServiceError(.badRequest, code: "invalid_target", message: "the request target must be a path starting with /")
         }
         // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
-        let hosts = wire.count("host")
+        let hosts = wire.count(.host)
         if hosts > 1 { throw ServiceError(.badRequest, code: "bad_request", message: "more than one Host header") }
         if hosts == 0 && request.version == .http1_1 {
             throw ServiceError(.badRequest, code: "bad_request", message: "an HTTP/1.1 request needs a Host header")
         }
-        let hasLength = wire.first("content-length") != nil
-        let hasEncoding = wire.first("transfer-encoding") != nil
+        let hasLength = wire.first(.contentLength) != nil
+        let hasEncoding = wire.first(.transferEncoding) != nil
         if !hasLength && !hasEncoding { return .none }
         if hasLength && hasEncoding {
             throw Self.badFraming("Content-Length and Transfer-Encoding together are ambiguous")
@@ -49,7 +49,7 @@ struct RequestGuard: Sendable {
         if hasEncoding {
             var codings = 0
             var chunked = false
-            wire.forEachListElement("transfer-encoding") { coding in
+            wire.forEachListElement(.transferEncoding) { coding in
                 codings += 1
                 chunked = wire.matches(coding, "chunked")
             }
@@ -57,7 +57,7 @@ struct RequestGuard: Sendable {
             return .chunked
         }
         var lengths: [Range<Int>] = []
-        wire.forEachListElement("content-length") { lengths.append($0) }
+        wire.forEachListElement(.contentLength) { lengths.append($0) }
         // Identical repeats are rejected too, like nginx: a hop that merges them and one that does not disagree.
         guard lengths.count == 1 else {
             let distinct = Set(lengths.map { wire.string($0) })

@@ -63,9 +63,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
         self.timeout = timeout
     }
 
-    var isActive: Bool { context?.channel.isActive ?? false }
-    var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    // Kept from the channel's events: reading the channel's own (atomic) properties on every request costs more.
+    private(set) var isActive = false
+    private(set) var isWritable = true
+    private(set) var allocator = ByteBufferAllocator()
 
     // MARK: Used by the client side
 
@@ -122,6 +123,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        isActive = context.channel.isActive
+        allocator = context.channel.allocator
         timer = DeadlineTimer(eventLoop: context.eventLoop) { [self] in
             reusable = false
             fail(.timeout)
@@ -212,12 +215,19 @@ final class UpstreamConnection: ChannelDuplexHandler {
         delegate?.upstreamReadComplete(self)
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        isActive = true
+        context.fireChannelActive()
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        isWritable = context.channel.isWritable
         delegate?.upstreamWritabilityChanged(self)
         context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isActive = false
         reusable = false
         pool?.remove(self)
         if let decoder = body, decoder.endsWithClose, let delegate {

@@ -26,19 +26,19 @@ struct UpstreamResponseHead {
         let http10 = wire.bytes.getInteger(at: wire.bytes.readerIndex + wire.startLine.0.upperBound - 1, as: UInt8.self) == UInt8(ascii: "0")
         var close = false
         var keepAliveToken = false
-        wire.forEachListElement("connection") { token in
+        wire.forEachListElement(.connection) { token in
             if wire.matches(token, "close") { close = true }
             if wire.matches(token, "keep-alive") { keepAliveToken = true }
         }
-        let hasEncoding = wire.first("transfer-encoding") != nil
-        let lengthField = wire.first("content-length")
+        let hasEncoding = wire.first(.transferEncoding) != nil
+        let lengthField = wire.first(.contentLength)
         if toHEAD || code < 200 || code == 204 || code == 304 {
             framing = .none
         } else if hasEncoding {
             guard lengthField == nil else { throw .other("malformed response: Transfer-Encoding with Content-Length") }
             var codings = 0
             var lastIsChunked = false
-            wire.forEachListElement("transfer-encoding") { coding in
+            wire.forEachListElement(.transferEncoding) { coding in
                 codings += 1
                 lastIsChunked = wire.matches(coding, "chunked")
             }
@@ -47,7 +47,7 @@ struct UpstreamResponseHead {
         } else if lengthField != nil {
             var length: Int?
             var consistent = true
-            wire.forEachListElement("content-length") { element in
+            wire.forEachListElement(.contentLength) { element in
                 let value = wire.decimal(element)
                 if value == nil || (length != nil && length != value) { consistent = false }
                 length = value

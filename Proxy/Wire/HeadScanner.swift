@@ -164,7 +164,7 @@ struct HeadScanner {
             // `findEnd` saw every LF preceded by a CR; a CR must be followed by its LF.
             guard head[index + 1] == 0x0A else { throw .malformed("a header line holds a bare CR") }
             index += 2
-            fields.append(WireField(name: name, value: valueStart..<valueEnd, lineStart: lineStart, lineEnd: index))
+            fields.append(WireField(name: name, known: FieldName.of(head, name), value: valueStart..<valueEnd, lineStart: lineStart, lineEnd: index))
         }
         guard head[index + 1] == 0x0A else { throw .malformed("the head ends in a bare CR") }
         return fields

@@ -37,21 +37,21 @@ struct WireHead {
         }
     }
 
-    /// The first field called `lowercasedName`, if any.
-    func first(_ lowercasedName: StaticString) -> WireField? {
-        fields.first { matches($0.name, lowercasedName) }
+    /// The first field called `name`, if any.
+    func first(_ name: FieldName) -> WireField? {
+        fields.first { $0.known == name }
     }
 
-    /// How many fields are called `lowercasedName`.
-    func count(_ lowercasedName: StaticString) -> Int {
-        fields.reduce(0) { $0 + (matches($1.name, lowercasedName) ? 1 : 0) }
+    /// How many fields are called `name`.
+    func count(_ name: FieldName) -> Int {
+        fields.reduce(0) { $0 + ($1.known == name ? 1 : 0) }
     }
 
-    /// Calls `body` with each comma-separated element of the fields called `lowercasedName`, trimmed of
-    /// spaces and tabs, empty elements skipped (RFC 9110 §5.6.1 lists).
-    func forEachListElement(_ lowercasedName: StaticString, _ body: (Range<Int>) -> Void) {
+    /// Calls `body` with each comma-separated element of the fields called `name`, trimmed of spaces and
+    /// tabs, empty elements skipped (RFC 9110 §5.6.1 lists).
+    func forEachListElement(_ name: FieldName, _ body: (Range<Int>) -> Void) {
         bytes.withUnsafeReadableBytes { head in
-            for field in fields where matches(field.name, lowercasedName) {
+            for field in fields where field.known == name {
                 var start = field.value.lowerBound
                 for index in field.value.lowerBound...field.value.upperBound {
                     guard index == field.value.upperBound || head[index] == UInt8(ascii: ",") else { continue }
@@ -81,6 +81,8 @@ struct WireHead {
 /// One field line of a `WireHead`, as offsets into its bytes.
 struct WireField {
     let name: Range<Int>
+    /// The name, if it is one the proxy acts on.
+    let known: FieldName
     /// Without the optional whitespace around it.
     let value: Range<Int>
     /// The whole line: from the name through its CRLF.

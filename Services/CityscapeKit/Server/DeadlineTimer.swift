@@ -5,27 +5,28 @@ public import NIOCore
 /// before the current deadline re-arms itself for it. So the common case schedules nothing per request.
 ///
 /// Used on one event loop only (the connection's); `onFire` is called there with the action of the
-/// deadline that passed.
+/// deadline that passed. Inlinable, so the proxy's hot path gets it specialised rather than through
+/// generic metadata lookups on every call.
 public final class DeadlineTimer<Action> {
-    private let eventLoop: any EventLoop
+    @usableFromInline let eventLoop: any EventLoop
     /// Holds the owner strongly (a weak reference would give it a side table, slowing every retain of it);
     /// `stop()` drops it, which breaks the cycle.
-    private var onFire: ((Action) -> Void)?
-    private var deadline: NIODeadline?
-    private var action: Action?
-    private var task: Scheduled<Void>?
-    private var taskFiresAt = NIODeadline.distantFuture
+    @usableFromInline var onFire: ((Action) -> Void)?
+    @usableFromInline var deadline: NIODeadline?
+    @usableFromInline var action: Action?
+    @usableFromInline var task: Scheduled<Void>?
+    @usableFromInline var taskFiresAt = NIODeadline.distantFuture
 
     /// `onFire` may capture its owner strongly: `stop()`, called when the connection goes away, releases it.
-    public init(eventLoop: any EventLoop, onFire: @escaping (Action) -> Void) {
+    @inlinable public init(eventLoop: any EventLoop, onFire: @escaping (Action) -> Void) {
         self.eventLoop = eventLoop
         self.onFire = onFire
     }
 
-    public var isSet: Bool { deadline != nil }
+    @inlinable public var isSet: Bool { deadline != nil }
 
     /// Sets the deadline to `delay` from now, replacing any earlier one and its action.
-    public func set(after delay: TimeAmount, _ action: Action) {
+    @inlinable public func set(after delay: TimeAmount, _ action: Action) {
         let deadline = NIODeadline.now() + delay
         self.deadline = deadline
         self.action = action
@@ -36,13 +37,13 @@ public final class DeadlineTimer<Action> {
     }
 
     /// Forgets the deadline; the scheduled task, if any, fires later and finds nothing to do.
-    public func clear() {
+    @inlinable public func clear() {
         deadline = nil
         action = nil
     }
 
     /// Clears the deadline, cancels the scheduled task and releases `onFire` (the connection is going away).
-    public func stop() {
+    @inlinable public func stop() {
         clear()
         onFire = nil
         task?.cancel()
@@ -50,7 +51,7 @@ public final class DeadlineTimer<Action> {
         taskFiresAt = .distantFuture
     }
 
-    private func arm(at deadline: NIODeadline) {
+    @usableFromInline func arm(at deadline: NIODeadline) {
         taskFiresAt = deadline
         task = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             task = nil
