@@ -32,12 +32,15 @@ struct ClientRequestHead {
     private static func method(_ wire: WireHead) -> HTTPMethod {
         let range = wire.startLine.0
         // Methods are case-sensitive (RFC 9110 §9.1): `get` is not `GET`.
-        for (name, method) in knownMethods where wire.exactly(range, name) { return method }
-        return HTTPMethod(rawValue: wire.string(range))
+        let known: HTTPMethod? =
+            switch range.count {
+            case 3: wire.exactly(range, "GET") ? .GET : wire.exactly(range, "PUT") ? .PUT : nil
+            case 4: wire.exactly(range, "HEAD") ? .HEAD : wire.exactly(range, "POST") ? .POST : nil
+            case 5: wire.exactly(range, "PATCH") ? .PATCH : wire.exactly(range, "TRACE") ? .TRACE : nil
+            case 6: wire.exactly(range, "DELETE") ? .DELETE : nil
+            case 7: wire.exactly(range, "OPTIONS") ? .OPTIONS : wire.exactly(range, "CONNECT") ? .CONNECT : nil
+            default: nil
+            }
+        return known ?? HTTPMethod(rawValue: wire.string(range))
     }
-
-    private static let knownMethods: [(StaticString, HTTPMethod)] = [
-        ("GET", .GET), ("HEAD", .HEAD), ("POST", .POST), ("PUT", .PUT), ("DELETE", .DELETE), ("OPTIONS", .OPTIONS),
-        ("PATCH", .PATCH), ("TRACE", .TRACE), ("CONNECT", .CONNECT),
-    ]
 }

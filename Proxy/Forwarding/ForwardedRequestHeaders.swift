@@ -33,7 +33,7 @@ struct ForwardedRequestHeaders {
             case .contentLength, .xForwardedProto, .xForwardedHost, .xRealIP, .xRequestID:
                 break
             case .other, .connection, .transferEncoding, .otherHopByHop:
-                if !hopByHop.drops(field) { wire.copy(field.lineStart..<field.lineEnd, into: &buffer) }
+                if !hopByHop.drops(field, in: wire) { wire.copy(field.lineStart..<field.lineEnd, into: &buffer) }
             }
         }
         buffer.writeStaticString("Host: ")

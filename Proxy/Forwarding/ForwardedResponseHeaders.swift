@@ -25,7 +25,7 @@ enum ForwardedResponseHeaders {
         buffer.writeStaticString(" ")
         wire.copy(wire.startLine.2, into: &buffer)
         buffer.writeStaticString("\r\n")
-        for field in wire.fields where field.known != .xRequestID && !hopByHop.drops(field) {
+        for field in wire.fields where field.known != .xRequestID && !hopByHop.drops(field, in: wire) {
             wire.copy(field.lineStart..<field.lineEnd, into: &buffer)
         }
         buffer.writeStaticString("X-Request-ID: ")

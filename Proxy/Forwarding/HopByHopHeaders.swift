@@ -2,18 +2,16 @@
 /// either direction: a fixed list (`FieldName.isHopByHop`), plus the names the message's `Connection`
 /// header lists (which neither nginx nor HAProxy strips).
 struct HopByHopHeaders {
-    private let wire: WireHead
     private var named: [Range<Int>] = []
 
     init(of wire: WireHead) {
-        self.wire = wire
         wire.forEachListElement(.connection) { token in
             if !wire.matches(token, "close") && !wire.matches(token, "keep-alive") { named.append(token) }
         }
     }
 
-    /// Whether `field` (of the same head) is dropped at this hop.
-    func drops(_ field: WireField) -> Bool {
+    /// Whether `field` of `wire` (the head this was made from) is dropped at this hop.
+    func drops(_ field: WireField, in wire: WireHead) -> Bool {
         field.known.isHopByHop || (!named.isEmpty && named.contains { wire.sameBytes($0, field.name) })
     }
 }
