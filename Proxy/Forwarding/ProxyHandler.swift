@@ -42,6 +42,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     /// Reused for every head written, when the previous one has been sent (it usually has).
     private var requestHeadBuffer = ByteBuffer()
     private var responseHeadBuffer = ByteBuffer()
+    /// The response head is in `responseHeadBuffer`, not written yet: a small body read with it joins it, so
+    /// the answer goes out as one write (each NIO write costs about as much as parsing the head).
+    private var responseHeadPending = false
+    static let maxJoinedBodyBytes = 16 * 1024
     private var timer: DeadlineTimer<TimerAction>?
     private var requestHeaders = ForwardedRequestHeaders()
     private var requestIDs = RequestIDGenerator()
@@ -450,15 +454,21 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
                 chunked: exchange.responseChunked,
                 into: &responseHeadBuffer
             )
-            context.write(wrapOutboundOut(responseHeadBuffer), promise: nil)
+            responseHeadPending = true
         case .body(let buffer):
-            if exchange.responseChunked {
+            if responseHeadPending && !exchange.responseChunked && buffer.readableBytes <= Self.maxJoinedBodyBytes {
+                responseHeadBuffer.writeImmutableBuffer(buffer)
+                writePendingHead()
+            } else if exchange.responseChunked {
+                writePendingHead()
                 ChunkFraming.write(buffer, allocator: allocator) { context.write(wrapOutboundOut($0), promise: nil) }
             } else {
+                writePendingHead()
                 context.write(wrapOutboundOut(buffer), promise: nil)
             }
             if !clientWritable { connection.pauseReads() }
         case .end:
+            writePendingHead()
             endAttempt(of: exchange, outcome: .requestSucceeded)
             // A backend that answered before the whole request was sent cannot be reused: it is mid-message.
             if exchange.endSent { connection.release() } else { connection.abandon() }
@@ -468,6 +478,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     }
 
     func upstreamReadComplete(_ connection: UpstreamConnection) {
+        writePendingHead()
         context?.flush()
     }
 
@@ -489,6 +500,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             metadata: ["failure": .string(failure.summary), "request_id": .string(exchange.requestID)]
         )
         close()
+    }
+
+    private func writePendingHead() {
+        guard responseHeadPending, let context else { return }
+        responseHeadPending = false
+        context.write(wrapOutboundOut(responseHeadBuffer), promise: nil)
     }
 
     /// Answers the current exchange with an error of the proxy's own (nothing was sent to the client yet).

@@ -39,9 +39,16 @@ struct GatewayLoadTests {
         ]
     )
     func shedding(mode: String, arguments: [String], admitted: Int) async throws {
-        let stack = try await GatewayStack.start(mode: mode, gatewayArguments: arguments, locationLatency: "400ms")
+        // The admitted requests hold their places for the location latency; the others are sent only once the
+        // gateway reports the first ones in flight (queued included), so a slow machine cannot reorder them.
+        let stack = try await GatewayStack.start(mode: mode, gatewayArguments: arguments, locationLatency: "2s")
         defer { Task { await stack.stop() } }
-        let responses = try await concurrently(5) { try await stack.sun("97227", "US") }
+        async let first = concurrently(admitted) { try await stack.sun("97227", "US") }
+        try await eventually {
+            try await LiveHTTP.metric("gateway_requests_in_flight", at: "\(stack.gateway.baseURL)/metrics") == Double(admitted)
+        }
+        let rest = try await concurrently(5 - admitted) { try await stack.sun("97227", "US") }
+        let responses = try await first + rest
         #expect(responses.count == 5)
         let ok = responses.filter { $0.status == 200 }
         let shed = responses.filter { $0.status == 503 }
