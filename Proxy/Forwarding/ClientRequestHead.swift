@@ -8,19 +8,15 @@ struct ClientRequestHead {
     let version: HTTPVersion
     /// Whether the client keeps the connection after this exchange (RFC 9112 §9.3).
     let keepAlive: Bool
+    let hopByHop: HopByHopHeaders
 
     init(_ wire: WireHead) {
         self.wire = wire
         method = Self.method(wire)
-        let minor = wire.bytes.getInteger(at: wire.bytes.readerIndex + wire.startLine.2.upperBound - 1, as: UInt8.self)
-        version = minor == UInt8(ascii: "0") ? .http1_0 : .http1_1
-        var close = false
-        var keepAliveToken = false
-        wire.forEachListElement(.connection) { token in
-            if wire.matches(token, "close") { close = true }
-            if wire.matches(token, "keep-alive") { keepAliveToken = true }
-        }
-        keepAlive = !close && (version == .http1_1 || keepAliveToken)
+        version = wire.isHTTP10(wire.startLine.2) ? .http1_0 : .http1_1
+        let options = wire.connectionOptions()
+        keepAlive = !options.close && (version == .http1_1 || options.keepAlive)
+        hopByHop = HopByHopHeaders(named: options.named)
     }
 
     var target: Range<Int> { wire.startLine.1 }

@@ -17,7 +17,7 @@ struct ForwardedRequestHeaders {
 
     func write(_ request: ClientRequestHead, body: RequestGuard.BodyLength, requestID: String, backend: BackendAddress, into buffer: inout ByteBuffer) {
         let wire = request.wire
-        let hopByHop = HopByHopHeaders(of: wire)
+        let hopByHop = request.hopByHop
         // Always HTTP/1.1 upstream, so the connection can be kept alive whatever the client spoke.
         wire.copy(wire.startLine.0.lowerBound..<wire.startLine.1.upperBound, into: &buffer)
         buffer.writeStaticString(" HTTP/1.1\r\n")

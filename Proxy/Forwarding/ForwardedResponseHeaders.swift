@@ -19,7 +19,7 @@ enum ForwardedResponseHeaders {
         into buffer: inout ByteBuffer
     ) {
         let wire = response.wire
-        let hopByHop = HopByHopHeaders(of: wire)
+        let hopByHop = response.hopByHop
         buffer.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
         wire.copy(wire.startLine.1, into: &buffer)
         buffer.writeStaticString(" ")

@@ -25,12 +25,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     /// Pipelined bytes held while a response is in progress before the client is no longer read from.
     static let maxPipelinedBytes = 64 * 1024
 
-    private enum TimerAction {
-        case close
-        case headerTimedOut
-        case bodyTimedOut
-    }
-
     private let forwarder: Forwarder
     private let upstreams: UpstreamConnectionPool
     private let policy: ConnectionPolicy
@@ -46,7 +40,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     /// the answer goes out as one write (each NIO write costs about as much as parsing the head).
     private var responseHeadPending = false
     static let maxJoinedBodyBytes = 16 * 1024
-    private var timer: DeadlineTimer<TimerAction>?
+    private var timer: DeadlineTimer<ConnectionTimerAction>?
     private var requestHeaders = ForwardedRequestHeaders()
     private var requestIDs = RequestIDGenerator()
 
@@ -237,7 +231,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         forwarder.metrics.inFlight.increment()
         let requestID = RequestID.accept(request.wire.first(.xRequestID).map { request.wire.string($0.value) }, generator: &requestIDs)
         do throws(ServiceError) {
-            if overCapacity { throw Self.tooManyConnections(policy.maxConnections) }
+            if overCapacity { throw .tooManyConnections(limit: policy.maxConnections) }
             let body = try forwarder.guardrails.check(request)
             let exchange = Exchange(request: request, requestID: requestID, body: body)
             self.exchange = exchange
@@ -568,21 +562,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         let error: ServiceError =
             switch failure {
             case .tooLarge: .headerTooLarge(limit: forwarder.guardrails.limits.maxHeaderBytes)
-            case .unsupportedVersion: ServiceError(.badRequest, code: "bad_request", message: "malformed HTTP request: only HTTP/1.0 and HTTP/1.1 are served")
-            case .malformed(let reason): ServiceError(.badRequest, code: "bad_request", message: "malformed HTTP request: \(reason)")
+            case .unsupportedVersion: .malformedRequest("only HTTP/1.0 and HTTP/1.1 are served")
+            case .malformed(let reason): .malformedRequest(reason)
             }
         answerAndClose(error)
     }
 
     private func headerTimedOut() {
         guard exchange == nil else { return close() }
-        answerAndClose(
-            ServiceError(
-                .requestTimeout,
-                code: "request_timeout",
-                message: "the request head was not complete within \(DurationParser.format(policy.headerTimeout))"
-            )
-        )
+        answerAndClose(.requestHeadTimeout(policy.headerTimeout))
     }
 
     private func bodyTimedOut() {
@@ -617,15 +605,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     private func resumeReads() {
         clientReads.open(context)
-    }
-
-    static func tooManyConnections(_ limit: Int) -> ServiceError {
-        ServiceError(
-            .serviceUnavailable,
-            code: "too_many_connections",
-            message: "the server is at its limit of \(limit) connections; retry shortly",
-            headers: [.retryAfter: "1"]
-        )
     }
 }
 

@@ -34,12 +34,7 @@ struct RequestGuard: Sendable {
         guard wire.bytes.getInteger(at: wire.bytes.readerIndex + request.target.lowerBound, as: UInt8.self) == UInt8(ascii: "/") else {
             throw ServiceError(.badRequest, code: "invalid_target", message: "the request target must be a path starting with /")
         }
-        // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
-        let hosts = wire.count(.host)
-        if hosts > 1 { throw ServiceError(.badRequest, code: "bad_request", message: "more than one Host header") }
-        if hosts == 0 && request.version == .http1_1 {
-            throw ServiceError(.badRequest, code: "bad_request", message: "an HTTP/1.1 request needs a Host header")
-        }
+        if let error = ServiceError.hostRule(hostCount: wire.count(.host), isHTTP10: request.version == .http1_0) { throw error }
         let hasLength = wire.first(.contentLength) != nil
         let hasEncoding = wire.first(.transferEncoding) != nil
         if !hasLength && !hasEncoding { return .none }

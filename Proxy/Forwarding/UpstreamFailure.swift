@@ -39,7 +39,7 @@ enum UpstreamFailure: Error, Sendable, Equatable {
         case ChannelError.ioOnClosedChannel, ChannelError.eof, ChannelError.outputClosed:
             self = .closedBeforeResponse(String(describing: error))
         case HTTPParserError.invalidEOFState:
-            // The response decoder's view of a backend closing with the response unfinished.
+            // AsyncHTTPClient's view (the health checks) of a backend closing with the response unfinished.
             self = .closedBeforeResponse("connection closed by backend")
         default:
             self = .other(String(describing: error))

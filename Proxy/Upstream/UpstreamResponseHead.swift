@@ -12,6 +12,7 @@ struct UpstreamResponseHead {
     /// Whether the backend lets the connection carry another request after this response.
     let keepAlive: Bool
     let framing: BodyDecoder.Framing
+    let hopByHop: HopByHopHeaders
 
     /// - Parameter toHEAD: whether the request was a HEAD, whose response has no body whatever it declares.
     init(_ wire: WireHead, toHEAD: Bool) throws(UpstreamFailure) {
@@ -23,13 +24,9 @@ struct UpstreamResponseHead {
         var status = HTTPResponseStatus(statusCode: code)
         if case .custom = status { status = HTTPResponseStatus(statusCode: code, reasonPhrase: wire.string(wire.startLine.2)) }
         self.status = status
-        let http10 = wire.bytes.getInteger(at: wire.bytes.readerIndex + wire.startLine.0.upperBound - 1, as: UInt8.self) == UInt8(ascii: "0")
-        var close = false
-        var keepAliveToken = false
-        wire.forEachListElement(.connection) { token in
-            if wire.matches(token, "close") { close = true }
-            if wire.matches(token, "keep-alive") { keepAliveToken = true }
-        }
+        let http10 = wire.isHTTP10(wire.startLine.0)
+        let options = wire.connectionOptions()
+        hopByHop = HopByHopHeaders(named: options.named)
         let hasEncoding = wire.first(.transferEncoding) != nil
         let lengthField = wire.first(.contentLength)
         if toHEAD || code < 200 || code == 204 || code == 304 {
@@ -57,6 +54,6 @@ struct UpstreamResponseHead {
         } else {
             framing = .untilClose
         }
-        keepAlive = !close && (!http10 || keepAliveToken) && framing != .untilClose
+        keepAlive = !options.close && (!http10 || options.keepAlive) && framing != .untilClose
     }
 }

@@ -45,11 +45,6 @@ struct BodyDecoder {
         }
     }
 
-    var isDone: Bool {
-        if case .done = state { return true }
-        return false
-    }
-
     /// Whether the body can only end with the connection.
     var endsWithClose: Bool {
         if case .untilClose = state { return true }

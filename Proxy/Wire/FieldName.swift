@@ -18,16 +18,7 @@ enum FieldName: UInt8 {
     /// Recognises the name at `range` of `head` (ASCII case-insensitive).
     static func of(_ head: UnsafeRawBufferPointer, _ range: Range<Int>) -> FieldName {
         func named(_ lowercased: StaticString) -> Bool {
-            lowercased.withUTF8Buffer { expected in
-                var index = 0
-                while index < expected.count {
-                    let byte = head[range.lowerBound + index]
-                    let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                    guard lower == expected[index] else { return false }
-                    index += 1
-                }
-                return true
-            }
+            WireHead.equal(head, range, lowercased, ignoringCase: true)
         }
         switch range.count {
         case 2: return named("te") ? .otherHopByHop : .other

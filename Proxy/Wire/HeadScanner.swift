@@ -77,7 +77,7 @@ struct HeadScanner {
             do throws(Failure) {
                 let (parts, fieldsStart) = try startLine(head, kind: kind)
                 let fields = try fieldLines(head, from: fieldsStart)
-                return .success(WireHead(bytes: bytes, startLine: parts, fieldsStart: fieldsStart, fields: fields))
+                return .success(WireHead(bytes: bytes, startLine: parts, fields: fields))
             } catch {
                 return .failure(error)
             }

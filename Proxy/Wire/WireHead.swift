@@ -11,8 +11,6 @@ struct WireHead {
     let bytes: ByteBuffer
     /// Request: method, target, version. Response: version, status code, reason phrase.
     let startLine: (Range<Int>, Range<Int>, Range<Int>)
-    /// The offset where the field lines start (just past the start line's CRLF).
-    let fieldsStart: Int
     let fields: [WireField]
 
     /// The bytes in `range` as a string (for values that leave the wire: logs, `HTTPHeaders`).
@@ -22,19 +20,43 @@ struct WireHead {
 
     /// Whether the bytes in `range` equal `lowercased` ignoring ASCII case; `lowercased` must be lower case.
     func matches(_ range: Range<Int>, _ lowercased: StaticString) -> Bool {
-        guard range.count == lowercased.utf8CodeUnitCount else { return false }
-        return bytes.withUnsafeReadableBytes { head in
-            lowercased.withUTF8Buffer { expected in
-                var index = 0
-                while index < expected.count {
-                    let byte = head[range.lowerBound + index]
-                    let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                    guard lower == expected[index] else { return false }
-                    index += 1
-                }
-                return true
+        bytes.withUnsafeReadableBytes { Self.equal($0, range, lowercased, ignoringCase: true) }
+    }
+
+    /// Whether `head[range]` is `text`; with `ignoringCase`, ASCII letters of `head` are lowered first, so
+    /// `text` must then be lower case. The one byte comparison behind `matches`, `exactly` and `FieldName`.
+    static func equal(_ head: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: StaticString, ignoringCase: Bool) -> Bool {
+        guard range.count == text.utf8CodeUnitCount else { return false }
+        return text.withUTF8Buffer { expected in
+            var index = 0
+            while index < expected.count {
+                let byte = head[range.lowerBound + index]
+                guard (ignoringCase ? lowercased(byte) : byte) == expected[index] else { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+
+    /// What the `Connection` fields say, read in one pass: `close`, `keep-alive` (HTTP/1.0's opt-in), and the
+    /// other names they list, which are hop-by-hop for this message.
+    func connectionOptions() -> (close: Bool, keepAlive: Bool, named: [Range<Int>]) {
+        var options = (close: false, keepAlive: false, named: [Range<Int>]())
+        forEachListElement(.connection) { token in
+            if matches(token, "close") {
+                options.close = true
+            } else if matches(token, "keep-alive") {
+                options.keepAlive = true
+            } else {
+                options.named.append(token)
             }
         }
+        return options
+    }
+
+    /// Whether the version at `range` (a start line's `HTTP/1.x`, already checked by `HeadScanner`) is 1.0.
+    func isHTTP10(_ range: Range<Int>) -> Bool {
+        bytes.getInteger(at: bytes.readerIndex + range.upperBound - 1, as: UInt8.self) == UInt8(ascii: "0")
     }
 
     /// The first field called `name`, if any.
@@ -63,11 +85,6 @@ struct WireHead {
                 }
             }
         }
-    }
-
-    /// The field line of `field` with its CRLF, as a slice of `bytes` (to copy it unchanged).
-    func line(_ field: WireField) -> ByteBuffer {
-        bytes.getSlice(at: bytes.readerIndex + field.lineStart, length: field.lineEnd - field.lineStart)!
     }
 
     /// Appends the bytes in `range` to `buffer`.
@@ -102,17 +119,7 @@ extension WireHead {
 
     /// Whether the bytes in `range` are exactly `text` (case-sensitive).
     func exactly(_ range: Range<Int>, _ text: StaticString) -> Bool {
-        guard range.count == text.utf8CodeUnitCount else { return false }
-        return bytes.withUnsafeReadableBytes { head in
-            text.withUTF8Buffer { expected in
-                var index = 0
-                while index < expected.count {
-                    guard head[range.lowerBound + index] == expected[index] else { return false }
-                    index += 1
-                }
-                return true
-            }
-        }
+        bytes.withUnsafeReadableBytes { Self.equal($0, range, text, ignoringCase: false) }
     }
 
     /// The bytes in `range` as a non-negative decimal number (a `Content-Length`), nil unless they are 1 to 18 digits.

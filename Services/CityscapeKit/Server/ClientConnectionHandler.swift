@@ -49,13 +49,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var parseError: HTTPParserError?
     /// The JSON body that replaces Hummingbird's empty parser-error 400; written before its `.end`.
     private var replacementBody: ByteBuffer?
-    /// What the connection's one timer does when its deadline passes.
-    private enum TimerAction {
-        case close
-        case headerTimedOut
-        case bodyTimedOut
-    }
-    private var timer: DeadlineTimer<TimerAction>?
+    private var timer: DeadlineTimer<ConnectionTimerAction>?
     private var context: ChannelHandlerContext?
 
     init(policy: ConnectionPolicy, overCapacity: Bool) {
@@ -184,32 +178,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: Rejections and timeouts
 
     private func rejection(of head: HTTPRequestHead) -> ServiceError? {
-        if overCapacity {
-            return ServiceError(
-                .serviceUnavailable,
-                code: "too_many_connections",
-                message: "the server is at its limit of \(policy.maxConnections) connections; retry shortly",
-                headers: [.retryAfter: "1"]
-            )
-        }
-        let hosts = head.headers["host"].count
-        if hosts > 1 { return ServiceError(.badRequest, code: "bad_request", message: "more than one Host header") }
-        if hosts == 0 && head.version != .http1_0 && head.version != .http0_9 {
-            return ServiceError(.badRequest, code: "bad_request", message: "an HTTP/1.1 request needs a Host header")
-        }
-        return nil
+        if overCapacity { return .tooManyConnections(limit: policy.maxConnections) }
+        return .hostRule(hostCount: head.headers["host"].count, isHTTP10: head.version == .http1_0 || head.version == .http0_9)
     }
 
     private func headerTimedOut() {
         guard pendingResponses == 0 else { return close() }
         discardingInput = true
-        respondAndClose(
-            ServiceError(
-                .requestTimeout,
-                code: "request_timeout",
-                message: "the request head was not complete within \(DurationParser.format(policy.headerTimeout))"
-            )
-        )
+        respondAndClose(.requestHeadTimeout(policy.headerTimeout))
     }
 
     private func bodyTimedOut() {
@@ -220,7 +196,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     static func serviceError(for error: HTTPParserError) -> ServiceError {
         if case .headerOverflow = error { return .headerTooLarge() }
-        return ServiceError(.badRequest, code: "bad_request", message: "malformed HTTP request: \(error)")
+        return .malformedRequest("\(error)")
     }
 
     // MARK: Writing
@@ -249,7 +225,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         context?.close(promise: nil)
     }
 
-    private func schedule(after delay: Duration, _ action: TimerAction) {
+    private func schedule(after delay: Duration, _ action: ConnectionTimerAction) {
         timer?.set(after: delay.timeAmount, action)
     }
 

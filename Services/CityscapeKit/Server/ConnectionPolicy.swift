@@ -33,3 +33,14 @@ public struct ConnectionPolicy: Sendable {
         self.onReject = onReject
     }
 }
+
+/// What a client connection's one timer (`DeadlineTimer`) does when the deadline set by this policy passes.
+/// Shared by `ClientConnectionHandler` and the proxy's handler, which guard connections the same way.
+public enum ConnectionTimerAction: Sendable {
+    /// Idle too long, or over capacity without sending a request: close.
+    case close
+    /// `headerTimeout` passed with the head incomplete: answer 408, close.
+    case headerTimedOut
+    /// `bodyTimeout` passed without a body read: close.
+    case bodyTimedOut
+}
