@@ -102,10 +102,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // epoll, eventfd and accept4 for the proxy's own event loop (Proxy/EventLoop).
+        .systemLibrary(name: "CEpoll", path: "Services/CEpoll"),
         .executableTarget(
             name: "ProxyServer",
             dependencies: [
-                "CityscapeKit",
+                "CityscapeKit", "CEpoll",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -5,8 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// One client connection of the proxy listener, the only handler of its pipeline: reads requests from the
-/// client's bytes (`HeadScanner`, `BodyDecoder`), forwards each to the next healthy backend over a pooled
+/// One client connection of the proxy listener: reads requests from the client's bytes (`HeadScanner`, `BodyDecoder`), forwards each to the next healthy backend over a pooled
 /// upstream connection of the same event loop, and writes the response back as bytes, streaming both
 /// bodies with backpressure both ways.
 ///
@@ -17,11 +16,7 @@ import NIOHTTP1
 /// limit (503), `Host` rules (400), header, body and idle timeouts (408 or close), malformed heads (400,
 /// 431), and graceful shutdown (a busy connection closes after a response saying `Connection: close`,
 /// an idle one after `idleCloseGrace` unless a request starts meanwhile).
-final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
+final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
     /// Pipelined bytes held while a response is in progress before the client is no longer read from.
     static let maxPipelinedBytes = 64 * 1024
 
@@ -29,8 +24,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     private let upstreams: UpstreamConnectionPool
     private let policy: ConnectionPolicy
     private let overCapacity: Bool
-    private var context: ChannelHandlerContext?
-    private var allocator = ByteBufferAllocator()
+    /// Nil once the connection has closed.
+    private var connection: TCPConnection?
+    private let allocator: ByteBufferAllocator
+    private let onClose: () -> Void
     /// Kept from the channel's events: reading the channel's own (atomic) property per response part costs more.
     private var clientWritable = true
     /// Reused for every head written, when the previous one has been sent (it usually has).
@@ -60,26 +57,28 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     /// Within a batch of client reads, upstream writes are flushed once, at its read-complete.
     private var readingFromClient = false
     private var upstreamNeedsFlush = false
-    /// Held shut while the upstream cannot take more of the request body, or pipelined bytes pile up.
-    private var clientReads = ReadGate()
-
-    init(forwarder: Forwarder, upstreams: UpstreamConnectionPool, policy: ConnectionPolicy, overCapacity: Bool) {
+    /// Takes over `connection`, just accepted; `onClose` is called once it has closed.
+    init(
+        connection: TCPConnection,
+        forwarder: Forwarder,
+        upstreams: UpstreamConnectionPool,
+        policy: ConnectionPolicy,
+        overCapacity: Bool,
+        onClose: @escaping () -> Void
+    ) {
+        self.connection = connection
         self.forwarder = forwarder
         self.upstreams = upstreams
         self.policy = policy
         self.overCapacity = overCapacity
+        self.onClose = onClose
+        allocator = connection.loop.allocator
         heads = HeadScanner(kind: .request, limit: forwarder.guardrails.limits.maxHeaderBytes)
-    }
-
-    // MARK: Client events
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        allocator = context.channel.allocator
+        connection.delegate = self
         requestHeadBuffer = allocator.buffer(capacity: 1024)
         responseHeadBuffer = allocator.buffer(capacity: 1024)
-        requestHeaders.clientAddress = context.channel.remoteAddress?.ipAddress
-        timer = DeadlineTimer(eventLoop: context.eventLoop) { [self] action in
+        requestHeaders.clientAddress = connection.remoteIP
+        timer = DeadlineTimer(eventLoop: connection.loop) { [self] action in
             switch action {
             case .close: close()
             case .headerTimedOut: headerTimedOut()
@@ -94,14 +93,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.stop()
-        self.context = nil
-    }
+    // MARK: Client events
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    func connectionRead(_ buffer: ByteBuffer) {
         guard !closing else { return }
-        let buffer = unwrapInboundIn(data)
         if received.readableBytes == 0 {
             received = buffer
         } else {
@@ -112,7 +107,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         processReceived()
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    func connectionReadComplete() {
         readingFromClient = false
         if upstreamNeedsFlush {
             upstreamNeedsFlush = false
@@ -120,37 +115,31 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         }
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        clientWritable = context.channel.isWritable
+    func connectionWritabilityChanged() {
+        clientWritable = connection?.isWritable ?? false
         if clientWritable {
             exchange?.upstream?.resumeReads()
         } else {
             exchange?.upstream?.pauseReads()
         }
-        context.fireChannelWritabilityChanged()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// The client closed, reset, or was closed by `close()`.
+    func connectionClosed(_ error: (any Error)?) {
         timer?.stop()
+        connection = nil
         // The client is gone: whatever its exchange still holds upstream is abandoned (nginx's 499).
         closing = true
         if let exchange {
             abandonAttempt(of: exchange)
             finishExchange()
         }
-        context.fireChannelInactive()
+        onClose()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A reset or a failed write: nothing more can be exchanged with this client.
-        close()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is ChannelShouldQuiesceEvent else {
-            context.fireUserInboundEventTriggered(event)
-            return
-        }
+    /// The listener is shutting down.
+    func quiesce() {
+        guard !closing, !quiescing else { return }
         // Closing an idle connection at once would race a request the client may be sending right then
         // (the requests nginx drops on reload): a busy one closes after its response, an idle one after a grace.
         quiescing = true
@@ -159,10 +148,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         } else if requestBody == nil && received.readableBytes == 0 {
             timer?.set(after: policy.idleCloseGrace.timeAmount, .close)
         }
-    }
-
-    func read(context: ChannelHandlerContext) {
-        clientReads.read(context)
     }
 
     // MARK: Request
@@ -177,7 +162,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             // Let go of a consumed read buffer, so NIO can read into it again instead of allocating another.
             if received.readableBytes == 0 { received = ByteBuffer() }
         }
-        while !closing && context != nil {
+        while !closing && connection != nil {
             if var decoder = requestBody {
                 let output: BodyDecoder.Output?
                 do {
@@ -201,7 +186,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
                 continue
             }
             if exchange != nil {
-                if received.readableBytes > Self.maxPipelinedBytes { clientReads.close() }
+                if received.readableBytes > Self.maxPipelinedBytes { connection?.pauseReads() }
                 return
             }
             guard received.readableBytes > 0 else { return }
@@ -272,7 +257,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             dispatch(exchange)
         } else if exchange.unsentBytes >= Forwarder.bufferedBodyBytes {
             // Still connecting: hold the client until there is somewhere to put its body.
-            clientReads.close()
+            connection?.pauseReads()
         }
     }
 
@@ -371,7 +356,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             upstream.flush()
         }
         // A failed flush may already have moved the exchange on to another backend (a retry).
-        if exchange.upstream === upstream && !upstream.isWritable { clientReads.close() }
+        if exchange.upstream === upstream && !upstream.isWritable { connection?.pauseReads() }
     }
 
     /// An attempt failed before its response head: charge the backend, then retry or answer.
@@ -419,7 +404,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     // MARK: Response
 
     func upstream(_ connection: UpstreamConnection, received part: UpstreamResponsePart) {
-        guard let exchange, exchange.upstream === connection, let context else {
+        guard let exchange, exchange.upstream === connection, let client = self.connection else {
             connection.abandon()
             return
         }
@@ -429,7 +414,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             guard exchange.request.version == .http1_1 else { return }
             responseHeadBuffer.clear()
             ForwardedResponseHeaders.write(head, version: .http1_1, requestID: exchange.requestID, connection: nil, chunked: false, into: &responseHeadBuffer)
-            context.writeAndFlush(wrapOutboundOut(responseHeadBuffer), promise: nil)
+            client.write(responseHeadBuffer)
+            client.flush()
         case .head(let head):
             exchange.responseStarted = true
             let http10 = exchange.request.version == .http1_0
@@ -455,10 +441,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
                 writePendingHead()
             } else if exchange.responseChunked {
                 writePendingHead()
-                ChunkFraming.write(buffer, allocator: allocator) { context.write(wrapOutboundOut($0), promise: nil) }
+                ChunkFraming.write(buffer, allocator: allocator) { client.write($0) }
             } else {
                 writePendingHead()
-                context.write(wrapOutboundOut(buffer), promise: nil)
+                client.write(buffer)
             }
             if !clientWritable { connection.pauseReads() }
         case .end:
@@ -473,12 +459,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     func upstreamReadComplete(_ connection: UpstreamConnection) {
         writePendingHead()
-        context?.flush()
+        self.connection?.flush()
     }
 
     func upstreamWritabilityChanged(_ connection: UpstreamConnection) {
         guard exchange?.upstream === connection else { return }
-        if connection.isWritable { resumeReads() } else { clientReads.close() }
+        if connection.isWritable { resumeReads() } else { self.connection?.pauseReads() }
     }
 
     func upstream(_ connection: UpstreamConnection, failed failure: UpstreamFailure) {
@@ -497,14 +483,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     }
 
     private func writePendingHead() {
-        guard responseHeadPending, let context else { return }
+        guard responseHeadPending, let connection else { return }
         responseHeadPending = false
-        context.write(wrapOutboundOut(responseHeadBuffer), promise: nil)
+        connection.write(responseHeadBuffer)
     }
 
     /// Answers the current exchange with an error of the proxy's own (nothing was sent to the client yet).
     private func answer(_ error: ServiceError, closing: Bool) {
-        guard let context, let exchange, !exchange.responseStarted else { return }
+        guard let connection, let exchange, !exchange.responseStarted else { return }
         forwarder.metrics.error(error.code)
         forwarder.logger.debug(
             "\(exchange.request.method) \(exchange.request.uri) → \(error.status.code) \(error.code): \(error.message)",
@@ -519,21 +505,21 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             withBody: exchange.request.method != .HEAD,
             allocator: allocator
         )
-        context.write(wrapOutboundOut(bytes), promise: nil)
+        connection.write(bytes)
         endResponse(of: exchange)
     }
 
     /// Ends the response: the last chunk if re-chunked, then the flush; the connection closes after it when it
     /// must, else the exchange is finished (if its request is complete) and a pipelined request may start.
     private func endResponse(of exchange: Exchange) {
-        guard let context else { return }
-        if exchange.responseChunked { context.write(wrapOutboundOut(ChunkFraming.end), promise: nil) }
+        guard let connection else { return }
+        if exchange.responseChunked { connection.write(ChunkFraming.end) }
         if exchange.closeAfterResponse || quiescing {
             closing = true
             writeThenClose()
             return
         }
-        context.flush()
+        connection.flush()
         if exchange.requestEnded {
             finishExchange()
         } else {
@@ -581,30 +567,32 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     /// Answers outside any exchange (no request was read), then closes.
     private func answerAndClose(_ error: ServiceError) {
-        guard let context, !closing else { return }
+        guard let connection, !closing else { return }
         forwarder.metrics.error(error.code)
         closing = true
         let bytes = error.http1Bytes(requestID: nil, closing: true, withBody: true, allocator: allocator)
-        context.write(wrapOutboundOut(bytes), promise: nil)
+        connection.write(bytes)
         writeThenClose()
     }
 
-    /// Flushes, and closes once the writes are through: a close fails writes still queued.
+    /// Flushes, and closes once the writes are through: a close drops writes still queued.
     private func writeThenClose() {
-        guard let context else { return }
-        let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: written)
-        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        connection?.closeAfterFlush()
+    }
+
+    /// Closes the connection now, whatever is under way (the drain timeout ran out).
+    func closeNow() {
+        close()
     }
 
     private func close() {
         closing = true
         timer?.stop()
-        context?.close(promise: nil)
+        connection?.close()
     }
 
     private func resumeReads() {
-        clientReads.open(context)
+        connection?.resumeReads()
     }
 }
 

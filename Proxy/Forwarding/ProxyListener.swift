@@ -1,15 +1,16 @@
 import CityscapeKit
 import Logging
 import NIOCore
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The proxy listener: a NIO server whose connections are served by `ProxyHandler`, as a `Service`.
+/// The proxy listener: a `TCPListener` on the proxy's own event loops (`EpollLoopGroup`) whose
+/// connections are served by `ProxyHandler`, as a `Service`.
 ///
-/// Written directly on NIO channel handlers rather than on Hummingbird and AsyncHTTPClient: a proxy does
-/// almost nothing per request but move bytes, so the per-request cost of tasks, async streams and a
-/// second HTTP client (about 10 times nginx's CPU per request, measured in session 2) was the whole cost.
+/// Written directly on sockets rather than on Hummingbird and AsyncHTTPClient, and since session 5 on its
+/// own epoll loop rather than SwiftNIO's channels: a proxy does almost nothing per request but move bytes,
+/// so the per-request cost of tasks and async streams (about 10 times nginx's CPU per request), then of
+/// NIO's channel pipeline (about 1.5 times), was most of the cost.
 ///
 /// Shutdown: on graceful shutdown the listening socket closes and every connection is told to quiesce;
 /// `ProxyHandler` closes each one after its current response (or after a short grace when idle).
@@ -23,34 +24,30 @@ struct ProxyListener: Service {
     let onListening: @Sendable (_ url: String) async -> Void
 
     func run() async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let pools = try await UpstreamPools.make(group: group, settings: upstreamSettings)
-        let open = OpenChannels()
-        let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 4096)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // Accept a burst of new clients in one go: at NIO's default (4 per wake-up), 1,000 clients arriving
-            // together (wrk -c1000) waited up to a second behind the traffic of those already accepted.
-            .serverChannelOption(.maxMessagesPerRead, value: 256)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [forwarder, connectionGuard] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    open.insert(channel)
-                    let handler = ProxyHandler(
-                        forwarder: forwarder,
-                        upstreams: pools.pool(for: channel.eventLoop),
-                        policy: connectionGuard.policy,
-                        overCapacity: connectionGuard.admit(channel)
-                    )
-                    try channel.pipeline.syncOperations.addHandler(handler)
+        let loops = EpollLoopGroup.shared.loops
+        let pools = try await UpstreamPools.make(loops: loops, settings: upstreamSettings)
+        let open = OpenConnections()
+        let listener = try TCPListener(host: host, port: port, backlog: 4096, loops: loops) {
+            [forwarder, connectionGuard] connection in
+            let loop = connection.loop
+            let id = open.nextID()
+            let handler = ProxyHandler(
+                connection: connection,
+                forwarder: forwarder,
+                upstreams: pools.pool(for: loop),
+                policy: connectionGuard.policy,
+                overCapacity: connectionGuard.admitConnection(),
+                onClose: {
+                    connectionGuard.connectionClosed()
+                    open.remove(id)
                 }
-            }
-            .bind(host: host, port: port)
-            .get()
-        await onListening(ServiceApplication.listeningURL(server.localAddress, fallbackHost: host))
+            )
+            open.insert(id, NIOLoopBound(handler, eventLoop: loop))
+        }
+        await onListening(ServiceApplication.listeningURL(listener.localAddress, fallbackHost: host))
 
         try? await gracefulShutdown()
-        try? await server.close()
+        await listener.close()
         open.quiesceAll()
         await withTaskCancellationHandler {
             await open.drained()
@@ -61,13 +58,11 @@ struct ProxyListener: Service {
     }
 }
 
-/// One `UpstreamConnectionPool` per event loop of the group, made up front so lookups need no lock.
+/// One `UpstreamConnectionPool` per event loop, made up front so lookups need no lock.
 struct UpstreamPools: Sendable {
     private let pools: [ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>]
 
-    static func make(group: MultiThreadedEventLoopGroup, settings: UpstreamConnectionPool.Settings) async throws -> UpstreamPools {
-        var loops: [any EventLoop] = []
-        for loop in group.makeIterator() { loops.append(loop) }
+    static func make(loops: [EpollLoop], settings: UpstreamConnectionPool.Settings) async throws -> UpstreamPools {
         var perLoop = settings
         // `--pool-size` is per backend for the whole process; each loop keeps its share.
         perLoop.maxIdlePerBackend = max(1, (settings.maxIdlePerBackend + loops.count - 1) / loops.count)
@@ -80,9 +75,9 @@ struct UpstreamPools: Sendable {
         return UpstreamPools(pools: pools)
     }
 
-    /// The pool of `eventLoop`; call on that loop.
-    func pool(for eventLoop: any EventLoop) -> UpstreamConnectionPool {
-        pools[ObjectIdentifier(eventLoop)]!.value
+    /// The pool of `loop`; call on that loop.
+    func pool(for loop: EpollLoop) -> UpstreamConnectionPool {
+        pools[ObjectIdentifier(loop)]!.value
     }
 
     func closeAll() {
@@ -94,32 +89,40 @@ struct UpstreamPools: Sendable {
 
 /// The listener's open client connections: told to quiesce on shutdown, awaited until they have closed,
 /// and closed outright if the drain runs out of time.
-final class OpenChannels: Sendable {
+final class OpenConnections: Sendable {
     private struct State {
-        var channels: [ObjectIdentifier: any Channel] = [:]
+        var nextID = 0
+        var connections: [Int: NIOLoopBound<ProxyHandler>] = [:]
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
 
-    func insert(_ channel: any Channel) {
-        let id = ObjectIdentifier(channel)
-        state.withLock { $0.channels[id] = channel }
-        channel.closeFuture.whenComplete { [self] _ in
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.channels.removeValue(forKey: id)
-                guard state.channels.isEmpty else { return [] }
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
+    func nextID() -> Int {
+        state.withLock { state in
+            state.nextID += 1
+            return state.nextID
         }
     }
 
-    /// Sends every connection the event that makes `ProxyHandler` close it after its current response.
+    func insert(_ id: Int, _ handler: NIOLoopBound<ProxyHandler>) {
+        state.withLock { $0.connections[id] = handler }
+    }
+
+    func remove(_ id: Int) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.connections.removeValue(forKey: id)
+            guard state.connections.isEmpty else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Tells every connection to close after its current response.
     func quiesceAll() {
-        for channel in state.withLock({ Array($0.channels.values) }) {
-            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        for handler in state.withLock({ Array($0.connections.values) }) {
+            handler.eventLoop.execute { handler.value.quiesce() }
         }
     }
 
@@ -127,7 +130,7 @@ final class OpenChannels: Sendable {
     func drained() async {
         await withCheckedContinuation { continuation in
             let done = state.withLock { state in
-                if state.channels.isEmpty { return true }
+                if state.connections.isEmpty { return true }
                 state.waiters.append(continuation)
                 return false
             }
@@ -136,6 +139,8 @@ final class OpenChannels: Sendable {
     }
 
     func closeAll() {
-        for channel in state.withLock({ Array($0.channels.values) }) { channel.close(promise: nil) }
+        for handler in state.withLock({ Array($0.connections.values) }) {
+            handler.eventLoop.execute { handler.value.closeNow() }
+        }
     }
 }

@@ -21,22 +21,18 @@ protocol UpstreamConnectionDelegate: AnyObject {
     func upstream(_ connection: UpstreamConnection, failed failure: UpstreamFailure)
 }
 
-/// One keep-alive HTTP/1.1 connection to a backend, the only handler of its pipeline: requests go out
-/// as bytes the client side wrote, responses are parsed in place (`HeadScanner`, `BodyDecoder`).
+/// One keep-alive HTTP/1.1 connection to a backend: requests go out as bytes the client side wrote,
+/// responses are parsed in place (`HeadScanner`, `BodyDecoder`).
 ///
 /// Serves one exchange at a time for its `delegate`; between exchanges it is parked in the event loop's
 /// `UpstreamConnectionPool`, which it leaves when the backend closes it.
-final class UpstreamConnection: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
+final class UpstreamConnection: TCPConnectionDelegate {
     /// The largest response head accepted from a backend (nginx's default proxy buffer is 4–8 KiB).
     static let maxResponseHeadBytes = 64 * 1024
 
     let backend: BackendAddress
     private let timeout: TimeAmount
-    private(set) var context: ChannelHandlerContext?
+    private let connection: TCPConnection
     weak var pool: UpstreamConnectionPool?
     /// The client side of the current exchange; nil while parked.
     var delegate: (any UpstreamConnectionDelegate)?
@@ -52,21 +48,25 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private var heads = HeadScanner(kind: .response, limit: UpstreamConnection.maxResponseHeadBytes)
     private var body: BodyDecoder?
 
-    /// Held shut while the client cannot take more of the response.
-    private var reads = ReadGate()
-
     /// The backend timeout: until the response head once the request is sent, then between reads.
     private var timer: DeadlineTimer<Void>?
 
-    init(backend: BackendAddress, timeout: TimeAmount) {
+    /// Takes over `connection`, which has just connected.
+    init(backend: BackendAddress, connection: TCPConnection, timeout: TimeAmount) {
         self.backend = backend
+        self.connection = connection
         self.timeout = timeout
+        connection.delegate = self
+        timer = DeadlineTimer(eventLoop: connection.loop) { [self] in
+            reusable = false
+            fail(.timeout)
+            connection.close()
+        }
     }
 
-    // Kept from the channel's events: reading the channel's own (atomic) properties on every request costs more.
-    private(set) var isActive = false
-    private(set) var isWritable = true
-    private(set) var allocator = ByteBufferAllocator()
+    var isActive: Bool { connection.isOpen }
+    var isWritable: Bool { connection.isWritable }
+    var allocator: ByteBufferAllocator { connection.loop.allocator }
 
     // MARK: Used by the client side
 
@@ -80,11 +80,11 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     /// Writes request bytes (the head's, or the body's with their framing).
     func write(_ bytes: ByteBuffer) {
-        context?.write(wrapOutboundOut(bytes), promise: nil)
+        connection.write(bytes)
     }
 
     func flush() {
-        context?.flush()
+        connection.flush()
     }
 
     /// Starts waiting for the response: the head must come within the timeout, then each read.
@@ -93,56 +93,44 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func pauseReads() {
-        reads.close()
+        connection.pauseReads()
     }
 
     func resumeReads() {
-        reads.open(context)
+        connection.resumeReads()
     }
 
     /// Ends the exchange without reuse: the connection is in an unknown state.
     func abandon() {
         delegate = nil
         timer?.clear()
-        context?.close(promise: nil)
+        connection.close()
     }
 
     /// Ends the exchange after its response; the connection goes back to the pool if it can be reused.
     func release() {
         delegate = nil
         timer?.clear()
-        reads.open(context)
+        connection.resumeReads()
         if reusable && !responseInProgress && isActive, let pool {
             pool.park(self)
         } else {
-            context?.close(promise: nil)
+            connection.close()
         }
     }
 
-    // MARK: Channel events
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        isActive = context.channel.isActive
-        allocator = context.channel.allocator
-        timer = DeadlineTimer(eventLoop: context.eventLoop) { [self] in
-            reusable = false
-            fail(.timeout)
-            self.context?.close(promise: nil)
-        }
+    /// Closes the connection (parked, or shutting down).
+    func close() {
+        connection.close()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.stop()
-        self.context = nil
-    }
+    // MARK: Connection events
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
+    func connectionRead(_ buffer: ByteBuffer) {
         guard delegate != nil else {
             // A parked connection has nothing to say; whatever the backend sent, it is no longer usable.
             reusable = false
-            context.close(promise: nil)
+            connection.close()
             return
         }
         if received.readableBytes == 0 {
@@ -158,7 +146,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
         } catch {
             reusable = false
             fail(error)
-            context.close(promise: nil)
+            connection.close()
         }
     }
 
@@ -211,24 +199,18 @@ final class UpstreamConnection: ChannelDuplexHandler {
         timer?.clear()
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    func connectionReadComplete() {
         delegate?.upstreamReadComplete(self)
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        isActive = true
-        context.fireChannelActive()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        isWritable = context.channel.isWritable
+    func connectionWritabilityChanged() {
         delegate?.upstreamWritabilityChanged(self)
-        context.fireChannelWritabilityChanged()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        isActive = false
+    func connectionClosed(_ error: (any Error)?) {
+        timer?.stop()
         reusable = false
+        if let error { fail(UpstreamFailure(error)) }
         pool?.remove(self)
         if let decoder = body, decoder.endsWithClose, let delegate {
             // A response delimited by the close has just ended.
@@ -237,17 +219,6 @@ final class UpstreamConnection: ChannelDuplexHandler {
             delegate.upstream(self, received: .end)
         }
         fail(.closedBeforeResponse("connection closed by backend"))
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        reusable = false
-        fail(UpstreamFailure(error))
-        context.close(promise: nil)
-    }
-
-    func read(context: ChannelHandlerContext) {
-        reads.read(context)
     }
 
     private func fail(_ failure: UpstreamFailure) {

@@ -1,5 +1,5 @@
+import Glibc
 import NIOCore
-import NIOPosix
 
 /// The keep-alive connections of one event loop to each backend: idle ones, connects in flight, and
 /// exchanges waiting for a connection.
@@ -24,17 +24,17 @@ final class UpstreamConnectionPool {
     /// Called with a connection, or the connect failure that also ends the wait.
     typealias Waiter = (Result<UpstreamConnection, any Error>) -> Void
 
-    let eventLoop: any EventLoop
+    let eventLoop: EpollLoop
     private let settings: Settings
     private var idle: [BackendAddress: [UpstreamConnection]] = [:]
     private var connecting: [BackendAddress: Int] = [:]
     private var waiters: [BackendAddress: [Waiter]] = [:]
-    /// Resolved once per backend: a literal IP needs no resolver, so connecting costs no thread hop.
+    /// Resolved once per backend.
     private var addresses: [BackendAddress: SocketAddress] = [:]
     private var sweep: Scheduled<Void>?
 
     /// Call on `eventLoop`.
-    init(eventLoop: any EventLoop, settings: Settings) {
+    init(eventLoop: EpollLoop, settings: Settings) {
         self.eventLoop = eventLoop
         self.settings = settings
         scheduleSweep()
@@ -64,7 +64,7 @@ final class UpstreamConnectionPool {
 
     private func startConnect(_ backend: BackendAddress) {
         connecting[backend, default: 0] += 1
-        connect(backend).assumeIsolated().whenComplete { [self] result in
+        connect(backend) { [self] result in
             connecting[backend, default: 1] -= 1
             switch result {
             case .success(let connection):
@@ -78,25 +78,22 @@ final class UpstreamConnectionPool {
     }
 
     /// Opens a new connection to `backend`.
-    private func connect(_ backend: BackendAddress) -> EventLoopFuture<UpstreamConnection> {
-        let connection = UpstreamConnection(backend: backend, timeout: settings.backendTimeout)
-        connection.pool = self
-        let handler = NIOLoopBound(connection, eventLoop: eventLoop)
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(settings.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(handler.value)
-                }
-            }
-        let connected: EventLoopFuture<any Channel>
-        if let address = address(of: backend) {
-            connected = bootstrap.connect(to: address)
-        } else {
-            connected = bootstrap.connect(host: backend.host, port: backend.port)
+    private func connect(_ backend: BackendAddress, completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        let address: SocketAddress
+        do {
+            address = try self.address(of: backend)
+        } catch {
+            return completion(.failure(error))
         }
-        return connected.map { _ in handler.value }
+        TCPConnection.connect(to: address, on: eventLoop, timeout: settings.connectTimeout) { [self] result in
+            completion(
+                result.map { connection in
+                    let upstream = UpstreamConnection(backend: backend, connection: connection, timeout: settings.backendTimeout)
+                    upstream.pool = self
+                    return upstream
+                }
+            )
+        }
     }
 
     /// Hands `connection` to the first waiting exchange, or keeps it for the next one, or closes it when
@@ -115,7 +112,7 @@ final class UpstreamConnectionPool {
             return
         }
         guard idle[connection.backend, default: []].count < settings.maxIdlePerBackend else {
-            connection.context?.close(promise: nil)
+            connection.close()
             return
         }
         connection.parkedAt = .now()
@@ -139,13 +136,25 @@ final class UpstreamConnectionPool {
         for (backend, list) in idle {
             let (old, kept) = (list.filter { $0.parkedAt <= cutoff }, list.filter { $0.parkedAt > cutoff })
             idle[backend] = kept.isEmpty ? nil : kept
-            for connection in old { connection.context?.close(promise: nil) }
+            for connection in old { connection.close() }
         }
     }
 
-    private func address(of backend: BackendAddress) -> SocketAddress? {
+    /// A literal IP is used as is; a name is resolved once, on first use, as nginx does for an upstream
+    /// without a `resolver`: this blocks the loop for that one lookup (usually /etc/hosts or a container's DNS).
+    private func address(of backend: BackendAddress) throws -> SocketAddress {
         if let known = addresses[backend] { return known }
-        guard let address = try? SocketAddress(ipAddress: backend.host, port: backend.port) else { return nil }
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(ipAddress: backend.host, port: backend.port)
+        } catch {
+            do {
+                address = try SocketAddress.makeAddressResolvingHost(backend.host, port: backend.port)
+            } catch {
+                // A connect failure to the retry rules and health: nothing was sent.
+                throw IOError(errnoCode: EHOSTUNREACH, reason: "cannot resolve \(backend.host): \(error)")
+            }
+        }
         addresses[backend] = address
         return address
     }

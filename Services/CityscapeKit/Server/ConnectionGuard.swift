@@ -32,9 +32,18 @@ public struct ConnectionGuard: Sendable {
     /// over `maxConnections` (its first request is then answered 503 and the connection closes). For a
     /// server that guards its connections itself (the proxy's byte-level handler).
     public func admit(_ channel: any Channel) -> Bool {
-        let open = counter.opened()
         let counter = self.counter
         channel.closeFuture.whenComplete { _ in counter.closed() }
-        return open > policy.maxConnections
+        return counter.opened() > policy.maxConnections
+    }
+
+    /// Counts a connection that is not a NIO channel (the proxy's own loop) among the open ones, and returns
+    /// whether it is over `maxConnections`; `connectionClosed()` must follow when it closes.
+    public func admitConnection() -> Bool {
+        counter.opened() > policy.maxConnections
+    }
+
+    public func connectionClosed() {
+        counter.closed()
     }
 }

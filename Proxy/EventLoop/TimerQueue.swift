@@ -1,0 +1,78 @@
+import NIOCore
+
+/// An `EpollLoop`'s timers: a binary heap by deadline. Cancelled entries stay in the heap and are skipped
+/// when they come up, so cancelling costs nothing but a flag (the proxy's timers are cancelled far more
+/// often than they fire).
+struct TimerQueue {
+    /// `@unchecked Sendable`: created anywhere, but its flag and closure are used only on the loop that owns
+    /// the queue (`EpollLoop.scheduleTask` hops there before cancelling).
+    final class Entry: @unchecked Sendable {
+        private var fire: (() -> Void)?
+
+        init(_ fire: @escaping () -> Void) {
+            self.fire = fire
+        }
+
+        /// Returns whether the entry was still pending.
+        func cancel() -> Bool {
+            defer { fire = nil }
+            return fire != nil
+        }
+
+        func run() {
+            guard let fire else { return }
+            self.fire = nil
+            fire()
+        }
+    }
+
+    private var heap: [(deadline: NIODeadline, order: UInt64, entry: Entry)] = []
+    private var added: UInt64 = 0
+
+    mutating func add(_ entry: Entry, at deadline: NIODeadline) {
+        added &+= 1
+        heap.append((deadline, added, entry))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard earlier(child, than: parent) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// The `epoll_wait` timeout: -1 with no timer, else the milliseconds until the first, rounded up.
+    func millisecondsUntilNext(now: NIODeadline) -> Int32 {
+        guard let first = heap.first else { return -1 }
+        let nanoseconds = first.deadline.uptimeNanoseconds > now.uptimeNanoseconds ? first.deadline.uptimeNanoseconds - now.uptimeNanoseconds : 0
+        return Int32(min((nanoseconds + 999_999) / 1_000_000, UInt64(Int32.max)))
+    }
+
+    /// The first entry whose deadline has passed, taken out of the queue. Its caller runs it: running it
+    /// here would let it add a timer to the queue while the queue is being changed.
+    mutating func popDue(now: NIODeadline) -> Entry? {
+        guard let first = heap.first, first.deadline <= now else { return nil }
+        removeFirst()
+        return first.entry
+    }
+
+    private mutating func removeFirst() {
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
+        heap[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            guard left < heap.count else { return }
+            let right = left + 1
+            let child = right < heap.count && earlier(right, than: left) ? right : left
+            guard earlier(child, than: parent) else { return }
+            heap.swapAt(child, parent)
+            parent = child
+        }
+    }
+
+    private func earlier(_ a: Int, than b: Int) -> Bool {
+        heap[a].deadline < heap[b].deadline || (heap[a].deadline == heap[b].deadline && heap[a].order < heap[b].order)
+    }
+}

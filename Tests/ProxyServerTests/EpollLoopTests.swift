@@ -1,0 +1,106 @@
+import CityscapeTestSupport
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import ProxyServer
+
+/// The proxy's own event loop: tasks, timers, and non-blocking sockets on real loopback connections.
+@Suite("Epoll loop: tasks, timers, sockets")
+struct EpollLoopTests {
+    static let loop = EpollLoopGroup.shared.loops[0]
+
+    @Test("tasks sent from other threads run on the loop, in order")
+    func tasksRunOnTheLoop() async throws {
+        let seen = Mutex<[Int]>([])
+        for index in 0..<100 {
+            Self.loop.execute {
+                precondition(Self.loop.inEventLoop)
+                seen.withLock { $0.append(index) }
+            }
+        }
+        try await Self.loop.submit {}.get()
+        #expect(seen.withLock { $0 } == Array(0..<100))
+        #expect(!Self.loop.inEventLoop)
+    }
+
+    @Test("timers fire in deadline order, whatever order they were set in; a cancelled one never fires")
+    func timersFireInOrder() async throws {
+        let fired = Mutex<[Int]>([])
+        let delays = [40, 10, 30, 20]
+        var futures: [EventLoopFuture<Void>] = []
+        for delay in delays {
+            futures.append(Self.loop.scheduleTask(in: .milliseconds(Int64(delay))) { fired.withLock { $0.append(delay) } }.futureResult)
+        }
+        let cancelled = Self.loop.scheduleTask(in: .milliseconds(25)) { fired.withLock { $0.append(25) } }
+        cancelled.cancel()
+        for future in futures { try await future.get() }
+        await #expect(throws: EventLoopError.cancelled) { try await cancelled.futureResult.get() }
+        #expect(fired.withLock { $0 } == [10, 20, 30, 40])
+    }
+
+    @Test("a refused connect fails with ECONNREFUSED, which the proxy counts as nothing sent")
+    func refusedConnect() async throws {
+        let closed = try await closedPort()
+        let address = try SocketAddress(ipAddress: closed.host, port: closed.port)
+        let failure: UpstreamFailure = try await Self.connect(to: address) { result, promise in
+            switch result {
+            case .success: promise.fail(ChannelError.inappropriateOperationForState)
+            case .failure(let error): promise.succeed(UpstreamFailure(error))
+            }
+        }
+        guard case .connectFailed = failure else {
+            Issue.record("expected a connect failure, got \(failure)")
+            return
+        }
+        #expect(failure.nothingSent)
+    }
+
+    @Test("writes beyond the high-water mark make the connection unwritable while the peer does not read")
+    func backpressure() async throws {
+        let peer = try SilentListener()
+        defer { peer.close() }
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: peer.port)
+        // More than loopback's socket buffers on both sides can hold.
+        let payload = ByteBuffer(repeating: 0x61, count: 32 * 1024 * 1024)
+        let changes = Mutex<[Bool]>([])
+        let connected: Bool = try await Self.connect(to: address) { result, promise in
+            guard case .success(let connection) = result else { return promise.succeed(false) }
+            connection.delegate = WritabilityWatcher(connection: connection) { writable in changes.withLock { $0.append(writable) } }
+            connection.write(payload)
+            connection.flush()
+            promise.succeed(true)
+        }
+        #expect(connected)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(changes.withLock { $0 } == [false])
+    }
+
+    /// Connects on the loop and lets `onResult` turn the outcome into a value.
+    static func connect<Value: Sendable>(
+        to address: SocketAddress,
+        _ onResult: @escaping @Sendable (Result<TCPConnection, any Error>, EventLoopPromise<Value>) -> Void
+    ) async throws -> Value {
+        let promise = loop.makePromise(of: Value.self)
+        loop.execute {
+            TCPConnection.connect(to: address, on: loop, timeout: .seconds(2)) { result in onResult(result, promise) }
+        }
+        return try await promise.futureResult.get()
+    }
+}
+
+/// Reports writability changes of one connection.
+private final class WritabilityWatcher: TCPConnectionDelegate {
+    let connection: TCPConnection
+    let onChange: (Bool) -> Void
+
+    init(connection: TCPConnection, onChange: @escaping (Bool) -> Void) {
+        self.connection = connection
+        self.onChange = onChange
+    }
+
+    func connectionRead(_ buffer: ByteBuffer) {}
+    func connectionReadComplete() {}
+    func connectionWritabilityChanged() { onChange(connection.isWritable) }
+    func connectionClosed(_ error: (any Error)?) {}
+}
