@@ -24,13 +24,25 @@ final class UpstreamConnectionPool {
     /// Called with a connection, or the connect failure that also ends the wait.
     typealias Waiter = (Result<UpstreamConnection, any Error>) -> Void
 
+    /// What the pool keeps for one backend.
+    private final class Slot {
+        let backend: BackendAddress
+        var idle: [UpstreamConnection] = []
+        var connecting = 0
+        var waiters: [Waiter] = []
+        /// Resolved on first use, and again after a connect failure (a container may have moved).
+        var address: SocketAddress?
+
+        init(backend: BackendAddress) {
+            self.backend = backend
+        }
+    }
+
     let eventLoop: EpollLoop
     private let settings: Settings
-    private var idle: [BackendAddress: [UpstreamConnection]] = [:]
-    private var connecting: [BackendAddress: Int] = [:]
-    private var waiters: [BackendAddress: [Waiter]] = [:]
-    /// Resolved once per backend.
-    private var addresses: [BackendAddress: SocketAddress] = [:]
+    /// Found by a linear search: a handful of backends compare faster than a `String` hashes, and this
+    /// runs twice per request.
+    private var slots: [Slot] = []
     private var sweep: Scheduled<Void>?
 
     /// Call on `eventLoop`.
@@ -47,9 +59,17 @@ final class UpstreamConnectionPool {
         }
     }
 
+    private func slot(_ backend: BackendAddress) -> Slot {
+        for slot in slots where slot.backend == backend { return slot }
+        let slot = Slot(backend: backend)
+        slots.append(slot)
+        return slot
+    }
+
     /// A parked connection to `backend`, if one is open.
     func take(_ backend: BackendAddress) -> UpstreamConnection? {
-        while let connection = idle[backend]?.popLast() {
+        let slot = slot(backend)
+        while let connection = slot.idle.popLast() {
             if connection.isActive { return connection }
         }
         return nil
@@ -58,30 +78,34 @@ final class UpstreamConnectionPool {
     /// Calls `waiter` with the first connection to `backend` that opens or comes free, opening one if fewer
     /// than `maxConnecting` are opening. A waiter whose client left meanwhile hands its connection back.
     func wait(for backend: BackendAddress, _ waiter: @escaping Waiter) {
-        waiters[backend, default: []].append(waiter)
-        if connecting[backend, default: 0] < settings.maxConnecting { startConnect(backend) }
+        let slot = slot(backend)
+        slot.waiters.append(waiter)
+        if slot.connecting < settings.maxConnecting { startConnect(slot) }
     }
 
-    private func startConnect(_ backend: BackendAddress) {
-        connecting[backend, default: 0] += 1
-        connect(backend) { [self] result in
-            connecting[backend, default: 1] -= 1
+    private func startConnect(_ slot: Slot) {
+        slot.connecting += 1
+        connect(slot) { [self] result in
+            slot.connecting -= 1
             switch result {
             case .success(let connection):
                 park(connection)
             case .failure(let error):
+                slot.address = nil
                 // Refused or timed out: every waiter for this backend learns it now and can try another.
-                let failed = waiters.removeValue(forKey: backend) ?? []
+                let failed = slot.waiters
+                slot.waiters = []
                 for waiter in failed { waiter(.failure(error)) }
             }
         }
     }
 
     /// Opens a new connection to `backend`.
-    private func connect(_ backend: BackendAddress, completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+    private func connect(_ slot: Slot, completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        let backend = slot.backend
         let address: SocketAddress
         do {
-            address = try self.address(of: backend)
+            address = try self.address(of: slot)
         } catch {
             return completion(.failure(error))
         }
@@ -99,29 +123,24 @@ final class UpstreamConnectionPool {
     /// Hands `connection` to the first waiting exchange, or keeps it for the next one, or closes it when
     /// enough are kept.
     func park(_ connection: UpstreamConnection) {
-        let backend = connection.backend
-        if let waiter = waiters[backend]?.first {
-            // In place: a copy of the queue would be an allocation per hand-over.
-            waiters[backend]?.removeFirst()
-            if waiters[backend]?.isEmpty == true {
-                waiters[backend] = nil
-            } else if connecting[backend, default: 0] < settings.maxConnecting {
-                startConnect(backend)
-            }
+        let slot = slot(connection.backend)
+        if !slot.waiters.isEmpty {
+            let waiter = slot.waiters.removeFirst()
+            if !slot.waiters.isEmpty && slot.connecting < settings.maxConnecting { startConnect(slot) }
             waiter(.success(connection))
             return
         }
-        guard idle[connection.backend, default: []].count < settings.maxIdlePerBackend else {
+        guard slot.idle.count < settings.maxIdlePerBackend else {
             connection.close()
             return
         }
         connection.parkedAt = .now()
-        idle[connection.backend, default: []].append(connection)
+        slot.idle.append(connection)
     }
 
     /// Forgets a connection the backend closed.
     func remove(_ connection: UpstreamConnection) {
-        idle[connection.backend]?.removeAll { $0 === connection }
+        slot(connection.backend).idle.removeAll { $0 === connection }
     }
 
     /// Closes every parked connection and stops the sweep (the listener is shutting down).
@@ -133,17 +152,18 @@ final class UpstreamConnectionPool {
 
     private func closeIdle(olderThan age: TimeAmount) {
         let cutoff = NIODeadline.now() - age
-        for (backend, list) in idle {
-            let (old, kept) = (list.filter { $0.parkedAt <= cutoff }, list.filter { $0.parkedAt > cutoff })
-            idle[backend] = kept.isEmpty ? nil : kept
+        for slot in slots {
+            let old = slot.idle.filter { $0.parkedAt <= cutoff }
+            slot.idle.removeAll { $0.parkedAt <= cutoff }
             for connection in old { connection.close() }
         }
     }
 
-    /// A literal IP is used as is; a name is resolved once, on first use, as nginx does for an upstream
-    /// without a `resolver`: this blocks the loop for that one lookup (usually /etc/hosts or a container's DNS).
-    private func address(of backend: BackendAddress) throws -> SocketAddress {
-        if let known = addresses[backend] { return known }
+    /// A literal IP is used as is; a name is resolved on first use and again after a failed connect, on the
+    /// loop (as NIO's default resolver does): one lookup per backend, usually /etc/hosts or a container's DNS.
+    private func address(of slot: Slot) throws -> SocketAddress {
+        if let known = slot.address { return known }
+        let backend = slot.backend
         let address: SocketAddress
         do {
             address = try SocketAddress(ipAddress: backend.host, port: backend.port)
@@ -155,7 +175,7 @@ final class UpstreamConnectionPool {
                 throw IOError(errnoCode: EHOSTUNREACH, reason: "cannot resolve \(backend.host): \(error)")
             }
         }
-        addresses[backend] = address
+        slot.address = address
         return address
     }
 }
