@@ -144,6 +144,8 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
         // (the requests nginx drops on reload): a busy one closes after its response, an idle one after a grace.
         quiescing = true
         if let exchange {
+            // A response whose head is already out without `Connection: close` cannot end the connection:
+            // it is finished as usual, then the connection gets the idle grace (`finishExchange`).
             if !exchange.responseStarted { exchange.closeAfterResponse = true }
         } else if requestBody == nil && received.readableBytes == 0 {
             timer?.set(after: policy.idleCloseGrace.timeAmount, .close)
@@ -514,7 +516,9 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
     private func endResponse(of exchange: Exchange) {
         guard let connection else { return }
         if exchange.responseChunked { connection.write(ChunkFraming.end) }
-        if exchange.closeAfterResponse || quiescing {
+        // Only a response that said so closes the connection: a client may send its next request on one
+        // that did not, the moment it has read it.
+        if exchange.closeAfterResponse {
             closing = true
             writeThenClose()
             return
@@ -534,8 +538,12 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
         forwarder.metrics.inFlight.decrement()
         guard !closing else { return }
         resumeReads()
-        if received.readableBytes == 0, let idle = policy.idleTimeout {
-            timer?.set(after: idle.timeAmount, .close)
+        if received.readableBytes == 0 {
+            if quiescing {
+                timer?.set(after: policy.idleCloseGrace.timeAmount, .close)
+            } else if let idle = policy.idleTimeout {
+                timer?.set(after: idle.timeAmount, .close)
+            }
         }
         // A pipelined request may be waiting in `received`.
         processReceived()

@@ -31,7 +31,7 @@ final class UpstreamConnectionPool {
         var connecting = 0
         var waiters: [Waiter] = []
         /// Resolved on first use, and again after a connect failure (a container may have moved).
-        var address: SocketAddress?
+        var addresses: [SocketAddress] = []
 
         init(backend: BackendAddress) {
             self.backend = backend
@@ -91,7 +91,7 @@ final class UpstreamConnectionPool {
             case .success(let connection):
                 park(connection)
             case .failure(let error):
-                slot.address = nil
+                slot.addresses = []
                 // Refused or timed out: every waiter for this backend learns it now and can try another.
                 let failed = slot.waiters
                 slot.waiters = []
@@ -100,23 +100,32 @@ final class UpstreamConnectionPool {
         }
     }
 
-    /// Opens a new connection to `backend`.
+    /// Opens a new connection to `slot`'s backend, trying its addresses in order until one connects.
     private func connect(_ slot: Slot, completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        let backend = slot.backend
-        let address: SocketAddress
-        do {
-            address = try self.address(of: slot)
-        } catch {
-            return completion(.failure(error))
+        if slot.addresses.isEmpty {
+            do {
+                // On the loop, as NIO's default resolver does: once per backend, usually /etc/hosts or a container's DNS.
+                slot.addresses = try HostResolver.addresses(of: slot.backend.host, port: slot.backend.port)
+            } catch {
+                return completion(.failure(error))
+            }
         }
+        connect(slot, addresses: slot.addresses[...], completion: completion)
+    }
+
+    private func connect(_ slot: Slot, addresses: ArraySlice<SocketAddress>, completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+        guard let address = addresses.first else { return }
         TCPConnection.connect(to: address, on: eventLoop, timeout: settings.connectTimeout) { [self] result in
-            completion(
-                result.map { connection in
-                    let upstream = UpstreamConnection(backend: backend, connection: connection, timeout: settings.backendTimeout)
-                    upstream.pool = self
-                    return upstream
-                }
-            )
+            switch result {
+            case .success(let connection):
+                let upstream = UpstreamConnection(backend: slot.backend, connection: connection, timeout: settings.backendTimeout)
+                upstream.pool = self
+                completion(.success(upstream))
+            case .failure where addresses.count > 1:
+                connect(slot, addresses: addresses.dropFirst(), completion: completion)
+            case .failure(let error):
+                completion(.failure(error))
+            }
         }
     }
 
@@ -157,26 +166,6 @@ final class UpstreamConnectionPool {
             slot.idle.removeAll { $0.parkedAt <= cutoff }
             for connection in old { connection.close() }
         }
-    }
-
-    /// A literal IP is used as is; a name is resolved on first use and again after a failed connect, on the
-    /// loop (as NIO's default resolver does): one lookup per backend, usually /etc/hosts or a container's DNS.
-    private func address(of slot: Slot) throws -> SocketAddress {
-        if let known = slot.address { return known }
-        let backend = slot.backend
-        let address: SocketAddress
-        do {
-            address = try SocketAddress(ipAddress: backend.host, port: backend.port)
-        } catch {
-            do {
-                address = try SocketAddress.makeAddressResolvingHost(backend.host, port: backend.port)
-            } catch {
-                // A connect failure to the retry rules and health: nothing was sent.
-                throw IOError(errnoCode: EHOSTUNREACH, reason: "cannot resolve \(backend.host): \(error)")
-            }
-        }
-        slot.address = address
-        return address
     }
 }
 

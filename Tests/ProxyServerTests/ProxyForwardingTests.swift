@@ -20,6 +20,24 @@ struct ProxyForwardingTests {
         }
     }
 
+    @Test("a backend given by name is resolved and tried address by address; a name that does not resolve is a 502")
+    func backendByName() async throws {
+        try await withBackends(1) { backends in
+            let named = BackendAddress(host: "localhost", port: backends[0].address.port)
+            try await withProxy(backends: [named]) { proxy in
+                let response = try await get("\(proxy.url)/whoami")
+                #expect(response.status == 200)
+                #expect(response.text == "b0")
+            }
+        }
+        let unknown = BackendAddress(host: "no-such-backend.invalid", port: 80)
+        try await withProxy(backends: [unknown], configure: { $0.retries = 0 }) { proxy in
+            let response = try await get("\(proxy.url)/whoami")
+            #expect(response.status == 502)
+            #expect(response.text.contains("cannot resolve no-such-backend.invalid"))
+        }
+    }
+
     @Test("headers: hop-by-hop and Connection-named stripped both ways, X-Forwarded-*, Host kept, request id passed")
     func headerRewriting() async throws {
         try await withBackends(1) { backends in
