@@ -18,10 +18,11 @@ protocol EpollHandler: AnyObject {
 /// (`DeadlineTimer`, `NIOLoopBound`, futures) runs on it unchanged.
 ///
 /// Why its own loop rather than SwiftNIO's: measured here, a SwiftNIO byte relay that does no HTTP at all
-/// costs about what nginx costs per proxied request, so any HTTP work on top of it cannot match nginx; the
-/// same proxy logic on this loop costs less than nginx (README, "Benchmarks").
+/// costs about what nginx's whole proxy costs per request, so HTTP work on top of NIO's channels could not
+/// match nginx (the same proxy on them cost 1.3–1.8 × nginx's CPU); on this loop it costs about as much as
+/// nginx (README, "Against what users pick instead").
 ///
-/// `@unchecked Sendable`: the loop-confined state (`handlers`, `timers`, `closingFDs`) is touched only on
+/// `@unchecked Sendable`: the loop-confined state (`handlers`, `timers`, `closingFDs`, `readBuffers`) is touched only on
 /// the loop's own thread (every method using it is documented "on the loop" and asserts so in debug builds);
 /// other threads reach the loop only through `execute`, whose queue is a `Mutex`, and the wake-up eventfd.
 final class EpollLoop: EventLoop, @unchecked Sendable {
@@ -36,6 +37,8 @@ final class EpollLoop: EventLoop, @unchecked Sendable {
     private var timers = TimerQueue()
     /// Closed at the end of the current batch of events, so a number is not reused while events for it are pending.
     private var closingFDs: [Int32] = []
+    private var turnHooks: [(id: Int, hook: () -> Void)] = []
+    private var turnHooksAdded = 0
     /// The buffers every read on this loop goes into: one that its last reader let go of is read into again.
     var readBuffers = NIOPooledRecvBufferAllocator(capacity: 4, recvAllocator: AdaptiveRecvByteBufferAllocator())
     let allocator = ByteBufferAllocator()
@@ -59,6 +62,20 @@ final class EpollLoop: EventLoop, @unchecked Sendable {
     }
 
     // MARK: Registration (on the loop)
+
+    /// Calls `hook` at the end of every turn of the loop (after its events, tasks and timers), until
+    /// `removeTurnHook` is called with the id returned.
+    func onEachTurn(_ hook: @escaping () -> Void) -> Int {
+        assertInLoop()
+        turnHooksAdded += 1
+        turnHooks.append((turnHooksAdded, hook))
+        return turnHooksAdded
+    }
+
+    func removeTurnHook(_ id: Int) {
+        assertInLoop()
+        turnHooks.removeAll { $0.id == id }
+    }
 
     func register(_ fd: Int32, _ handler: any EpollHandler, events: UInt32) {
         assertInLoop()
@@ -119,6 +136,7 @@ final class EpollLoop: EventLoop, @unchecked Sendable {
             runTasks()
             let now = NIODeadline.now()
             while let due = timers.popDue(now: now) { due.run() }
+            for (_, hook) in turnHooks { hook() }
             for fd in closingFDs { Glibc.close(fd) }
             closingFDs.removeAll(keepingCapacity: true)
         }

@@ -22,6 +22,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
 
     private let forwarder: Forwarder
     private let upstreams: UpstreamConnectionPool
+    private let tally: RequestTally
     private let policy: ConnectionPolicy
     private let overCapacity: Bool
     /// Nil once the connection has closed.
@@ -62,6 +63,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
         connection: TCPConnection,
         forwarder: Forwarder,
         upstreams: UpstreamConnectionPool,
+        tally: RequestTally,
         policy: ConnectionPolicy,
         overCapacity: Bool,
         onClose: @escaping () -> Void
@@ -69,6 +71,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
         self.connection = connection
         self.forwarder = forwarder
         self.upstreams = upstreams
+        self.tally = tally
         self.policy = policy
         self.overCapacity = overCapacity
         self.onClose = onClose
@@ -214,8 +217,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
     }
 
     private func start(_ request: ClientRequestHead) {
-        forwarder.metrics.requests.increment()
-        forwarder.metrics.inFlight.increment()
+        tally.requestStarted()
         let requestID = RequestID.accept(request.wire.first(.xRequestID).map { request.wire.string($0.value) }, generator: &requestIDs)
         do throws(ServiceError) {
             if overCapacity { throw .tooManyConnections(limit: policy.maxConnections) }
@@ -535,7 +537,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
     private func finishExchange() {
         guard exchange != nil else { return }
         exchange = nil
-        forwarder.metrics.inFlight.decrement()
+        tally.requestFinished()
         guard !closing else { return }
         resumeReads()
         if received.readableBytes == 0 {

@@ -25,16 +25,20 @@ struct ProxyListener: Service {
 
     func run() async throws {
         let loops = EpollLoopGroup.shared.loops
-        let pools = try await UpstreamPools.make(loops: loops, settings: upstreamSettings)
+        let perLoop = try await ListenerLoops.make(loops: loops, settings: upstreamSettings, metrics: forwarder.metrics)
+        // Also when binding fails: the loops outlive this listener and must let go of what it left on them.
+        defer { perLoop.closeAll() }
         let open = OpenConnections()
         let listener = try TCPListener(host: host, port: port, backlog: 4096, loops: loops) {
             [forwarder, connectionGuard] connection in
             let loop = connection.loop
             let id = open.nextID()
+            let state = perLoop.state(of: loop)
             let handler = ProxyHandler(
                 connection: connection,
                 forwarder: forwarder,
-                upstreams: pools.pool(for: loop),
+                upstreams: state.upstreams,
+                tally: state.tally,
                 policy: connectionGuard.policy,
                 overCapacity: connectionGuard.admitConnection(),
                 onClose: {
@@ -54,35 +58,52 @@ struct ProxyListener: Service {
         } onCancel: {
             open.closeAll()
         }
-        pools.closeAll()
     }
 }
 
-/// One `UpstreamConnectionPool` per event loop, made up front so lookups need no lock.
-struct UpstreamPools: Sendable {
-    private let pools: [ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>]
+/// What each event loop keeps for the listener (its upstream connections, its request tally), made up
+/// front so a connection finds its loop's without a lock.
+struct ListenerLoops: Sendable {
+    final class State {
+        let upstreams: UpstreamConnectionPool
+        let tally: RequestTally
 
-    static func make(loops: [EpollLoop], settings: UpstreamConnectionPool.Settings) async throws -> UpstreamPools {
+        init(upstreams: UpstreamConnectionPool, tally: RequestTally) {
+            self.upstreams = upstreams
+            self.tally = tally
+        }
+    }
+
+    private let states: [ObjectIdentifier: NIOLoopBound<State>]
+
+    static func make(loops: [EpollLoop], settings: UpstreamConnectionPool.Settings, metrics: ProxyMetrics) async throws -> ListenerLoops {
         var perLoop = settings
         // `--pool-size` is per backend for the whole process; each loop keeps its share.
         perLoop.maxIdlePerBackend = max(1, (settings.maxIdlePerBackend + loops.count - 1) / loops.count)
-        var pools: [ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>] = [:]
+        var states: [ObjectIdentifier: NIOLoopBound<State>] = [:]
         for loop in loops {
-            pools[ObjectIdentifier(loop)] = try await loop.submit { [perLoop] in
-                NIOLoopBound(UpstreamConnectionPool(eventLoop: loop, settings: perLoop), eventLoop: loop)
+            states[ObjectIdentifier(loop)] = try await loop.submit { [perLoop] in
+                let state = State(
+                    upstreams: UpstreamConnectionPool(eventLoop: loop, settings: perLoop),
+                    tally: RequestTally(metrics: metrics, loop: loop)
+                )
+                return NIOLoopBound(state, eventLoop: loop)
             }.get()
         }
-        return UpstreamPools(pools: pools)
+        return ListenerLoops(states: states)
     }
 
-    /// The pool of `loop`; call on that loop.
-    func pool(for loop: EpollLoop) -> UpstreamConnectionPool {
-        pools[ObjectIdentifier(loop)]!.value
+    /// The state of `loop`; call on that loop.
+    func state(of loop: EpollLoop) -> State {
+        states[ObjectIdentifier(loop)]!.value
     }
 
     func closeAll() {
-        for pool in pools.values {
-            pool.eventLoop.execute { pool.value.closeAll() }
+        for state in states.values {
+            state.eventLoop.execute {
+                state.value.upstreams.closeAll()
+                state.value.tally.stop()
+            }
         }
     }
 }

@@ -30,3 +30,48 @@ struct ProxyMetrics: Sendable {
         errors[code]?.increment()
     }
 }
+
+/// Requests started and finished on one event loop, added to the shared `ProxyMetrics` once per turn of
+/// the loop: the shared counters are atomics that both loops would otherwise write on every request,
+/// moving their cache line between the cores each time. A request is counted before its answer leaves.
+final class RequestTally {
+    private let metrics: ProxyMetrics
+    private let loop: EpollLoop
+    private var hook: Int?
+    private var started = 0
+    private var finished = 0
+
+    /// Call on `loop`.
+    init(metrics: ProxyMetrics, loop: EpollLoop) {
+        self.metrics = metrics
+        self.loop = loop
+        // The loop holds the tally until `stop()`.
+        hook = loop.onEachTurn { [self] in publish() }
+    }
+
+    /// Publishes what is left and stops (the listener has stopped).
+    func stop() {
+        publish()
+        if let hook { loop.removeTurnHook(hook) }
+        hook = nil
+    }
+
+    func requestStarted() {
+        started += 1
+    }
+
+    func requestFinished() {
+        finished += 1
+    }
+
+    private func publish() {
+        guard started != 0 || finished != 0 else { return }
+        if started > 0 { metrics.requests.increment(by: started) }
+        if started != finished { metrics.inFlight.increment(by: Double(started - finished)) }
+        started = 0
+        finished = 0
+    }
+}
+
+@available(*, unavailable)
+extension RequestTally: Sendable {}
