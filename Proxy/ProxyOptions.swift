@@ -40,7 +40,12 @@ struct ProxyOptions: ParsableArguments {
     )
     var backendTimeout: String?
 
-    @Option(help: ArgumentHelp("Idle keep-alive connections kept per backend; busy ones are not capped (env CITYSCAPE_POOL_SIZE, default 256).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Idle keep-alive connections kept per backend; busy ones are not capped (env CITYSCAPE_POOL_SIZE, default 256).",
+            valueName: "n"
+        )
+    )
     var poolSize: String?
 
     @Option(help: ArgumentHelp("Largest request head; larger gets 431 (env CITYSCAPE_MAX_HEADER_BYTES, default 16384).", valueName: "bytes"))

@@ -61,7 +61,11 @@ final class TCPConnection: EpollHandler {
         timeout: TimeAmount,
         completion: @escaping (Result<TCPConnection, any Error>) -> Void
     ) {
-        let fd = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            Int32(address.protocol.rawValue),
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+            0
+        )
         guard fd >= 0 else { return completion(.failure(IOError(errnoCode: errno, reason: "socket"))) }
         setNoDelay(fd)
         let result = address.withSockAddr { pointer, length in Glibc.connect(fd, pointer, socklen_t(length)) }

@@ -15,7 +15,11 @@ final class TCPListener: Sendable {
     /// Binds and listens; `onAccept` is called on the loop that accepted, with the new connection.
     init(host: String, port: Int, backlog: Int32, loops: [EpollLoop], onAccept: @escaping @Sendable (TCPConnection) -> Void) throws {
         let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        let fd = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            Int32(address.protocol.rawValue),
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+            0
+        )
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))

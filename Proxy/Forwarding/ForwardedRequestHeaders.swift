@@ -15,7 +15,8 @@ struct ForwardedRequestHeaders {
     var clientAddress: String?
     var scheme = "http"
 
-    func write(_ request: ClientRequestHead, body: RequestGuard.BodyLength, requestID: String, backend: BackendAddress, into buffer: inout ByteBuffer) {
+    func write(_ request: ClientRequestHead, body: RequestGuard.BodyLength, requestID: String, backend: BackendAddress, into buffer: inout ByteBuffer)
+    {
         let wire = request.wire
         let hopByHop = request.hopByHop
         // Always HTTP/1.1 upstream, so the connection can be kept alive whatever the client spoke.

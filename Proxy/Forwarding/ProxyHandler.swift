@@ -417,7 +417,14 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
             // 100 Continue and friends go straight through to an HTTP/1.1 client; the final head follows.
             guard exchange.request.version == .http1_1 else { return }
             responseHeadBuffer.clear()
-            ForwardedResponseHeaders.write(head, version: .http1_1, requestID: exchange.requestID, connection: nil, chunked: false, into: &responseHeadBuffer)
+            ForwardedResponseHeaders.write(
+                head,
+                version: .http1_1,
+                requestID: exchange.requestID,
+                connection: nil,
+                chunked: false,
+                into: &responseHeadBuffer
+            )
             client.write(responseHeadBuffer)
             client.flush()
         case .head(let head):

@@ -118,4 +118,3 @@ struct ServicesLiveTests {
 func inFlight(_ service: ServiceProcess) async throws -> Int {
     Int(try await LiveHTTP.metric("http_requests_in_flight", at: "\(service.baseURL)/metrics") ?? 0) - 1
 }
-

@@ -211,7 +211,9 @@ struct ProxyConnectionTests {
 
     @Test("a chunked backend answer with extensions and trailers reaches the client re-chunked, on a reused connection")
     func chunkedUpstream() async throws {
-        let backend = try await RawBackend(.answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nT: v\r\n\r\n"))
+        let backend = try await RawBackend(
+            .answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nT: v\r\n\r\n")
+        )
         defer { Task { await backend.close() } }
         try await withProxy(backends: [backend.address], configure: { $0.health.interval = .seconds(60) }) { proxy in
             let raw = try await rawExchange(

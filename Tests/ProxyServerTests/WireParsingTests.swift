@@ -125,7 +125,10 @@ struct WireParsingTests {
 
     @Test(
         "malformed chunked bodies are refused",
-        arguments: ["x\r\n", "5\r\nhelloXX", "5 junk\r\nhello\r\n", "5\nhello\r\n", "FFFFFFFFFFFFFFFF\r\n", "0\r\n" + String(repeating: "T: v\r\n", count: 2000)]
+        arguments: [
+            "x\r\n", "5\r\nhelloXX", "5 junk\r\nhello\r\n", "5\nhello\r\n", "FFFFFFFFFFFFFFFF\r\n",
+            "0\r\n" + String(repeating: "T: v\r\n", count: 2000),
+        ]
     )
     func malformedChunks(wire: String) {
         #expect(throws: BodyDecoder.Failure.self) { _ = try Self.decode(.chunked, [wire]) }
