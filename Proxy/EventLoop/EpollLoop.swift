@@ -187,8 +187,11 @@ final class EpollLoop: EventLoop, @unchecked Sendable {
         let add: @Sendable () -> Void = { [self] in timers.add(entry, at: deadline) }
         if inEventLoop { add() } else { execute(add) }
         return Scheduled(promise: promise) { [self] in
-            let cancel: @Sendable () -> Void = {
-                if entry.cancel() { promise.fail(EventLoopError.cancelled) }
+            let cancel: @Sendable () -> Void = { [self] in
+                if entry.cancel() {
+                    timers.noteCancelled()
+                    promise.fail(EventLoopError.cancelled)
+                }
             }
             if inEventLoop { cancel() } else { execute(cancel) }
         }

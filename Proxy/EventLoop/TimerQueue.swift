@@ -2,7 +2,8 @@ import NIOCore
 
 /// An `EpollLoop`'s timers: a binary heap by deadline. Cancelled entries stay in the heap and are skipped
 /// when they come up, so cancelling costs nothing but a flag (the proxy's timers are cancelled far more
-/// often than they fire).
+/// often than they fire); once they are most of a large heap it is rebuilt without them, so connection
+/// churn with long idle timeouts does not pile them up.
 struct TimerQueue {
     /// `@unchecked Sendable`: created anywhere, but its flag and closure are used only on the loop that owns
     /// the queue (`EpollLoop.scheduleTask` hops there before cancelling).
@@ -12,6 +13,8 @@ struct TimerQueue {
         init(_ fire: @escaping () -> Void) {
             self.fire = fire
         }
+
+        var isPending: Bool { fire != nil }
 
         /// Returns whether the entry was still pending.
         func cancel() -> Bool {
@@ -28,11 +31,28 @@ struct TimerQueue {
 
     private var heap: [(deadline: NIODeadline, order: UInt64, entry: Entry)] = []
     private var added: UInt64 = 0
+    /// Cancelled entries still in the heap (as far as `noteCancelled` was told).
+    private var cancelled = 0
+
+    var count: Int { heap.count }
 
     mutating func add(_ entry: Entry, at deadline: NIODeadline) {
         added &+= 1
         heap.append((deadline, added, entry))
-        var child = heap.count - 1
+        siftUp(heap.count - 1)
+    }
+
+    /// An entry in the heap was cancelled; past a threshold the heap is rebuilt without the cancelled ones.
+    mutating func noteCancelled() {
+        cancelled += 1
+        guard heap.count >= 1024 && cancelled * 2 > heap.count else { return }
+        heap.removeAll { !$0.entry.isPending }
+        cancelled = 0
+        for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+    }
+
+    private mutating func siftUp(_ index: Int) {
+        var child = index
         while child > 0 {
             let parent = (child - 1) / 2
             guard earlier(child, than: parent) else { break }
@@ -53,6 +73,7 @@ struct TimerQueue {
     mutating func popDue(now: NIODeadline) -> Entry? {
         guard let first = heap.first, first.deadline <= now else { return nil }
         removeFirst()
+        if !first.entry.isPending && cancelled > 0 { cancelled -= 1 }
         return first.entry
     }
 
@@ -60,7 +81,11 @@ struct TimerQueue {
         let last = heap.removeLast()
         guard !heap.isEmpty else { return }
         heap[0] = last
-        var parent = 0
+        siftDown(0)
+    }
+
+    private mutating func siftDown(_ index: Int) {
+        var parent = index
         while true {
             let left = 2 * parent + 1
             guard left < heap.count else { return }

@@ -39,6 +39,28 @@ struct EpollLoopTests {
         #expect(fired.withLock { $0 } == [10, 20, 30, 40])
     }
 
+    @Test("cancelled timers are dropped from a large heap once they are most of it; the rest still fire in order")
+    func cancelledTimersAreCompacted() {
+        var queue = TimerQueue()
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        var fired: [Int] = []
+        var entries: [TimerQueue.Entry] = []
+        for index in 0..<2000 {
+            // Deadlines in a scrambled order, so the rebuilt heap has to order them again.
+            let entry = TimerQueue.Entry { fired.append(index) }
+            entries.append(entry)
+            queue.add(entry, at: start + .milliseconds(Int64((index * 7919) % 2000)))
+        }
+        for (index, entry) in entries.enumerated() where index % 4 != 0 {
+            if entry.cancel() { queue.noteCancelled() }
+        }
+        #expect(queue.count < 1000, "cancelled entries kept: \(queue.count) in the heap")
+        while let due = queue.popDue(now: start + .seconds(10)) { due.run() }
+        let kept = (0..<2000).filter { $0 % 4 == 0 }
+        #expect(fired.count == kept.count)
+        #expect(fired == kept.sorted { ($0 * 7919) % 2000 < ($1 * 7919) % 2000 })
+    }
+
     @Test("a refused connect fails with ECONNREFUSED, which the proxy counts as nothing sent")
     func refusedConnect() async throws {
         let closed = try await closedPort()
