@@ -22,9 +22,10 @@ protocol EpollHandler: AnyObject {
 /// match nginx (the same proxy on them cost 1.3–1.8 × nginx's CPU); on this loop it costs about as much as
 /// nginx (README, "Against what users pick instead").
 ///
-/// `@unchecked Sendable`: the loop-confined state (`handlers`, `timers`, `closingFDs`, `readBuffers`) is touched only on
-/// the loop's own thread (every method using it is documented "on the loop" and asserts so in debug builds);
-/// other threads reach the loop only through `execute`, whose queue is a `Mutex`, and the wake-up eventfd.
+/// `@unchecked Sendable`: the loop-confined state (`handlers`, `timers`, `closingFDs`, `turnHooks`,
+/// `readBuffers`) is touched only on the loop's own thread (every method using it is documented "on the loop"
+/// and asserts so in debug builds); other threads reach the loop only through `execute`, whose queue is a
+/// `Mutex`, and the wake-up eventfd.
 final class EpollLoop: EventLoop, @unchecked Sendable {
     let name: String
     private let epollFD: Int32
@@ -48,10 +49,7 @@ final class EpollLoop: EventLoop, @unchecked Sendable {
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         precondition(epollFD >= 0 && wakeFD >= 0, "epoll_create1/eventfd failed: errno \(errno)")
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue
-        event.data.fd = wakeFD
-        epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event)
+        control(EPOLL_CTL_ADD, wakeFD, events: EPOLLIN.rawValue)
     }
 
     /// Starts the loop's thread; it runs for the life of the process, as NIO's singleton group does.
@@ -82,18 +80,19 @@ final class EpollLoop: EventLoop, @unchecked Sendable {
         let index = Int(fd)
         if index >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: max(index + 1 - handlers.count, 1024))) }
         handlers[index] = handler
-        var event = epoll_event()
-        event.events = events
-        event.data.fd = fd
-        epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
+        control(EPOLL_CTL_ADD, fd, events: events)
     }
 
     func modify(_ fd: Int32, events: UInt32) {
         assertInLoop()
+        control(EPOLL_CTL_MOD, fd, events: events)
+    }
+
+    private func control(_ operation: Int32, _ fd: Int32, events: UInt32) {
         var event = epoll_event()
         event.events = events
         event.data.fd = fd
-        epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
+        epoll_ctl(epollFD, operation, fd, &event)
     }
 
     /// Forgets `fd`, which stays open (a listening socket other loops still wait on).
@@ -105,9 +104,7 @@ final class EpollLoop: EventLoop, @unchecked Sendable {
 
     /// Forgets `fd` and closes it once the current batch of events is handled.
     func unregisterAndClose(_ fd: Int32) {
-        assertInLoop()
-        epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
-        if Int(fd) < handlers.count { handlers[Int(fd)] = nil }
+        unregister(fd)
         closingFDs.append(fd)
     }
 

@@ -19,16 +19,7 @@ enum HostResolver {
         var addresses: [SocketAddress] = []
         var entry: UnsafeMutablePointer<addrinfo>? = list
         while let current = entry {
-            if let address = current.pointee.ai_addr {
-                switch current.pointee.ai_family {
-                case AF_INET:
-                    address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { addresses.append(SocketAddress($0.pointee, host: host)) }
-                case AF_INET6:
-                    address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { addresses.append(SocketAddress($0.pointee, host: host)) }
-                default:
-                    break
-                }
-            }
+            if let pointer = current.pointee.ai_addr, let address = SocketAddress(pointer, host: host) { addresses.append(address) }
             entry = current.pointee.ai_next
         }
         guard !addresses.isEmpty else { throw IOError(errnoCode: EHOSTUNREACH, reason: "no address for \(host)") }

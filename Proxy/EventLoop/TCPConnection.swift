@@ -61,11 +61,7 @@ final class TCPConnection: EpollHandler {
         timeout: TimeAmount,
         completion: @escaping (Result<TCPConnection, any Error>) -> Void
     ) {
-        let fd = socket(
-            Int32(address.protocol.rawValue),
-            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
-            0
-        )
+        let fd = address.makeNonBlockingStreamSocket()
         guard fd >= 0 else { return completion(.failure(IOError(errnoCode: errno, reason: "socket"))) }
         setNoDelay(fd)
         let result = address.withSockAddr { pointer, length in Glibc.connect(fd, pointer, socklen_t(length)) }
@@ -90,32 +86,7 @@ final class TCPConnection: EpollHandler {
 
     /// The peer's IP address, for `X-Forwarded-For`.
     var remoteIP: String? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let got = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
-        }
-        guard got == 0 else { return nil }
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let family = Int32(storage.ss_family)
-        let converted = withUnsafePointer(to: &storage) { pointer -> Bool in
-            switch family {
-            case AF_INET:
-                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
-                    var ip = address.pointee.sin_addr
-                    return inet_ntop(AF_INET, &ip, &text, socklen_t(text.count)) != nil
-                }
-            case AF_INET6:
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
-                    var ip = address.pointee.sin6_addr
-                    return inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count)) != nil
-                }
-            default:
-                return false
-            }
-        }
-        guard converted, let end = text.firstIndex(of: 0) else { return nil }
-        return String(decoding: text[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        SocketAddress.of(socket: fd, peer: true)?.ipAddress
     }
 
     // MARK: Writing
@@ -229,7 +200,7 @@ final class TCPConnection: EpollHandler {
 
     func ready(_ events: UInt32) {
         if connectCompletion != nil {
-            return finishConnect(socketError().map { .failure($0) } ?? .success(()))
+            return finishConnect(socketError(reason: "connect").map { .failure($0) } ?? .success(()))
         }
         if events & EPOLLOUT.rawValue != 0 && awaitingWritable {
             writeQueued()
@@ -240,7 +211,7 @@ final class TCPConnection: EpollHandler {
                 readOnce()
             } else if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
                 // Reset while reads are held: nothing more can be read, and the loop would keep reporting it.
-                close(socketError() ?? IOError(errnoCode: ECONNRESET, reason: "read"))
+                close(socketError(reason: "read") ?? IOError(errnoCode: ECONNRESET, reason: "read"))
             }
         }
     }
@@ -269,11 +240,12 @@ final class TCPConnection: EpollHandler {
 
     // MARK: Connecting and closing
 
-    private func socketError() -> (any Error)? {
+    /// The error pending on the socket (`SO_ERROR`), if any, reported as happening in `reason`.
+    private func socketError(reason: String) -> (any Error)? {
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-        return error == 0 ? nil : IOError(errnoCode: error, reason: "connect")
+        return error == 0 ? nil : IOError(errnoCode: error, reason: reason)
     }
 
     private func finishConnect(_ result: Result<Void, any Error>) {

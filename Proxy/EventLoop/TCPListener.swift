@@ -15,11 +15,7 @@ final class TCPListener: Sendable {
     /// Binds and listens; `onAccept` is called on the loop that accepted, with the new connection.
     init(host: String, port: Int, backlog: Int32, loops: [EpollLoop], onAccept: @escaping @Sendable (TCPConnection) -> Void) throws {
         let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        let fd = socket(
-            Int32(address.protocol.rawValue),
-            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
-            0
-        )
+        let fd = address.makeNonBlockingStreamSocket()
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -30,7 +26,7 @@ final class TCPListener: Sendable {
             throw error
         }
         self.fd = fd
-        localAddress = Self.localAddress(of: fd, host: host) ?? address
+        localAddress = SocketAddress.of(socket: fd, peer: false, host: host) ?? address
         self.loops = loops
         stillRegistered = Atomic(loops.count)
         for loop in loops {
@@ -53,48 +49,29 @@ final class TCPListener: Sendable {
         }
     }
 
-    private static func localAddress(of fd: Int32, host: String) -> SocketAddress? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let got = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard got == 0 else { return nil }
-        let family = Int32(storage.ss_family)
-        return withUnsafePointer(to: &storage) { pointer in
-            switch family {
-            case AF_INET: pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: host) }
-            case AF_INET6: pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: host) }
-            default: nil
-            }
-        }
-    }
-
     /// One loop's side of the listener.
     final class Acceptor: EpollHandler {
         /// Accepted per wake-up at most, so one loop does not take a whole burst of new clients (wrk -c1000
         /// starting) while the other stays idle.
         static let maxAcceptsPerWake = 32
 
-        private let fd: Int32
         private let loop: EpollLoop
         private let listener: TCPListener
         private let onAccept: @Sendable (TCPConnection) -> Void
 
         init(listener: TCPListener, loop: EpollLoop, onAccept: @escaping @Sendable (TCPConnection) -> Void) {
-            self.fd = listener.fd
             self.listener = listener
             self.loop = loop
             self.onAccept = onAccept
         }
 
         func register() {
-            loop.register(fd, self, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+            loop.register(listener.fd, self, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
         }
 
         func ready(_ events: UInt32) {
             for _ in 0..<Self.maxAcceptsPerWake {
-                let client = cepoll_accept(fd)
+                let client = cepoll_accept(listener.fd)
                 guard client >= 0 else {
                     // EAGAIN: another loop took it, or none is left.
                     if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(errno) { pauseAccepting() }
@@ -107,7 +84,7 @@ final class TCPListener: Sendable {
         /// Out of file descriptors: the pending connection stays readable, so waiting on it again at once
         /// would spin. This loop stops accepting for a moment, as nginx does (`accept_mutex_delay`).
         private func pauseAccepting() {
-            loop.unregister(fd)
+            loop.unregister(listener.fd)
             loop.assumeIsolated().scheduleTask(in: .milliseconds(100)) { [self] in
                 if !listener.closed.load(ordering: .relaxed) { register() }
             }

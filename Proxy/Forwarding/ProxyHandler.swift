@@ -5,9 +5,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// One client connection of the proxy listener: reads requests from the client's bytes (`HeadScanner`, `BodyDecoder`), forwards each to the next healthy backend over a pooled
-/// upstream connection of the same event loop, and writes the response back as bytes, streaming both
-/// bodies with backpressure both ways.
+/// One client connection of the proxy listener: reads requests from the client's bytes (`HeadScanner`,
+/// `BodyDecoder`), forwards each to the next healthy backend over a pooled upstream connection of the same
+/// event loop, and writes the response back as bytes, streaming both bodies with backpressure both ways.
 ///
 /// Everything here runs on the connection's event loop, upstream events included, so an exchange is a
 /// plain state machine with no locks, tasks or hops. Errors are answered as `ServiceError` JSON.
@@ -29,13 +29,11 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
     private var connection: TCPConnection?
     private let allocator: ByteBufferAllocator
     private let onClose: () -> Void
-    /// Kept from the channel's events: reading the channel's own (atomic) property per response part costs more.
-    private var clientWritable = true
     /// Reused for every head written, when the previous one has been sent (it usually has).
     private var requestHeadBuffer = ByteBuffer()
     private var responseHeadBuffer = ByteBuffer()
     /// The response head is in `responseHeadBuffer`, not written yet: a small body read with it joins it, so
-    /// the answer goes out as one write (each NIO write costs about as much as parsing the head).
+    /// the answer goes out as one buffer in one `send`.
     private var responseHeadPending = false
     static let maxJoinedBodyBytes = 16 * 1024
     private var timer: DeadlineTimer<ConnectionTimerAction>?
@@ -119,8 +117,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
     }
 
     func connectionWritabilityChanged() {
-        clientWritable = connection?.isWritable ?? false
-        if clientWritable {
+        if connection?.isWritable == true {
             exchange?.upstream?.resumeReads()
         } else {
             exchange?.upstream?.pauseReads()
@@ -164,7 +161,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
         processing = true
         defer {
             processing = false
-            // Let go of a consumed read buffer, so NIO can read into it again instead of allocating another.
+            // Let go of a consumed read buffer, so the loop can read into it again instead of allocating another.
             if received.readableBytes == 0 { received = ByteBuffer() }
         }
         while !closing && connection != nil {
@@ -339,7 +336,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
             let part = exchange.bodyParts[exchange.sentParts]
             exchange.sentParts += 1
             if chunked {
-                ChunkFraming.write(part, allocator: upstream.allocator) { upstream.write($0) }
+                ChunkFraming.write(part, allocator: allocator) { upstream.write($0) }
             } else {
                 upstream.write(part)
             }
@@ -457,7 +454,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
                 writePendingHead()
                 client.write(buffer)
             }
-            if !clientWritable { connection.pauseReads() }
+            if !client.isWritable { connection.pauseReads() }
         case .end:
             writePendingHead()
             endAttempt(of: exchange, outcome: .requestSucceeded)
@@ -529,7 +526,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
         // that did not, the moment it has read it.
         if exchange.closeAfterResponse {
             closing = true
-            writeThenClose()
+            connection.closeAfterFlush()
             return
         }
         connection.flush()
@@ -589,20 +586,11 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
         closing = true
         let bytes = error.http1Bytes(requestID: nil, closing: true, withBody: true, allocator: allocator)
         connection.write(bytes)
-        writeThenClose()
+        connection.closeAfterFlush()
     }
 
-    /// Flushes, and closes once the writes are through: a close drops writes still queued.
-    private func writeThenClose() {
-        connection?.closeAfterFlush()
-    }
-
-    /// Closes the connection now, whatever is under way (the drain timeout ran out).
-    func closeNow() {
-        close()
-    }
-
-    private func close() {
+    /// Closes the connection now, whatever is under way (a timeout, a failure, or the drain timeout ran out).
+    func close() {
         closing = true
         timer?.stop()
         connection?.close()

@@ -161,7 +161,7 @@ final class OpenConnections: Sendable {
 
     func closeAll() {
         for handler in state.withLock({ Array($0.connections.values) }) {
-            handler.eventLoop.execute { handler.value.closeNow() }
+            handler.eventLoop.execute { handler.value.close() }
         }
     }
 }

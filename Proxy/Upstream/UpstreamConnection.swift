@@ -66,7 +66,6 @@ final class UpstreamConnection: TCPConnectionDelegate {
 
     var isActive: Bool { connection.isOpen }
     var isWritable: Bool { connection.isWritable }
-    var allocator: ByteBufferAllocator { connection.loop.allocator }
 
     // MARK: Used by the client side
 
@@ -141,7 +140,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
         if timer?.isSet == true { timer?.set(after: timeout, ()) }
         do throws(UpstreamFailure) {
             try deliverReceived()
-            // Let go of a consumed read buffer, so NIO can read into it again instead of allocating another.
+            // Let go of a consumed read buffer, so the loop can read into it again instead of allocating another.
             if received.readableBytes == 0 { received = ByteBuffer() }
         } catch {
             reusable = false

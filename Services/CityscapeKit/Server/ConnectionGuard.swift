@@ -34,7 +34,7 @@ public struct ConnectionGuard: Sendable {
     public func admit(_ channel: any Channel) -> Bool {
         let counter = self.counter
         channel.closeFuture.whenComplete { _ in counter.closed() }
-        return counter.opened() > policy.maxConnections
+        return admitConnection()
     }
 
     /// Counts a connection that is not a NIO channel (the proxy's own loop) among the open ones, and returns
