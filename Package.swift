@@ -18,6 +18,8 @@ let package = Package(
         .executable(name: "cityscape-gateway", targets: ["GatewayService"]),
         // Not a service: `make bench` measures it as the floor under any SwiftNIO proxy (bench/relay).
         .executable(name: "cityscape-bench-relay", targets: ["BenchRelay"]),
+        // Not a service: the open-loop load generator of `make demo`'s lab (bench/openload).
+        .executable(name: "cityscape-openload", targets: ["OpenLoad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -32,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // MARK: Shared plumbing
@@ -135,6 +138,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "bench/relay",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "OpenLoad",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "bench/openload",
             swiftSettings: swiftSettings
         ),
 
