@@ -22,6 +22,7 @@ UNITS        = cityscape-location.service cityscape-sun.service cityscape-gatewa
 
 # Python tools for fuzzing, fault injection and soak, pinned in tools/reliability/requirements.txt.
 FUZZ_VENV    = .venv-fuzz
+LAB_VENV     = .venv-lab
 PYTHON      ?= python3
 # Where `make build` put the binaries; a shell substitution, so only the targets that need it pay for it.
 BIN_DIR      = $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
@@ -58,9 +59,15 @@ test: build $(FUZZ_VENV)/bin/st ## every test: Swift (unit, router, live), deplo
 	@DEPLOY_SMOKE=required DEPLOY_BIN=$$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS)) scripts/deploy-check.sh
 	@$(MAKE) --no-print-directory test-tooling fuzz-api fuzz-raw faults
 
-test-tooling: ## Python tests of the stack script, demo and bench tooling (live on .build/debug, on free ports)
-	@scripts/install-deps.sh wrk nginx-light haproxy
-	CITYSCAPE_BIN_DIR=$(DEBUG_BIN) python3 -m unittest discover -s bench/tests -v
+test-tooling: $(LAB_VENV)/bin/python ## Python tests of the stack script, demo, lab report (in Chromium) and bench tooling
+	@scripts/install-deps.sh wrk nginx-light haproxy chromium
+	CITYSCAPE_BIN_DIR=$(DEBUG_BIN) CITYSCAPE_REQUIRE_BROWSER=1 $(LAB_VENV)/bin/python -m unittest discover -s bench/tests -v
+
+# The lab report's browser test speaks the DevTools protocol through websocket-client, pinned here.
+$(LAB_VENV)/bin/python: bench/requirements-lab.txt
+	$(PYTHON) -m venv $(LAB_VENV)
+	$(LAB_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements-lab.txt
+	@touch $@
 
 $(FUZZ_VENV)/bin/st: tools/reliability/requirements.txt
 	$(PYTHON) -m venv $(FUZZ_VENV)
@@ -107,9 +114,9 @@ lint: ## check formatting with the committed .swift-format
 format: ## rewrite sources with the committed .swift-format
 	$(SWIFT) format --in-place --recursive Package.swift Services Proxy Tests
 
-demo: release ## the lesson: 5 ways to serve c=20 at L = 1 s, table + results/demo-*.json/.md/.svg (< 3 min)
+demo: release ## the lesson as a lab report: results/demo-*.html/.json/.md (< 5 min; QUICK=1: < 90 s)
 	@scripts/install-deps.sh wrk
-	@bench/demo.py $(RELEASE_BIN)
+	@bench/demo.py $(RELEASE_BIN) $(if $(QUICK),--quick)
 
 bench: release ## proxies (nginx, HAProxy), gateway and peers (Flask, Quart) side by side (< 15 min)
 	@scripts/install-deps.sh wrk nginx-light haproxy
@@ -124,4 +131,4 @@ bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L =
 	@bench/gateway.py $(RELEASE_BIN)
 
 clean: ## remove build products
-	rm -rf .build $(FUZZ_VENV)
+	rm -rf .build $(FUZZ_VENV) $(LAB_VENV)

@@ -110,10 +110,11 @@ class DemoTable(unittest.TestCase):
         parsed = [harness.parse_wrk(fixture(name)) for name in
                   ("wrk-blocking-x1-timeouts.txt", "wrk-slow-ok.txt", "wrk-slow-ok.txt", "wrk-fast.txt", "wrk-all-timeouts.txt")]
         rows = [{"scenario": scenario[0], "processes": 5 if scenario[4] else 1, **result, "ratio_to_limit": harness.ratio(result["rps"], 20),
-                 "cpu_seconds": 0.5, "peak_rss_mib": 44.0} for scenario, result in zip(demo.SCENARIOS, parsed)]
+                 "cpu_seconds": 0.5, "peak_rss_mib": 44.0, "threads": 7, "cpu_ms_per_1k": 166.7}
+                for scenario, result in zip(demo.SCENARIOS, parsed)]
         table = demo.table(rows)
         self.assertEqual(len(table), 7)
-        self.assertIn("| blocking ×1 | 1 | 3 | 0.8 | 0.04 | 0.2 | 1,020 ms | 1,020 ms | 2 | 0 | 0.50 | 44 MiB |", table)
+        self.assertIn("| blocking ×1 | 1 | 3 | 0.8 | 0.04 | 0.2 | 1,020 ms | 1,020 ms | 2 | 0 | 0.50 | 44 MiB | 7 | 167 |", table)
         self.assertIn("| – | – |", table[-1])  # all timed out: no latency figures
         options = type("Options", (), {"connections": 20, "latency_s": 1.0, "timeout": "2s"})
         lines = demo.explanation(rows, options)
