@@ -116,7 +116,7 @@ def sweep_svg(fix, timeout_ms):
         label_y = share_top + share_h + 16
         multiple = step["offered_rps"] / capacity if capacity else None
         out.append(f'<text x="{x_of(i):.1f}" y="{label_y}" text-anchor="middle">{step["offered_rps"]:,.0f}</text>')
-        if multiple is not None and multiple >= 0.1:
+        if multiple is not None and capacity <= steps[-1]["offered_rps"]:
             out.append(f'<text x="{x_of(i):.1f}" y="{label_y + 14}" text-anchor="middle" fill="#777" font-size="11">'
                        f'{multiple:.2g}×</text>')
     legend_y = share_top + share_h + 46
@@ -161,7 +161,8 @@ def timeline_svg(run, timeout_ms, latency_s, x_max):
            f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
            f'<text x="{left}" y="18" font-size="14" font-weight="bold">{esc(run["scenario"])}: every request of c={run["connections"]} '
            f'for {run["duration_s"]:g} s</text>',
-           f'<text x="{left}" y="33" fill="#555">one dot per request: when it was sent (x, s) and how long it took (y, ms)</text>']
+           f'<text x="{left}" y="33" fill="#555">one dot per request: when it was sent (x, s) and how long it took (y, ms); '
+           'requests sent at the same moment overlap</text>']
     for tick in latency_ticks(y_top):
         y = y_of(tick)
         out.append(f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>')
