@@ -40,12 +40,15 @@ class Deployment:
             stop(process)
 
 
-def start_proxy(binary, backends):
-    """cityscape-proxy on a free port with its admin listener on another; returns (process, url, admin_url)."""
+def start_proxy(binary, backends, *proxy_args):
+    """cityscape-proxy on a free port with its admin listener on another; returns (process, url, admin_url).
+
+    `proxy_args` go to the proxy as they are (e.g. a balancing policy for a scenario that compares them).
+    """
     port, admin = free_port(), free_port()
     args = [a for base in backends for a in ("--backend", base.removeprefix("http://"))]
     process = spawn([binary, "--port", str(port), "--admin", f"127.0.0.1:{admin}",
-                     "--log-level", "warning", *args])
+                     "--log-level", "warning", *args, *proxy_args])
     url, admin_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}"
     wait_healthy(process, admin_url + "/healthz")
     wait_healthy(process, url + "/healthz")  # forwarded to a gateway: the proxy is listening and has a backend
