@@ -6,10 +6,8 @@ connections for the timelines (the course's c=20, one dot per request). demo.py 
 deployments it has already started for the course table, so each fix is started once.
 """
 import math
-import os
 import statistics
 import threading
-import time
 
 import loadgen
 from harness import free_port, spawn, stop, wait_healthy

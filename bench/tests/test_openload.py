@@ -5,11 +5,9 @@ connections pile up instead of requests waiting), the connection cap recorded as
 counted from the intended start, the Server-Timing parts, and the closed-loop mode.
 """
 import http.server
-import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
