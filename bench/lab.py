@@ -228,7 +228,9 @@ def sweep_reading(fix):
     base = steps[0]
     worst = max(steps, key=lambda s: s["p99_ms"])
     best = max(steps, key=lambda s: s["goodput_rps"])
-    text = (f"{fix['scenario']}: at {fmt(base['offered_rps'])} req/s p99 is {fmt(base['p99_ms'])} ms (≈ L). ")
+    near_l = base["p99_ms"] <= 1100 * fix["latency_s"]
+    text = (f"{fix['scenario']}: at {fmt(base['offered_rps'])} req/s p99 is {fmt(base['p99_ms'])} ms"
+            f"{' (≈ L)' if near_l else ', already above L (the machine is busy)'}. ")
     if capacity and capacity <= steps[-1]["offered_rps"]:
         text += f"Predicted capacity N/L = {fix['n']}/{fix['latency_s']:g} s = {fmt(capacity)} req/s; "
     else:

@@ -161,8 +161,8 @@ def timeline_svg(run, timeout_ms, latency_s, x_max):
            f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
            f'<text x="{left}" y="18" font-size="14" font-weight="bold">{esc(run["scenario"])}: every request of c={run["connections"]} '
            f'for {run["duration_s"]:g} s</text>',
-           f'<text x="{left}" y="33" fill="#555">one dot per request: when it was sent (x, s) and how long it took (y, ms); '
-           'requests sent at the same moment overlap</text>']
+           f'<text x="{left}" y="33" fill="#555">one dot per request: sent at x (s), took y (ms); dots sent at the same '
+           'moment overlap</text>']
     for tick in latency_ticks(y_top):
         y = y_of(tick)
         out.append(f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>')
