@@ -12,19 +12,27 @@ struct GatewayOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Blocking mode: requests that may wait for a worker; beyond it 503 (env CITYSCAPE_QUEUE_LIMIT, default \(GatewayConfiguration.defaultQueueLimit)).",
-            valueName: "n"
+            "Blocking mode: requests that may wait for a worker, or auto to follow latency; beyond it 503 (env CITYSCAPE_QUEUE_LIMIT, default \(GatewayConfiguration.defaultQueueLimit)).",
+            valueName: "n|auto"
         )
     )
     var queueLimit: String?
 
     @Option(
         help: ArgumentHelp(
-            "Async mode: requests handled at once; beyond it 503 (env CITYSCAPE_MAX_IN_FLIGHT, default \(GatewayConfiguration.defaultMaxInFlight)).",
-            valueName: "n"
+            "Async mode: requests handled at once, or auto to follow latency; beyond it 503 (env CITYSCAPE_MAX_IN_FLIGHT, default auto).",
+            valueName: "n|auto"
         )
     )
     var maxInFlight: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The most an auto limit may reach (env CITYSCAPE_MAX_IN_FLIGHT_CEILING, default \(GatewayConfiguration.defaultMaxInFlightCeiling)).",
+            valueName: "n"
+        )
+    )
+    var maxInFlightCeiling: String?
 
     @Option(
         name: .customLong("location-url"),
@@ -67,7 +75,8 @@ struct GatewayOptions: ParsableArguments {
         typealias Keys = GatewayConfiguration
         return ServerSettings.commandLineValues([
             (Keys.mode, mode), (Keys.workers, workers), (Keys.queueLimit, queueLimit), (Keys.maxInFlight, maxInFlight),
-            (Keys.locationURL, locationURL), (Keys.sunURL, sunURL), (Keys.caFile, caFile), (Keys.upstreamTimeout, upstreamTimeout),
+            (Keys.maxInFlightCeiling, maxInFlightCeiling), (Keys.locationURL, locationURL), (Keys.sunURL, sunURL), (Keys.caFile, caFile),
+            (Keys.upstreamTimeout, upstreamTimeout),
             (Keys.cacheTTL, cacheTTL), (Keys.cacheSize, cacheSize),
         ])
     }

@@ -5,11 +5,12 @@ public import Hummingbird
 public struct OperationalRoutes: Sendable {
     let service: String
     let metrics: ServiceMetrics
-    let details: [String: Int]
+    let details: @Sendable () -> [String: Int]
     let startedAt = ContinuousClock.now
 
-    /// - Parameter details: figures worth seeing in a health check, e.g. how many postal codes are loaded.
-    public init(service: String, metrics: ServiceMetrics, details: [String: Int] = [:]) {
+    /// - Parameter details: figures worth seeing in a health check, e.g. how many postal codes are loaded;
+    ///   evaluated on every check, so a figure that changes (an adaptive limit) is shown as it is now.
+    public init(service: String, metrics: ServiceMetrics, details: @escaping @autoclosure @Sendable () -> [String: Int] = [:]) {
         self.service = service
         self.metrics = metrics
         self.details = details
@@ -30,6 +31,7 @@ public struct OperationalRoutes: Sendable {
 
     func health() -> HealthReport {
         let uptime = ContinuousClock.now - startedAt
+        let details = details()
         return HealthReport(
             status: "ok",
             service: service,

@@ -16,7 +16,7 @@ public enum ServiceApplication {
         service: String,
         configuration: ServerConfiguration,
         metrics: ServiceMetrics,
-        healthDetails: [String: Int] = [:],
+        healthDetails: @escaping @autoclosure @Sendable () -> [String: Int] = [:],
         openAPIDocument: [UInt8]? = nil,
         addAPIRoutes: (RouterGroup<CityscapeRequestContext>) -> Void
     ) -> Router<CityscapeRequestContext> {
@@ -25,7 +25,7 @@ public enum ServiceApplication {
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ErrorMiddleware())
-        OperationalRoutes(service: service, metrics: metrics, details: healthDetails).addRoutes(to: router)
+        OperationalRoutes(service: service, metrics: metrics, details: healthDetails()).addRoutes(to: router)
         if let openAPIDocument { OpenAPIRoute(document: openAPIDocument).addRoutes(to: router) }
         let api = router.group()
         api.add(middleware: SimulatedLatencyMiddleware(latency: configuration.latency))

@@ -44,14 +44,16 @@ public final class CurlWorkerPool: Service, Sendable {
         }
     }
 
-    /// Most requests allowed to wait for a thread; more are refused.
-    public let queueLimit: Int
+    /// Most requests allowed to wait for a thread; more are refused. Changed by ``setQueueLimit(_:)``.
+    public var queueLimit: Int { queueLimitValue.load(ordering: .relaxed) }
     /// Number of threads.
     public var threadCount: Int { threads.count }
 
     private let threads: [CurlWorkerThread]
     private let state: Mutex<State>
     private let onQueueChange: @Sendable (_ depth: Int) -> Void
+    /// Atomic so an adaptive policy can move the limit while requests arrive; read under `state`'s lock.
+    private let queueLimitValue: Atomic<Int>
 
     /// Starts `threads` threads, each with its own libcurl handle.
     /// - Parameter onQueueChange: called with the number of waiting requests whenever it changes (for a gauge).
@@ -59,8 +61,13 @@ public final class CurlWorkerPool: Service, Sendable {
         let count = max(1, threads)
         self.threads = (0..<count).map { CurlWorkerThread(name: "curl-worker-\($0)", caFile: caFile) }
         self.state = Mutex(State(idle: Array((0..<count).reversed())))
-        self.queueLimit = max(0, queueLimit)
+        self.queueLimitValue = Atomic(max(0, queueLimit))
         self.onQueueChange = onQueueChange
+    }
+
+    /// Sets how many requests may wait from now on; requests already waiting keep their place.
+    public func setQueueLimit(_ limit: Int) {
+        queueLimitValue.store(max(0, limit), ordering: .relaxed)
     }
 
     /// Requests currently waiting for a thread.

@@ -24,17 +24,18 @@ enum ClientGone {
     )
 }
 
-/// Async mode: one shared AsyncHTTPClient; at most `maxInFlight` requests at once, the rest refused at once.
+/// Async mode: one shared AsyncHTTPClient; at most `limit` requests at once, the rest refused at once.
 final class AsyncAccess: UpstreamAccess {
     let client: HTTPClientUpstream
-    let maxInFlight: Int
+    /// Fixed, or following latency (`--max-in-flight auto`); fed with every admitted request's latency.
+    let limit: AdmissionLimit
     let metrics: GatewayMetrics
     /// Requests admitted and not yet finished; atomic because every request touches it.
     private let admitted = Atomic<Int>(0)
 
-    init(client: HTTPClientUpstream, maxInFlight: Int, metrics: GatewayMetrics) {
+    init(client: HTTPClientUpstream, limit: AdmissionLimit, metrics: GatewayMetrics) {
         self.client = client
-        self.maxInFlight = maxInFlight
+        self.limit = limit
         self.metrics = metrics
     }
 
@@ -43,11 +44,19 @@ final class AsyncAccess: UpstreamAccess {
         _ body: (_ client: any UpstreamClient, _ queueWait: Duration?) async throws -> T
     ) async throws -> T {
         // Nothing waits in line here: a request runs at once or is refused, so `clientIsConnected` is not needed.
-        guard admitted.wrappingAdd(1, ordering: .relaxed).newValue <= maxInFlight else {
+        let inFlight = admitted.wrappingAdd(1, ordering: .relaxed).newValue
+        let maxInFlight = limit.value
+        guard inFlight <= maxInFlight else {
             admitted.wrappingSubtract(1, ordering: .relaxed)
-            throw Overload.refused(metrics: metrics, reason: "\(maxInFlight) requests are already in flight (--max-in-flight)")
+            let setting = limit.isAdaptive ? "--max-in-flight auto, the limit that keeps latency near its no-load value" : "--max-in-flight"
+            throw Overload.refused(metrics: metrics, reason: "\(maxInFlight) requests are already in flight (\(setting))")
         }
-        defer { admitted.wrappingSubtract(1, ordering: .relaxed) }
+        let start = ContinuousClock.now
+        defer {
+            admitted.wrappingSubtract(1, ordering: .relaxed)
+            let now = ContinuousClock.now
+            limit.record(latency: now - start, inFlight: inFlight, at: now)
+        }
         return try await body(client, nil)
     }
 }
@@ -55,14 +64,23 @@ final class AsyncAccess: UpstreamAccess {
 /// Blocking mode: each request waits FIFO for one of the pool's threads and holds it to the end.
 struct BlockingAccess: UpstreamAccess {
     let pool: CurlWorkerPool
+    /// The pool's queue limit, fixed or following latency (`--queue-limit auto`); it passes new values to the pool.
+    let queueLimit: AdmissionLimit
     let metrics: GatewayMetrics
 
     func withClient<T: Sendable>(
         clientIsConnected: @Sendable () -> Bool,
         _ body: (_ client: any UpstreamClient, _ queueWait: Duration?) async throws -> T
     ) async throws -> T {
+        // The queue this request joins, and its latency from arrival (waiting included), feed `--queue-limit auto`.
+        let queued = queueLimit.isAdaptive ? pool.queueDepth : 0
         do {
             return try await pool.withWorker { worker, queueWait in
+                let started = ContinuousClock.now
+                defer {
+                    let now = ContinuousClock.now
+                    queueLimit.record(latency: queueWait + (now - started), inFlight: queued, at: now)
+                }
                 metrics.queueWait.recordNanoseconds(queueWait.nanoseconds)
                 // Checked when the worker is ours: a request whose client left while it waited is never executed.
                 guard clientIsConnected() else {
@@ -74,7 +92,8 @@ struct BlockingAccess: UpstreamAccess {
         } catch let error as WorkerPoolError where error == .overloaded {
             throw Overload.refused(
                 metrics: metrics,
-                reason: "all \(pool.threadCount) workers are busy and \(pool.queueLimit) requests already wait (--workers, --queue-limit)"
+                reason:
+                    "all \(pool.threadCount) workers are busy and \(pool.queueLimit) requests already wait (--workers, --queue-limit\(queueLimit.isAdaptive ? " auto" : ""))"
             )
         } catch let error as WorkerPoolError where error == .cancelled {
             metrics.abandoned.increment()

@@ -16,6 +16,11 @@ struct GatewayMetrics: Sendable {
     let inFlight: Meter
     /// Blocking mode: requests waiting for a worker thread.
     let queueDepth: Meter
+    /// The most requests admitted at once: async, `--max-in-flight` (fixed, or where `auto` has moved it);
+    /// blocking, the workers plus the queue limit.
+    let inFlightLimit: Meter
+    /// Blocking mode: the current `--queue-limit` (fixed, or where `auto` has moved it).
+    let queueLimit: Meter
     /// Blocking mode: time from arrival to getting a worker.
     let queueWait: Timer
     /// Requests refused with 503 because of `--queue-limit` or `--max-in-flight`.
@@ -30,6 +35,8 @@ struct GatewayMetrics: Sendable {
         self.factory = factory
         inFlight = Meter(label: "gateway_requests_in_flight", factory: factory)
         queueDepth = Meter(label: "gateway_queue_depth", factory: factory)
+        inFlightLimit = Meter(label: "gateway_in_flight_limit", factory: factory)
+        queueLimit = Meter(label: "gateway_queue_limit", factory: factory)
         queueWait = Timer(label: "gateway_queue_wait_seconds", factory: factory)
         shed = Counter(label: "gateway_shed_requests_total", factory: factory)
         abandoned = Counter(label: "gateway_abandoned_requests_total", factory: factory)

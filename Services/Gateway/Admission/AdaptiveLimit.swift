@@ -1,0 +1,125 @@
+/// A concurrency limit that follows measured latency, after Envoy's adaptive concurrency filter (gradient
+/// controller) and Netflix concurrency-limits' Gradient2.
+///
+/// Completed requests are aggregated into sample windows (a count, a sum and the peak in-flight count, no
+/// per-request storage). When a window closes, its mean latency (the sample RTT) is compared with the
+/// no-load latency (the min RTT) and the limit moves by Envoy's gradient:
+/// `limit × clamp((minRTT × (1 + tolerance)) / sampleRTT, 0.5, 2) + √limit`. Latency near the no-load
+/// latency grows the limit; queueing, which shows as a rising mean, shrinks it, at most by half per window.
+///
+/// The reference is the lowest window mean, not a fixed target: a gateway whose upstreams take a steady
+/// second learns that a second is its no-load latency, and only time beyond it counts as queueing. The
+/// minimum is kept over two rotating periods, so a lasting change of the upstreams' own latency is
+/// learned within two periods without Envoy's probe, which would refuse nearly everything while it runs.
+///
+/// The limit grows only while it is used (the window's peak in flight reached half of it, as Gradient2
+/// does): a quiet gateway does not drift to the ceiling and then admit a burst it cannot serve.
+///
+/// A pure value: time comes in with each sample, so tests drive it with a scripted clock.
+struct AdaptiveLimit: Sendable, Equatable {
+    /// The tunables; the defaults suit upstream latencies from milliseconds to seconds.
+    struct Parameters: Sendable, Equatable {
+        /// The limit never goes below this.
+        var floor: Int
+        /// The limit never goes above this.
+        var ceiling: Int
+        /// Where the limit starts, within floor...ceiling.
+        var initial: Int
+        /// A window closes once this long has passed and it holds `minimumSamples` completions.
+        var window: Duration = .milliseconds(250)
+        var minimumSamples = 16
+        /// How far above the no-load latency the mean may go before the limit shrinks (0.1 = 10 %).
+        var tolerance = 0.1
+        /// The no-load latency is the lowest window mean within the last one or two periods of this length.
+        var minimumPeriod: Duration = .seconds(60)
+    }
+
+    /// The async gateway's floor: even when latency says otherwise, this many requests may run, so a slow
+    /// upstream that no limit can speed up still gets traffic and the reference can recover.
+    static let inFlightFloor = 50
+    /// Where the async gateway starts: enough for a thousand clients at once without a refusal, few enough
+    /// that a larger first wave cannot pile up more work than a small machine does within a timeout.
+    static let inFlightStart = 2000
+
+    let parameters: Parameters
+    /// The current limit.
+    private(set) var limit: Int
+    /// The no-load latency currently used as reference; nil before the first window closes.
+    var minimumLatency: Duration? { [currentPeriodMinimum, previousPeriodMinimum].compactMap { $0 }.min() }
+
+    private var estimate: Double
+    private var windowStart: ContinuousClock.Instant?
+    private var windowCount = 0
+    private var windowSum: Duration = .zero
+    private var windowPeakInFlight = 0
+    private var periodStart: ContinuousClock.Instant?
+    private var currentPeriodMinimum: Duration?
+    private var previousPeriodMinimum: Duration?
+
+    init(parameters: Parameters) {
+        var parameters = parameters
+        // A ceiling below the floor wins: it is what the operator asked for explicitly.
+        parameters.ceiling = max(1, parameters.ceiling)
+        parameters.floor = min(max(1, parameters.floor), parameters.ceiling)
+        parameters.initial = min(max(parameters.initial, parameters.floor), parameters.ceiling)
+        self.parameters = parameters
+        limit = parameters.initial
+        estimate = Double(parameters.initial)
+    }
+
+    /// Adds one completed request: its latency, how many requests were in flight when it was admitted,
+    /// and when it completed. Returns the new limit when this sample closed a window and moved it.
+    mutating func record(latency: Duration, inFlight: Int, at now: ContinuousClock.Instant) -> Int? {
+        guard let start = windowStart else {
+            windowStart = now
+            periodStart = now
+            add(latency, inFlight)
+            return nil
+        }
+        add(latency, inFlight)
+        guard now - start >= parameters.window, windowCount >= parameters.minimumSamples else { return nil }
+        let sample = windowSum / windowCount
+        let used = windowPeakInFlight * 2 >= limit
+        windowStart = now
+        windowCount = 0
+        windowSum = .zero
+        windowPeakInFlight = 0
+        rememberMinimum(sample, at: now)
+        return adjust(sample: sample, used: used)
+    }
+
+    private mutating func add(_ latency: Duration, _ inFlight: Int) {
+        windowCount += 1
+        windowSum += latency
+        windowPeakInFlight = max(windowPeakInFlight, inFlight)
+    }
+
+    private mutating func rememberMinimum(_ sample: Duration, at now: ContinuousClock.Instant) {
+        if let start = periodStart, now - start >= parameters.minimumPeriod {
+            previousPeriodMinimum = currentPeriodMinimum
+            currentPeriodMinimum = nil
+            periodStart = now
+        }
+        currentPeriodMinimum = min(currentPeriodMinimum ?? sample, sample)
+    }
+
+    private mutating func adjust(sample: Duration, used: Bool) -> Int? {
+        guard let reference = minimumLatency, sample > .zero else { return nil }
+        let gradient = min(2, max(0.5, reference.seconds * (1 + parameters.tolerance) / sample.seconds))
+        // An unused limit is not raised: there is no evidence the gateway can serve more.
+        if gradient >= 1 && !used { return nil }
+        let proposed = estimate * gradient + (gradient >= 1 ? estimate.squareRoot() : 0)
+        estimate = min(max(proposed, Double(parameters.floor)), Double(parameters.ceiling))
+        let next = Int(estimate.rounded())
+        guard next != limit else { return nil }
+        limit = next
+        return next
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    fileprivate var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
