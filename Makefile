@@ -126,8 +126,8 @@ bench-foundation: release ## wrk: location and sun vs a trivial route, start-up 
 	@scripts/install-deps.sh wrk
 	@bench/foundation.py $(RELEASE_BIN)
 
-bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L = 1 s, then async at c=1000/5000
-	@scripts/install-deps.sh wrk
+bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L = 1 s, then async and a Go peer at c=1000/5000/10000
+	@scripts/install-deps.sh wrk golang-go
 	@bench/gateway.py $(RELEASE_BIN)
 
 clean: ## remove build products

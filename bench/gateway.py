@@ -1,77 +1,250 @@
 #!/usr/bin/env python3
-"""Gateway benchmark: the course's scenario (blocking x1, blocking x4, async) and async at high concurrency.
+"""Gateway benchmark: the course's scenario (blocking x1, blocking x4, async) and async at high concurrency,
+next to the same gateway written with Go's standard library (bench/peers/gogateway).
 
 Location and sun run with --latency 500ms each, so one gateway request takes at least L = 1.0 s and a
 closed-loop load of c connections can at best reach c/L req/s. Every scenario gets a fresh gateway in
 front of the same upstreams; all scenarios run in one invocation so their ratios are comparable on a
-noisy machine. Reports requests, req/s, ratio to c/L, avg and p99 latency, timeouts, non-2xx, and the
-CPU seconds and peak RSS of every process. Writes results/gateway-<timestamp>.json and .md.
+noisy machine. The file-descriptor limit is raised to the hard limit for every process started here
+(c=10000 needs 10,000 client sockets in wrk and in the gateway, plus its upstream connections).
 
-Usage: bench/gateway.py BIN_DIR [--skip-high]
+Per scenario: requests, req/s and its ratio to c/L, 200s per second, avg and p99 (wrk's, 200s and 503s
+mixed), timeouts and socket errors, 503s (and any 503 without Retry-After or the `overloaded` code, from
+bench/status.lua), CPU ms per request of every process and of wrk (CPU seconds ÷ requests, from /proc and
+getrusage), the gateway's peak RSS. A probe beside wrk sends one request at a time on its own connection
+and times each answer by status, for p99 of the 200s and of the 503s separately. For the async gateway at
+c=10000, the trajectory of its `gateway_in_flight_limit`, sampled from /metrics once a second.
+Writes results/gateway-<timestamp>.json and .md.
+
+Usage: bench/gateway.py BIN_DIR [--skip-high] [--skip-peer] [--seconds 30]
 """
 import argparse
 import datetime
+import http.client
 import os
+import re
+import resource
+import shutil
+import subprocess
+import threading
+import time
+import urllib.request
 
-from harness import cpu_seconds, rss_kib, start, stop, write_results, wrk
+from harness import cpu_seconds, free_port, parse_wrk, rss_kib, spawn, start, stop, wait_healthy, write_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATENCY_S = 1.0  # 500 ms at location + 500 ms at sun
+PATH = "/api/sun/97227/US?date=2026-06-21"
+STATUS_SCRIPT = os.path.join(ROOT, "bench", "status.lua")
 
-COURSE = [  # (name, gateway flags, connections, seconds, wrk timeout)
-    ("blocking x1", ["--mode", "blocking", "--workers", "1"], 20, 15, "2s"),
-    ("blocking x4", ["--mode", "blocking", "--workers", "4"], 20, 15, "2s"),
-    ("async", ["--mode", "async"], 20, 15, "2s"),
+COURSE = [  # (name, server, gateway flags, connections, seconds, wrk timeout)
+    ("blocking x1", "cityscape", ["--mode", "blocking", "--workers", "1", "--queue-limit", "100000"], 20, 15, "2s"),
+    ("blocking x4", "cityscape", ["--mode", "blocking", "--workers", "4", "--queue-limit", "100000"], 20, 15, "2s"),
+    ("async", "cityscape", ["--mode", "async"], 20, 15, "2s"),
 ]
-HIGH = [
-    ("async c=1000", ["--mode", "async"], 1000, 30, "5s"),
-    ("async c=5000", ["--mode", "async"], 5000, 30, "5s"),
-]
+HIGH_CONNECTIONS = (1000, 5000, 10000)
+
+
+def high_scenarios(seconds, with_peer):
+    rows = []
+    for connections in HIGH_CONNECTIONS:
+        rows.append((f"async c={connections}", "cityscape", ["--mode", "async"], connections, seconds, "5s"))
+        if with_peer:
+            rows.append((f"go c={connections}", "go", [], connections, seconds, "5s"))
+    return rows
+
+
+def raise_fd_limit():
+    """Soft limit up to the hard one, inherited by every process started afterwards."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def build_go_peer():
+    """`go build` of bench/peers/gogateway, standard library only (no module download)."""
+    source = os.path.join(ROOT, "bench", "peers", "gogateway")
+    output = os.path.join(ROOT, ".build", "bench-peers", "gogateway")
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    env = {**os.environ, "GO111MODULE": "off", "GOFLAGS": "", "GOPROXY": "off",
+           "GOCACHE": os.environ.get("GOCACHE", os.path.join(ROOT, ".build", "bench-peers", "go-cache"))}
+    subprocess.run(["go", "build", "-o", output, "."], cwd=source, env=env, check=True)
+    return output
+
+
+def start_go(binary, location_url, sun_url):
+    port = free_port()
+    process = spawn([binary], env={"PORT": str(port), "LOCATION_URL": location_url, "SUN_URL": sun_url})
+    wait_healthy(process, f"http://127.0.0.1:{port}/healthz")
+    return process, f"http://127.0.0.1:{port}"
+
+
+class Probe(threading.Thread):
+    """One request at a time on its own keep-alive connection, timed per status, while wrk runs."""
+
+    def __init__(self, base_url, seconds):
+        super().__init__(daemon=True)
+        self.host, self.port = base_url.removeprefix("http://").split(":")
+        self.deadline = time.monotonic() + seconds
+        self.samples = {}  # status -> [seconds]
+        self.failures = 0
+
+    def run(self):
+        connection = None
+        time.sleep(2)  # past wrk's connection ramp
+        while time.monotonic() < self.deadline:
+            try:
+                connection = connection or http.client.HTTPConnection(self.host, int(self.port), timeout=5)
+                started = time.monotonic()
+                connection.request("GET", PATH)
+                response = connection.getresponse()
+                response.read()
+                self.samples.setdefault(response.status, []).append(time.monotonic() - started)
+                if response.getheader("Connection", "").lower() == "close":
+                    connection.close()
+                    connection = None
+            except Exception:
+                self.failures += 1
+                if connection:
+                    connection.close()
+                connection = None
+            time.sleep(0.02)
+
+    def summary(self):
+        def p99(values):
+            values = sorted(values)
+            return round(values[min(len(values) - 1, int(0.99 * len(values)))] * 1000, 1)
+        return {str(status): {"n": len(values), "p99_ms": p99(values), "max_ms": round(max(values) * 1000, 1)}
+                for status, values in sorted(self.samples.items())} | {"failures": self.failures}
+
+
+class LimitSampler(threading.Thread):
+    """`gateway_in_flight_limit` and `gateway_requests_in_flight` from /metrics, once a second."""
+
+    def __init__(self, base_url, seconds):
+        super().__init__(daemon=True)
+        self.url = base_url + "/metrics"
+        self.deadline = time.monotonic() + seconds
+        self.points = []
+
+    def run(self):
+        started = time.monotonic()
+        while time.monotonic() < self.deadline:
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    text = response.read().decode()
+                values = {name: float(match.group(1)) for name in ("gateway_in_flight_limit", "gateway_requests_in_flight")
+                          if (match := re.search(rf"^{name} ([\d.e+]+)$", text, re.MULTILINE))}
+                self.points.append({"t": round(time.monotonic() - started, 1), "limit": values.get("gateway_in_flight_limit"),
+                                    "in_flight": values.get("gateway_requests_in_flight")})
+            except Exception:
+                self.points.append({"t": round(time.monotonic() - started, 1), "limit": None, "in_flight": None})
+            time.sleep(1)
+
+
+def run_wrk(url, connections, seconds, timeout):
+    """wrk with bench/status.lua; returns the parsed figures, statuses and wrk's own CPU seconds."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", timeout, "-s", STATUS_SCRIPT, url]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr.strip()}")
+    result = parse_wrk(completed.stdout)
+    result["statuses"] = {code: int(count) for code, count in re.findall(r"^status (\d+) (\d+)$", completed.stdout, re.MULTILINE)}
+    bad = re.search(r"^bad_503 (\d+)$", completed.stdout, re.MULTILINE)
+    result["bad_503"] = int(bad.group(1)) if bad else None
+    result["wrk_cpu_seconds"] = round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 2)
+    return result
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bin_dir")
     parser.add_argument("--skip-high", action="store_true", help="only the course's c=20 scenarios")
+    parser.add_argument("--skip-peer", action="store_true", help="no Go peer")
+    parser.add_argument("--seconds", type=int, default=30, help="duration of each high-concurrency run")
     options = parser.parse_args()
     binary = lambda name: os.path.join(options.bin_dir, name)
+    fd_limit = raise_fd_limit()
+    with_peer = not options.skip_peer and not options.skip_high
+    if with_peer and not shutil.which("go"):
+        raise SystemExit("go not found: install golang-go (make bench-gateway does), or pass --skip-peer")
+    go_binary = build_go_peer() if with_peer else None
 
     location, location_url, _ = start(binary("cityscape-location"), "--latency", "500ms")
     sun, sun_url, _ = start(binary("cityscape-sun"), "--latency", "500ms")
-    scenarios = COURSE + ([] if options.skip_high else HIGH)
+    scenarios = COURSE + ([] if options.skip_high else high_scenarios(options.seconds, with_peer))
     rows = []
-    for index, (name, flags, connections, seconds, timeout) in enumerate(scenarios, 1):
+    for index, (name, server, flags, connections, seconds, timeout) in enumerate(scenarios, 1):
         print(f"[{index}/{len(scenarios)}] {name}: wrk -t2 -c{connections} -d{seconds}s --timeout {timeout}", flush=True)
-        gateway, gateway_url, _ = start(binary("cityscape-gateway"), "--location-url", location_url, "--sun-url", sun_url,
-                                        "--queue-limit", "100000", *flags)
-        before = {pid: cpu_seconds(pid) for pid in (gateway.pid, location.pid, sun.pid)}
-        result = wrk(gateway_url + "/api/sun/97227/US?date=2026-06-21", connections, seconds, timeout)
-        cpu = {role: round(cpu_seconds(pid) - before[pid], 2) for role, pid in
-               (("gateway", gateway.pid), ("location", location.pid), ("sun", sun.pid))}
+        if server == "go":
+            gateway, gateway_url = start_go(go_binary, location_url, sun_url)
+        else:
+            gateway, gateway_url, _ = start(binary("cityscape-gateway"), "--location-url", location_url, "--sun-url", sun_url, *flags)
+        pids = (("gateway", gateway.pid), ("location", location.pid), ("sun", sun.pid))
+        before = {pid: cpu_seconds(pid) for _, pid in pids}
+        probe = Probe(gateway_url, seconds - 1)
+        sampler = LimitSampler(gateway_url, seconds) if server == "cityscape" and connections == max(HIGH_CONNECTIONS) else None
+        for thread in (probe, sampler):
+            if thread:
+                thread.start()
+        result = run_wrk(gateway_url + PATH, connections, seconds, timeout)
+        cpu = {role: round(cpu_seconds(pid) - before[pid], 2) for role, pid in pids}
+        cpu["wrk"] = result.pop("wrk_cpu_seconds")
+        for thread in (probe, sampler):
+            if thread:
+                thread.join(timeout=10)
         limit = connections / LATENCY_S
-        rows.append({"scenario": name, "connections": connections, "seconds": seconds, **result,
+        served = result["statuses"].get("200", 0)
+        rows.append({"scenario": name, "server": server, "connections": connections, "seconds": seconds, **result,
+                     "ok_rps": round(served / result["seconds"], 1) if result["seconds"] else 0.0,
+                     "shed_503": result["statuses"].get("503", 0),
                      "limit_rps": limit, "ratio_to_limit": round(result["rps"] / limit, 3), "cpu_seconds": cpu,
-                     "gateway_peak_rss_mib": round(rss_kib(gateway.pid, "VmHWM") / 1024, 1)})
+                     "cpu_ms_per_request": {role: round(1000 * value / result["requests"], 3) if result["requests"] else None
+                                            for role, value in cpu.items()},
+                     "gateway_peak_rss_mib": round(rss_kib(gateway.pid, "VmHWM") / 1024, 1),
+                     "probe": probe.summary(), "limit_trajectory": sampler.points if sampler else None})
         stop(gateway)
     upstream_rss = {"location": round(rss_kib(location.pid, "VmHWM") / 1024, 1), "sun": round(rss_kib(sun.pid, "VmHWM") / 1024, 1)}
     stop(sun)
     stop(location)
+    report(rows, upstream_rss, options, fd_limit)
 
+
+def report(rows, upstream_rss, options, fd_limit):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    command = "bench/gateway.py " + options.bin_dir + (" --skip-high" if options.skip_high else "")
-    os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
-    base = os.path.join(ROOT, "results", f"gateway-{stamp}")
-    lines = [f"Gateway benchmark {stamp}, {os.cpu_count()} cores, L = {LATENCY_S} s, `{command}`", "",
-             "| scenario | c | requests | req/s | ratio to c/L | avg | p99 | timeouts | non-2xx | CPU s gateway / location / sun | gateway peak RSS |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    command = "bench/gateway.py " + options.bin_dir + (" --skip-high" if options.skip_high else "") + \
+        (" --skip-peer" if options.skip_peer else "") + (f" --seconds {options.seconds}" if options.seconds != 30 else "")
+    with open("/proc/loadavg") as loadavg:
+        load = " ".join(loadavg.read().split()[:3])
+    lines = [f"Gateway benchmark {stamp}, {os.cpu_count()} cores, L = {LATENCY_S} s, fd limit {fd_limit}, `{command}`, "
+             f"load average at the end {load}", "",
+             "| scenario | c | requests | req/s | ratio to c/L | 200/s | avg | p99 | timeouts | socket errors | 503 (bad) | "
+             "probe p99 200 / 503 | CPU ms/req gateway / location / sun / wrk | gateway peak RSS |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def ms(value):
+        return "–" if value is None else f"{value:.0f} ms"
     for row in rows:
-        cpu = row["cpu_seconds"]
+        per = row["cpu_ms_per_request"]
+        probe = row["probe"]
+        probe_p99 = " / ".join(ms(probe[s]["p99_ms"]) if s in probe else "–" for s in ("200", "503"))
+        errors = row["connect_errors"] + row["read_errors"] + row["write_errors"]
         lines.append(f"| {row['scenario']} | {row['connections']} | {row['requests']} | {row['rps']:.1f} | {row['ratio_to_limit']:.2f} | "
-                     f"{row['avg_ms']:.0f} ms | {row['p99_ms']:.0f} ms | {row['timeouts']} | {row['non_2xx']} | "
-                     f"{cpu['gateway']} / {cpu['location']} / {cpu['sun']} | {row['gateway_peak_rss_mib']} MiB |")
+                     f"{row['ok_rps']:.1f} | {ms(row['avg_ms'])} | {ms(row['p99_ms'])} | {row['timeouts']} | {errors} | "
+                     f"{row['shed_503']} ({row['bad_503']}) | {probe_p99} | "
+                     f"{per['gateway']} / {per['location']} / {per['sun']} / {per['wrk']} | {row['gateway_peak_rss_mib']} MiB |")
     lines += ["", f"Upstream peak RSS: location {upstream_rss['location']} MiB, sun {upstream_rss['sun']} MiB"]
-    write_results(base, {"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": LATENCY_S,
-                         "scenarios": rows, "upstream_peak_rss_mib": upstream_rss}, lines)
+    for row in rows:
+        if row["limit_trajectory"]:
+            points = ", ".join(f"{p['t']:.0f}s {p['limit']:.0f}/{p['in_flight']:.0f}" for p in row["limit_trajectory"]
+                               if p["limit"] is not None and p["in_flight"] is not None)
+            lines += ["", f"{row['scenario']}: gateway_in_flight_limit / gateway_requests_in_flight each second: {points}"]
+    base = os.path.join(ROOT, "results", f"gateway-{stamp}")
+    write_results(base, {"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": LATENCY_S, "fd_limit": fd_limit,
+                         "load_average_end": load, "scenarios": rows, "upstream_peak_rss_mib": upstream_rss}, lines)
     print("\n".join(lines))
     print(f"\nwrote {base}.json and .md")
 
