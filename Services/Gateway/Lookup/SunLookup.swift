@@ -141,7 +141,7 @@ struct SunLookup: Sendable {
 
     /// Six decimals (about 0.1 m) in plain notation: `Double.description` may print `1e-05`, which the sun API rejects.
     static func coordinate(_ value: Double) -> String {
-        // `%.6f` by integer arithmetic: `String(format:)` went through NSString and cost ~5% of a request.
+        // `%.6f` by integer arithmetic: `String(format:)` goes through NSString, on every gateway request.
         let micro = Int64((abs(value) * 1_000_000).rounded())
         let fraction = String(micro % 1_000_000)
         let sign = value < 0 && micro != 0 ? "-" : ""
