@@ -3,6 +3,7 @@ import CityscapeTestSupport
 import Foundation
 import Hummingbird
 import Testing
+import UpstreamKit
 
 @testable import GatewayService
 @testable import LocationService

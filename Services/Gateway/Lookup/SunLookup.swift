@@ -1,6 +1,7 @@
 import CityscapeKit
 import Foundation
 import HTTPTypes
+import UpstreamKit
 
 /// The gateway's one piece of logic, written once for both modes: location, then sun, with caching and timing.
 ///
