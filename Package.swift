@@ -45,6 +45,7 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // The server side every service shares: configuration, logging, metrics, errors, the guarded HTTP/1 server.
         .target(
             name: "CityscapeKit",
             dependencies: [
@@ -57,14 +58,29 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/CityscapeKit",
+            swiftSettings: swiftSettings
+        ),
+        // The client side, for the gateway alone: the `UpstreamClient` protocol and its two transports (libcurl on
+        // a worker pool, AsyncHTTPClient with TLS), so location and sun link neither libcurl nor AHC nor TLS.
+        .target(
+            name: "UpstreamKit",
+            dependencies: [
+                "CityscapeKit",
+                "CCurl",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                "CCurl",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Services/CityscapeKit",
+            path: "Services/UpstreamKit",
             swiftSettings: swiftSettings
         ),
 
@@ -93,6 +109,7 @@ let package = Package(
             name: "GatewayService",
             dependencies: [
                 "CityscapeKit",
+                "UpstreamKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -206,6 +223,7 @@ let package = Package(
             dependencies: [
                 "GatewayService",
                 "CityscapeTestSupport",
+                "UpstreamKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -243,7 +261,9 @@ let package = Package(
                 "GatewayService",
                 "CityscapeKit",
                 "CityscapeTestSupport",
+                "UpstreamKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/ContractTests",

@@ -88,6 +88,7 @@ struct ProxyApplication {
         router.add(middleware: ErrorMiddleware())
         OperationalRoutes(service: ProxyIdentity.name, metrics: metrics).addRoutes(to: router)
         AdminRoutes(pool: pool).addRoutes(to: router)
+        router.rejectOtherMethods()
         let onListening = self.onListening
         let logger = self.logger
         return Application(

@@ -17,6 +17,5 @@ struct AdminRoutes: Sendable {
             let backends = pool.snapshot()
             return Status(backends: backends, healthy: backends.filter(\.inRotation).count)
         }
-        router.rejectOtherMethods(on: "/status", allowing: [.get, .head])
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Metrics
 import ServiceLifecycle
+import UpstreamKit
 
 /// The composition root of the gateway: the only place that picks and builds the transport.
 ///

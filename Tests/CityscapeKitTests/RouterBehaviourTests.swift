@@ -16,7 +16,6 @@ struct RouterBehaviourTests {
         let configuration = ServerConfiguration(latency: latency)
         let router = ServiceApplication.makeRouter(service: "cityscape-test", configuration: configuration, metrics: ServiceMetrics()) { api in
             api.get("/api/echo/:word") { _, context in context.parameters.get("word") ?? "" }
-            api.rejectOtherMethods(on: "/api/echo/:word", allowing: [.get, .head])
             api.get("/api/boom") { _, _ -> String in throw Boom() }
             api.get("/api/teapot") { _, _ -> String in throw ServiceError(.init(code: 418), code: "teapot", message: "short and stout") }
         }
@@ -36,14 +35,23 @@ struct RouterBehaviourTests {
         }
     }
 
-    @Test("a wrong method answers 405 with an Allow header")
-    func methodNotAllowed() async throws {
+    @Test(
+        "any other method on a known path answers 405 with an Allow header, whatever its name",
+        arguments: ["POST", "DELETE", "OPTIONS", "QUERY", "BREW"]
+    )
+    func methodNotAllowed(method: String) async throws {
+        let method = try #require(HTTPRequest.Method(method))
         try await makeApplication().test(.router) { client in
-            try await client.execute(uri: "/api/echo/hi", method: .post) { response in
-                #expect(response.status == .methodNotAllowed)
-                #expect(response.headers[.allow] == "GET, HEAD")
-                let decoded = try errorObject(response.body)
-                #expect(decoded["code"] == "method_not_allowed")
+            for uri in ["/api/echo/hi", "/healthz", "/metrics"] {
+                try await client.execute(uri: uri, method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(response.headers[.allow] == "GET, HEAD")
+                    let decoded = try errorObject(response.body)
+                    #expect(decoded["code"] == "method_not_allowed")
+                }
+            }
+            try await client.execute(uri: "/api/echo/hi/there", method: method) { response in
+                #expect(response.status == .notFound, "a path no route serves stays 404 for \(method)")
             }
         }
     }

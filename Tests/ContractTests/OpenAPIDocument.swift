@@ -52,6 +52,24 @@ struct OpenAPIDocument: @unchecked Sendable {
         return resolve(response)
     }
 
+    /// `components/responses/NAME`, with a top-level `$ref` followed: the answers no operation lists.
+    func sharedResponse(_ name: String) -> [String: Any]? {
+        let responses = (root["components"] as? [String: Any])?["responses"] as? [String: [String: Any]]
+        return responses?[name].map(resolve)
+    }
+
+    /// The methods the document lists for `path`, as an `Allow` header names them (GET and HEAD first).
+    func allowedMethods(path: String) -> [String] {
+        let item = (root["paths"] as? [String: [String: Any]])?[path] ?? [:]
+        return Self.methods.filter { item[$0] != nil }.map { $0.uppercased() }
+    }
+
+    /// A schema under `components/schemas`, or a `components/parameters` entry's schema, `$ref` followed.
+    func parameterSchema(_ name: String) -> [String: Any]? {
+        let parameters = (root["components"] as? [String: Any])?["parameters"] as? [String: [String: Any]]
+        return (parameters?[name]?["schema"] as? [String: Any]).map(resolve)
+    }
+
     /// Follows `{"$ref": "#/components/..."}` (local references only, which is all our documents use).
     func resolve(_ node: [String: Any]) -> [String: Any] {
         guard let reference = node["$ref"] as? String, reference.hasPrefix("#/") else { return node }

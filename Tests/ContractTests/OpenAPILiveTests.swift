@@ -6,9 +6,11 @@ import Testing
 /// Live processes answer as their documents say, and every documented answer is produced at least once.
 ///
 /// Each service gets a table of GET requests chosen to reach every documented status; each is also sent
-/// as HEAD, and every other method is sent to every path (405). Every response is checked against the
-/// document (status, content type, body schema, headers), then the set of `METHOD path status` seen is
-/// compared with the set documented, so a status the document promises but nothing produces fails too.
+/// as HEAD. Every response is checked against the document (status, content type, body schema, headers),
+/// then the set of `METHOD path status` seen is compared with the set documented, so a status the document
+/// promises but nothing produces fails too. Every other method the HTTP/1 parser knows (`QUERY` included) is
+/// sent to every path and must get the shared `MethodNotAllowed` answer with the path's documented methods in
+/// `Allow`, and a path no route serves the shared `NotFound`.
 @Suite("Live answers conform to the OpenAPI documents", .serialized, .timeLimit(.minutes(3)))
 struct OpenAPILiveTests {
     /// A request: the concrete path sent and the document's path template it exercises.
@@ -18,7 +20,7 @@ struct OpenAPILiveTests {
         let status: Int
     }
 
-    static let otherMethods: [HTTPMethod] = [.POST, .PUT, .PATCH, .DELETE, .OPTIONS, .TRACE]
+    static let otherMethods: [HTTPMethod] = [.POST, .PUT, .PATCH, .DELETE, .OPTIONS, .TRACE, .RAW(value: "QUERY")]
 
     static let operational = [
         Probe(path: "/healthz", template: "/healthz", status: 200),
@@ -48,11 +50,12 @@ struct OpenAPILiveTests {
             Self.operational
             + [
                 "lat=45.5&lng=-122.6", "lat=45.5&lng=-122.6&formatted=0", "lat=78.2&lng=15.6&date=2026-06-21&formatted=0&tzid=Europe/Oslo",
-                "lat=-89.9&lng=0&date=2026-06-21", "lat=1&lng=2&callback=handle",
+                "lat=-89.9&lng=0&date=2026-06-21", "lat=1&lng=2&callback=handle", "lat=.5&lng=180.000&date=2024-2-29&tzid=UTC",
+                "lat=1&lng=2&date=&formatted=&tzid=&callback=",
             ].map { Probe(path: "/json?\($0)", template: "/json", status: 200) }
             + [
                 "lat=x&lng=1", "lng=1", "lat=1&lng=2&date=2023-02-30", "lat=1&lng=2&tzid=Mars/Base", "lat=1&lng=2&formatted=2",
-                "lat=1&lng=2&callback=alert(1)",
+                "lat=1&lng=2&callback=alert(1)", "lat=90.01&lng=0", "lat=1&lng=2&date=TODAY", "lat=1&lng=2&tzid=US/Pacific",
             ].map { Probe(path: "/json?\($0)", template: "/json", status: 400) }
         try await StartedProcesses([sun]).stoppingAll { try await check(sun, document: "Sun", probes: probes) }
     }
@@ -114,23 +117,38 @@ struct OpenAPILiveTests {
     // MARK: Helpers
 
     /// Sends every probe as GET and HEAD and every other method once per path, checks each answer, and
-    /// (unless `finish` is false) compares the statuses seen with those documented.
+    /// (unless `finish` is false) compares the statuses seen for the documented operations with theirs.
     @discardableResult
     func check(_ process: ServiceProcess, document name: String, probes: [Probe], finish: Bool = true) async throws -> Set<String> {
         let conformance = try conformance(name)
         var seen: Set<String> = []
         var problems: [String] = []
-        var requests = probes.flatMap { probe in [HTTPMethod.GET, .HEAD].map { ($0, probe) } }
+        for probe in probes {
+            for method in [HTTPMethod.GET, .HEAD] {
+                let response = try await LiveHTTP.request(process.baseURL + probe.path, method: method)
+                if response.status != probe.status {
+                    problems.append("\(method.rawValue) \(probe.path): \(response.status), expected \(probe.status)")
+                }
+                problems += conformance.problems(method: method.rawValue, template: probe.template, response)
+                seen.insert("\(method.rawValue) \(probe.template) \(response.status)")
+            }
+        }
+        let allow = try document(name)
         for template in Set(probes.map(\.template)) {
             let sample = probes.first { $0.template == template }!
-            requests += Self.otherMethods.map { ($0, Probe(path: sample.path, template: template, status: 405)) }
+            let expected = allow.allowedMethods(path: template).joined(separator: ", ")
+            for method in Self.otherMethods {
+                let response = try await LiveHTTP.request(process.baseURL + sample.path, method: method)
+                if response.status != 405 { problems.append("\(method.rawValue) \(sample.path): \(response.status), expected 405") }
+                if response.headers.first(name: "allow") != expected {
+                    problems.append("\(method.rawValue) \(sample.path): Allow is not '\(expected)'")
+                }
+                problems += conformance.problems(shared: "MethodNotAllowed", headers: response.headers, body: response.body)
+            }
         }
-        for (method, probe) in requests {
-            let response = try await LiveHTTP.request(process.baseURL + probe.path, method: method)
-            if response.status != probe.status { problems.append("\(method.rawValue) \(probe.path): \(response.status), expected \(probe.status)") }
-            problems += conformance.problems(method: method.rawValue, template: probe.template, response)
-            seen.insert("\(method.rawValue) \(probe.template) \(response.status)")
-        }
+        let unknown = try await LiveHTTP.request(process.baseURL + "/no/such/path", method: .POST)
+        if unknown.status != 404 { problems.append("POST /no/such/path: \(unknown.status), expected 404") }
+        problems += conformance.problems(shared: "NotFound", headers: unknown.headers, body: unknown.body)
         #expect(problems == [])
         let served = try await LiveHTTP.request(process.baseURL + "/openapi.json")
         #expect(served.body == (try Self.documentBytes(name)), "/openapi.json is the document kept in the repository")

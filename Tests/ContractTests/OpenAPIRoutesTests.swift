@@ -3,6 +3,7 @@ import CityscapeTestSupport
 import Foundation
 import Hummingbird
 import Testing
+import UpstreamKit
 
 @testable import GatewayService
 @testable import LocationService
@@ -12,8 +13,9 @@ import Testing
 ///
 /// The route list comes from the router itself (Hummingbird's `Router.routes`, after `buildResponder()`
 /// has added the automatic HEAD endpoints), not from probing: probing can only find paths someone thought
-/// to try, while the trie lists every `METHOD path` a request can reach, including the 405 answers
-/// `rejectOtherMethods` registers. The live tests then check the answers against the document.
+/// to try, while the trie lists every `METHOD path` a request can reach. Other methods are no routes (the
+/// router's `rejectOtherMethods` answers them 405 from its not-found path), so they are in neither list. The
+/// live tests then check the answers against the document.
 @Suite("OpenAPI documents list exactly the routes of the routers")
 struct OpenAPIRoutesTests {
     @Test("location")

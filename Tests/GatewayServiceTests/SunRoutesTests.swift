@@ -7,6 +7,7 @@ import HummingbirdTesting
 import NIOFoundationCompat
 import Synchronization
 import Testing
+import UpstreamKit
 
 @testable import GatewayService
 

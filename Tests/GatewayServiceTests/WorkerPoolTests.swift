@@ -2,6 +2,7 @@ import CityscapeKit
 import CityscapeTestSupport
 import Synchronization
 import Testing
+import UpstreamKit
 
 /// The blocking transport's thread pool, without HTTP: FIFO, bounded queue, cancellation.
 @Suite("Curl worker pool")

@@ -1,8 +1,8 @@
 /// A minimal JSON writer that keeps keys in the order they are written.
 ///
 /// Used where an answer's bytes matter: the sun service's field order is part of the sunrise-sunset.org
-/// contract (Foundation's `JSONEncoder` does not preserve order), and the gateway writes every answer,
-/// where `JSONEncoder` cost about 5% of its CPU per request.
+/// contract (Foundation's `JSONEncoder` does not preserve order), and the gateway writes every answer with it,
+/// where `JSONEncoder`'s reflection-based encoding is a measurable share of the CPU per request.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
 

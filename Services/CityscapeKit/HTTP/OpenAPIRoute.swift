@@ -18,6 +18,5 @@ public struct OpenAPIRoute: Sendable {
         router.get(Self.path) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
         }
-        router.rejectOtherMethods(on: Self.path, allowing: [.get, .head])
     }
 }

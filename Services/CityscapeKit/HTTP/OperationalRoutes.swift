@@ -18,7 +18,6 @@ public struct OperationalRoutes: Sendable {
 
     public func addRoutes(to router: some RouterMethods<CityscapeRequestContext>) {
         router.get("/healthz") { _, _ in health() }
-        router.rejectOtherMethods(on: "/healthz", allowing: [.get, .head])
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok,
@@ -26,7 +25,6 @@ public struct OperationalRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.render()))
             )
         }
-        router.rejectOtherMethods(on: "/metrics", allowing: [.get, .head])
     }
 
     func health() -> HealthReport {

@@ -11,7 +11,8 @@ public enum ServiceApplication {
     /// Order matters: the request id is set first so every later line carries it; the access log and
     /// metrics sit outside the error middleware so they see the final status of failed requests too.
     /// `addAPIRoutes` receives a group that alone carries the simulated latency. `openAPIDocument` is
-    /// served at `/openapi.json` when given (every service passes its embedded one).
+    /// served at `/openapi.json` when given (every service passes its embedded one). Every other method on
+    /// a path of these routes answers 405 (`rejectOtherMethods`), so routes are added here, not afterwards.
     public static func makeRouter(
         service: String,
         configuration: ServerConfiguration,
@@ -30,6 +31,7 @@ public enum ServiceApplication {
         let api = router.group()
         api.add(middleware: SimulatedLatencyMiddleware(latency: configuration.latency))
         addAPIRoutes(api)
+        router.rejectOtherMethods()
         return router
     }
 

@@ -2,6 +2,7 @@ import CityscapeKit
 import HTTPTypes
 import Metrics
 import Synchronization
+import UpstreamKit
 
 /// How a request gets an upstream client: the one place where the two modes differ.
 protocol UpstreamAccess: Sendable {

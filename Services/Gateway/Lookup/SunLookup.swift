@@ -1,6 +1,7 @@
 import CityscapeKit
 import Foundation
 import HTTPTypes
+import UpstreamKit
 
 /// The gateway's one piece of logic, written once for both modes: location, then sun, with caching and timing.
 ///
@@ -141,7 +142,7 @@ struct SunLookup: Sendable {
 
     /// Six decimals (about 0.1 m) in plain notation: `Double.description` may print `1e-05`, which the sun API rejects.
     static func coordinate(_ value: Double) -> String {
-        // `%.6f` by integer arithmetic: `String(format:)` went through NSString and cost ~5% of a request.
+        // `%.6f` by integer arithmetic: `String(format:)` goes through NSString, on every gateway request.
         let micro = Int64((abs(value) * 1_000_000).rounded())
         let fraction = String(micro % 1_000_000)
         let sign = value < 0 && micro != 0 ? "-" : ""

@@ -1,5 +1,6 @@
 import CityscapeKit
 import HTTPTypes
+import UpstreamKit
 
 /// Turns upstream outcomes into the gateway's answers, and counts each by cause.
 ///

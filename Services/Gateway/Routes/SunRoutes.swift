@@ -14,7 +14,6 @@ struct SunRoutes: Sendable {
 
     func addRoutes(to router: some RouterMethods<CityscapeRequestContext>) {
         router.get(Self.path, use: sunTimes)
-        router.rejectOtherMethods(on: Self.path, allowing: [.get, .head])
     }
 
     @Sendable func sunTimes(_ request: Request, context: CityscapeRequestContext) async throws -> EditedResponse<SunAnswer> {

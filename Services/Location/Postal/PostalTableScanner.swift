@@ -173,7 +173,7 @@ enum PostalTableScanner {
     }
 
     // The checks below index with lowerBound/upperBound and `while` loops instead of iterating ranges: the generic
-    // Collection calls that iteration costs made a debug build of the service load the table 2-3 times slower.
+    // Collection calls that iteration costs are not optimised away in a debug build, where they dominate loading.
 
     private static func countryKey(_ bytes: UnsafeBufferPointer<UInt8>, _ field: Range<Int>, line: Int) throws(PostalTableError) -> Int {
         let first = bytes[field.lowerBound]

@@ -9,7 +9,6 @@ struct LocationRoutes: Sendable {
 
     func addRoutes(to router: some RouterMethods<CityscapeRequestContext>) {
         router.get(Self.path, use: lookup)
-        router.rejectOtherMethods(on: Self.path, allowing: [.get, .head])
     }
 
     @Sendable func lookup(_ request: Request, context: CityscapeRequestContext) throws -> LocationResponse {

@@ -33,7 +33,7 @@ struct LocalTimeFormatter: Sendable {
     }
 
     /// Writes `iso8601(date)` straight into `bytes`: ten of these per request, and building Strings
-    /// piece by piece was a third of the route's cost.
+    /// piece by piece would be a large share of the route's cost.
     func appendISO8601(_ date: Date, to bytes: inout [UInt8]) {
         let time = LocalTime(date, in: timeZone, isUTC: isUTC)
         appendPadded(time.year, width: 4, to: &bytes)

@@ -8,8 +8,11 @@ import Foundation
 /// - `date`: `YYYY-MM-DD` (month and day may omit the leading zero), or `today` / `yesterday` / `tomorrow` in the
 ///   requested time zone; default `today`. Years 1–9999. Anything else (e.g. `2023-02-30`) → `INVALID_DATE`.
 /// - `formatted`: `0` or `1` (default 1); anything else → `INVALID_REQUEST`.
-/// - `tzid`: an IANA zone id known to the system database (`Europe/Lisbon`, `UTC`); unknown → `INVALID_TZID`.
+/// - `tzid`: one of ``knownZones`` (`Europe/Lisbon`, `UTC`); anything else → `INVALID_TZID`.
 /// - `callback`: a JavaScript identifier (JSONP); anything else → `INVALID_REQUEST`.
+///
+/// An empty value counts as absent. The OpenAPI document states these rules as patterns and enums, exactly:
+/// the contract tests hold the two together and schemathesis probes both sides of each rule.
 struct SunTimesRequest: Sendable, Equatable {
     let latitude: Double
     let longitude: Double
@@ -60,7 +63,7 @@ struct SunTimesRequest: Sendable, Equatable {
         guard let raw, !raw.isEmpty else {
             throw SunAPIStatus.invalidRequest.error("\(name) is required: a decimal number from -\(Int(limit)) to \(Int(limit))")
         }
-        guard isPlainDecimal(raw), let value = Double(raw), abs(value) <= limit else {
+        guard isPlainDecimal(raw), isWithin(raw, limit: Int(limit)), let value = Double(raw) else {
             throw SunAPIStatus.invalidRequest.error("\(name) '\(raw)' is not a decimal number from -\(Int(limit)) to \(Int(limit))")
         }
         return value
@@ -82,11 +85,30 @@ struct SunTimesRequest: Sendable, Equatable {
         return digits > 0 && points <= 1 && text.utf8.count <= 32
     }
 
+    /// Whether a plain decimal lies in [-limit, limit], read from its digits: `Double` would round
+    /// `90.000000000000000001` down to 90 and `89.99999999999999999` up to it, where the written value decides.
+    static func isWithin(_ plainDecimal: String, limit: Int) -> Bool {
+        var integer = 0
+        var fractionIsZero = true
+        var inFraction = false
+        for byte in plainDecimal.utf8 {
+            switch byte {
+            case UInt8(ascii: "."): inFraction = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9") where inFraction: fractionIsZero = fractionIsZero && byte == UInt8(ascii: "0")
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                integer = integer * 10 + Int(byte - UInt8(ascii: "0"))
+                if integer > limit { return false }
+            default: continue  // the sign
+            }
+        }
+        return integer < limit || fractionIsZero
+    }
+
     static func date(_ raw: String?, now: Date, timeZone: TimeZone) throws(ServiceError) -> CalendarDate {
         let text = raw ?? ""
         if let date = explicitDate(text) { return date }
         let offset: Int? =
-            switch text.lowercased() {
+            switch text {
             case "", "today": 0
             case "yesterday": -1
             case "tomorrow": 1
@@ -133,14 +155,29 @@ struct SunTimesRequest: Sendable, Equatable {
         return CalendarDate(year: fields.year.0, month: fields.month.0, day: fields.day.0)
     }
 
-    /// Validates the id before Foundation sees it: Foundation maps ids to paths under /usr/share/zoneinfo,
-    /// so `../../dev/zero` must never reach it.
+    /// The zones `tzid` accepts: Foundation's list of IANA ids, plus `UTC`, which it also knows. A fixed list
+    /// rather than whatever `TimeZone(identifier:)` takes (aliases, `GMT+2`, ids mapped to paths under
+    /// /usr/share/zoneinfo), so the OpenAPI document can list exactly what is accepted, and `../../dev/zero`
+    /// never reaches Foundation.
+    static let knownZones: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC"])
+
     static func timeZone(_ tzid: String) -> TimeZone? {
-        let safe = tzid.count <= 64 && tzid.range(of: #"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"#, options: .regularExpression) != nil
-        return safe ? TimeZone(identifier: tzid) : nil
+        knownZones.contains(tzid) ? TimeZone(identifier: tzid) : nil
     }
 
+    /// Dot-separated names of ASCII letters, digits, `_` and `$`, none starting with a digit; at most 64 bytes.
     static func isJavaScriptIdentifier(_ name: String) -> Bool {
-        name.count <= 64 && name.range(of: #"^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$"#, options: .regularExpression) != nil
+        guard name.utf8.count <= 64 else { return false }
+        var atNameStart = true
+        for byte in name.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "_"), UInt8(ascii: "$"):
+                atNameStart = false
+            case UInt8(ascii: "0")...UInt8(ascii: "9") where !atNameStart: continue
+            case UInt8(ascii: ".") where !atNameStart: atNameStart = true
+            default: return false
+            }
+        }
+        return !atNameStart
     }
 }

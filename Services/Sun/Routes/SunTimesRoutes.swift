@@ -9,7 +9,6 @@ struct SunTimesRoutes: Sendable {
 
     func addRoutes(to router: some RouterMethods<CityscapeRequestContext>) {
         router.get(Self.path, use: sunTimes)
-        router.rejectOtherMethods(on: Self.path, allowing: [.get, .head])
     }
 
     @Sendable func sunTimes(_ request: Request, context: CityscapeRequestContext) throws -> Response {

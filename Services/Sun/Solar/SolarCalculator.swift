@@ -11,8 +11,8 @@ import Foundation
 /// How: every event is solved against the Sun's position at the event's own instant (not once at noon as
 /// single-pass NOAA ports do, which costs up to minutes), taken from a ``SolarEphemeris`` of the day (five full
 /// evaluations, interpolated), with iterations that are bounded and bracketed, so any latitude in [-90, 90],
-/// longitude in [-180, 180] and year 1...9999 terminates. About 6 µs per solar day on one core once the date's
-/// ephemeris exists (it is built once per date, shared by every place).
+/// longitude in [-180, 180] and year 1...9999 terminates. The date's ephemeris is built once per date and
+/// shared by every place, so a request pays only for the iterations (the README gives the measured cost).
 enum SolarCalculator {
     /// Altitudes of the Sun's centre (degrees) that define the events.
     enum Threshold {

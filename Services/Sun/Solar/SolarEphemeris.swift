@@ -5,7 +5,7 @@ import Synchronization
 /// The Sun's place over one solar day: five full evaluations, interpolated in between.
 ///
 /// Solving a day's nine events evaluates the Sun's place about forty times, and each full evaluation sums the
-/// 92-term VSOP87 series; that made the series 90 % of a `/json` request. Right ascension, declination and the
+/// 92-term VSOP87 series, which would make the series most of a `/json` request. Right ascension, declination and the
 /// sidereal time minus the Earth's uniform rotation are smooth over a day (their largest short-period term, the
 /// lunar part of nutation, has a 13.7-day period), so a degree-4 Lagrange polynomial through five places 6.5 h
 /// apart reproduces them to far below 0.001″ — about 0.0001 s of time — at a sixth of the cost.

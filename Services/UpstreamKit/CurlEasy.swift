@@ -1,4 +1,5 @@
 import CCurl
+import CityscapeKit
 
 /// One libcurl easy handle, reused for every call made on its worker thread.
 ///

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CityscapeKit
 import Logging
 import NIOCore
 import NIOHTTP1
