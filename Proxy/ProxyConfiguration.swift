@@ -87,7 +87,11 @@ struct ProxyConfiguration: Sendable {
             do {
                 backends += try WeightedBackend.list(fromFile: path)
             } catch {
-                throw ConfigurationError(setting: Self.backendsFile, value: path, expected: "a readable file of HOST:PORT [weight=N] lines (\(error))")
+                throw ConfigurationError(
+                    setting: Self.backendsFile,
+                    value: path,
+                    expected: "a readable file of HOST:PORT [weight=N] lines (\(error))"
+                )
             }
         }
         guard !backends.isEmpty else {

@@ -6,7 +6,8 @@ import CityscapeKit
 struct ProxyMain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: ProxyIdentity.name,
-        abstract: "Load-balancing reverse proxy (round-robin, least-outstanding or p2c, weighted) over healthy backends, with active and passive health checks and safe retries.",
+        abstract:
+            "Load-balancing reverse proxy (round-robin, least-outstanding or p2c, weighted) over healthy backends, with active and passive health checks and safe retries.",
         discussion: "Forwards every request on --host/--port; GET /status, /metrics and /healthz on --admin. SIGHUP re-reads --backends-file."
     )
 

@@ -15,7 +15,11 @@ struct ProxyBalanceCommandLineTests {
         ]
     )
     func badInput(arguments: [String], environment: [String: String], message: String) throws {
-        let (status, output) = try runToCompletion("cityscape-proxy", arguments: arguments + ["--admin", "off", "--port", "0"], environment: environment)
+        let (status, output) = try runToCompletion(
+            "cityscape-proxy",
+            arguments: arguments + ["--admin", "off", "--port", "0"],
+            environment: environment
+        )
         #expect(status == 64)
         #expect(output.contains(message), "output was: \(output)")
     }

@@ -31,7 +31,12 @@ struct BalancingLiveTests {
     /// Requests that reached each backend under the same concurrent load, for one policy.
     static func shares(_ policy: BalancePolicy, delays: [Duration]) async throws -> [Int] {
         try await withDelayedBackends(delays) { backends in
-            try await withProxy(backends: backends.map(\.address), configure: { $0.balance = policy; $0.health.interval = .seconds(60) }) { proxy in
+            try await withProxy(
+                backends: backends.map(\.address),
+                configure: {
+                    $0.balance = policy; $0.health.interval = .seconds(60)
+                }
+            ) { proxy in
                 let statuses = try await load(proxy.url + "/slow", workers: 12, perWorker: 25)
                 #expect(statuses.allSatisfy { $0 == 200 }, "\(policy): \(statuses.filter { $0 != 200 })")
                 return backends.map { $0.backend.count }
@@ -58,11 +63,15 @@ struct BalancingLiveTests {
             let (a, b) = (backends[0].address, backends[1].address)
             try "\(a)\n\(b)\n".write(toFile: file, atomically: true, encoding: .utf8)
             let recorder = LogRecorder()
-            try await withProxy(backends: [], recorder: recorder, configure: { configuration in
-                configuration.backendsFile = file
-                configuration.backends = [WeightedBackend(a), WeightedBackend(b)]
-                configuration.health.interval = .seconds(60)
-            }) { proxy in
+            try await withProxy(
+                backends: [],
+                recorder: recorder,
+                configure: { configuration in
+                    configuration.backendsFile = file
+                    configuration.backends = [WeightedBackend(a), WeightedBackend(b)]
+                    configuration.health.interval = .seconds(60)
+                }
+            ) { proxy in
                 let reloader = BackendsReloader(path: file, fixed: [], pool: proxy.pool, logger: recorder.logger())
                 async let statuses = Self.load(proxy.url + "/slow", workers: 8, perWorker: 60)
                 for weight in [4, 1, 4, 9] {
@@ -94,11 +103,14 @@ struct BalancingLiveTests {
     func statusAndMetrics() async throws {
         try await withDelayedBackends([.zero, .zero]) { backends in
             let weighted = [WeightedBackend(backends[0].address, weight: 3), WeightedBackend(backends[1].address)]
-            try await withProxy(backends: [], configure: { configuration in
-                configuration.backends = weighted
-                configuration.balance = .p2c
-                configuration.slowStart = SlowStart(period: .seconds(10))
-            }) { proxy in
+            try await withProxy(
+                backends: [],
+                configure: { configuration in
+                    configuration.backends = weighted
+                    configuration.balance = .p2c
+                    configuration.slowStart = SlowStart(period: .seconds(10))
+                }
+            ) { proxy in
                 let statuses = try await Self.load(proxy.url + "/slow", workers: 2, perWorker: 10)
                 #expect(statuses.allSatisfy { $0 == 200 })
                 // A request is finished in the pool just after its last byte is relayed.
