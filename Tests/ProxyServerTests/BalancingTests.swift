@@ -69,7 +69,7 @@ struct BalancingTests {
     @Test("p2c never picks the most loaded backend of three when the other two are idle")
     func p2cAvoidsBusy() {
         let shares = Self.shares(.p2c, Self.candidates([1, 1, 1], inFlight: [50, 0, 0]), count: 3000)
-        // The busy one wins only when it is drawn with... nothing lighter: never, since two distinct are drawn.
+        // Two distinct backends are drawn, so the busy one always meets a lighter one and loses.
         #expect(shares[0] == 0)
         #expect(abs(shares[1] - shares[2]) < 300, "\(shares)")
     }
