@@ -23,7 +23,13 @@ struct ProxyApplication {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
-        self.pool = BackendPool(backends: configuration.backends, policy: configuration.health, logger: logger)
+        self.pool = BackendPool(
+            backends: configuration.backends,
+            balancer: Balancer(configuration.balance),
+            slowStart: configuration.slowStart,
+            policy: configuration.health,
+            logger: logger
+        )
         self.client = HTTPClient(
             eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
             configuration: Self.clientConfiguration(configuration)
@@ -56,6 +62,7 @@ struct ProxyApplication {
         let onListening = self.onListening
         let logger = self.logger
         let backends = configuration.backends
+        let balance = configuration.balance
         return ProxyListener(
             host: configuration.server.host,
             port: configuration.server.port,
@@ -74,7 +81,7 @@ struct ProxyApplication {
                 maxIdlePerBackend: configuration.poolSize
             ),
             onListening: { url in
-                logger.info("listening on \(url)", metadata: ["backends": "\(backends.map(\.description))"])
+                logger.info("listening on \(url)", metadata: ["backends": "\(backends.map(\.description))", "balance": "\(balance.rawValue)"])
                 await onListening("proxy", url)
             }
         )
@@ -86,6 +93,7 @@ struct ProxyApplication {
         let router = Router(context: CityscapeRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: BackendMetricsMiddleware(metrics: BackendMetrics(factory: metrics.factory), pool: pool))
         OperationalRoutes(service: ProxyIdentity.name, metrics: metrics).addRoutes(to: router)
         AdminRoutes(pool: pool).addRoutes(to: router)
         router.rejectOtherMethods()
@@ -115,7 +123,8 @@ struct ProxyApplication {
         )
         services.append(checker)
         if let path = configuration.backendsFile {
-            let fixed = configuration.backends.filter { address in !((try? BackendAddress.list(fromFile: path)) ?? []).contains(address) }
+            let fromFile = Set(((try? WeightedBackend.list(fromFile: path)) ?? []).map(\.address))
+            let fixed = configuration.backends.filter { !fromFile.contains($0.address) }
             services.append(BackendsReloader(path: path, fixed: fixed, pool: pool, logger: logger))
         }
         if let admin = configuration.admin { services.append(adminApplication(address: admin)) }

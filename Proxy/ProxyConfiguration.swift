@@ -7,8 +7,10 @@ import Foundation
 /// The shared server keys (`ServerConfiguration`, default port 8080, including `--drain-timeout`), plus:
 /// | flag | environment | default | meaning |
 /// |---|---|---|---|
-/// | `--backend` (repeatable) | `CITYSCAPE_BACKENDS` (comma-separated) | – | backend `HOST:PORT` |
-/// | `--backends-file` | `CITYSCAPE_BACKENDS_FILE` | – | one `HOST:PORT` per line (`#` comments); re-read on SIGHUP |
+/// | `--backend` (repeatable) | `CITYSCAPE_BACKENDS` (comma-separated) | – | backend `HOST:PORT`, optionally `HOST:PORT weight=N` (1–100, default 1) |
+/// | `--backends-file` | `CITYSCAPE_BACKENDS_FILE` | – | one `HOST:PORT [weight=N]` per line (`#` comments); re-read on SIGHUP |
+/// | `--balance` | `CITYSCAPE_BALANCE` | `round-robin` | `round-robin` (smooth weighted), `least-outstanding` or `p2c` |
+/// | `--slow-start` | `CITYSCAPE_SLOW_START` | `off` | a backend (re)joining rotation ramps from 10 % to its full weight over this time |
 /// | `--admin` | `CITYSCAPE_ADMIN` | `127.0.0.1:8081` | admin listener (`/status`, `/metrics`, `/healthz`); `off` disables |
 /// | `--health-path` | `CITYSCAPE_HEALTH_PATH` | `/healthz` | path of the active check (2xx = pass) |
 /// | `--health-interval` | `CITYSCAPE_HEALTH_INTERVAL` | `1s` | time between active checks of a backend |
@@ -42,10 +44,15 @@ struct ProxyConfiguration: Sendable {
     static let maxConnections = Setting("max-connections")
     static let headerTimeout = Setting("header-timeout")
     static let bodyTimeout = Setting("body-timeout")
+    static let balance = Setting("balance")
+    static let slowStart = Setting("slow-start")
 
     var server: ServerConfiguration
-    var backends: [BackendAddress] = []
+    var backends: [WeightedBackend] = []
     var backendsFile: String?
+    var balance = BalancePolicy.roundRobin
+    /// nil when off.
+    var slowStart: SlowStart?
     /// nil when the admin listener is off.
     var admin: BackendAddress? = BackendAddress(host: "127.0.0.1", port: 8081)
     var health = HealthPolicy()
@@ -61,29 +68,40 @@ struct ProxyConfiguration: Sendable {
     /// A configuration for tests and embedding.
     init(server: ServerConfiguration = ServerConfiguration(), backends: [BackendAddress] = []) {
         self.server = server
-        self.backends = backends
+        self.backends = backends.map { WeightedBackend($0) }
     }
 
     init(settings: SettingsReader) throws(ConfigurationError) {
         server = try ServerConfiguration(settings: settings, defaultPort: ProxyIdentity.defaultPort)
         if let list = settings.string(Self.backends) {
             for item in list.split(separator: ",") {
-                guard let address = BackendAddress(parsing: String(item)) else {
-                    throw ConfigurationError(setting: Self.backends, value: String(item), expected: "HOST:PORT")
+                do {
+                    backends.append(try WeightedBackend(parsing: String(item)))
+                } catch {
+                    throw ConfigurationError(setting: Self.backends, value: error.text, expected: "HOST:PORT [weight=N] (\(error.problem))")
                 }
-                backends.append(address)
             }
         }
         if let path = settings.string(Self.backendsFile) {
             backendsFile = path
             do {
-                backends += try BackendAddress.list(fromFile: path)
+                backends += try WeightedBackend.list(fromFile: path)
             } catch {
-                throw ConfigurationError(setting: Self.backendsFile, value: path, expected: "a readable file of HOST:PORT lines (\(error))")
+                throw ConfigurationError(
+                    setting: Self.backendsFile,
+                    value: path,
+                    expected: "a readable file of HOST:PORT [weight=N] lines (\(error))"
+                )
             }
         }
         guard !backends.isEmpty else {
             throw ConfigurationError("no backends: give --backend HOST:PORT (repeatable) or --backends-file PATH")
+        }
+        balance = try settings.choice(Self.balance, default: balance)
+        slowStart = try settings.value(Self.slowStart, default: SlowStart?.none, expected: "off or a duration like 10s, from 100ms to 1h") { raw in
+            if raw.lowercased() == "off" { return .some(nil) }
+            guard let period = DurationParser.parse(raw), (.milliseconds(100) ... .seconds(3600)).contains(period) else { return nil }
+            return SlowStart(period: period)
         }
         if let raw = settings.string(Self.admin) {
             if raw.lowercased() == "off" {

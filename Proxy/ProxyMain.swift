@@ -1,12 +1,13 @@
 import ArgumentParser
 import CityscapeKit
 
-/// `cityscape-proxy`: a round-robin HTTP/1.1 reverse proxy with health checks and safe retries.
+/// `cityscape-proxy`: a load-balancing HTTP/1.1 reverse proxy with health checks and safe retries.
 @main
 struct ProxyMain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: ProxyIdentity.name,
-        abstract: "Round-robin reverse proxy over healthy backends, with active and passive health checks and safe retries.",
+        abstract:
+            "Load-balancing reverse proxy (round-robin, least-outstanding or p2c, weighted) over healthy backends, with active and passive health checks and safe retries.",
         discussion: "Forwards every request on --host/--port; GET /status, /metrics and /healthz on --admin. SIGHUP re-reads --backends-file."
     )
 

@@ -5,11 +5,34 @@ import Configuration
 /// The proxy's own flags; values stay strings and are validated by `ProxyConfiguration`, so flags and
 /// environment variables get the same messages.
 struct ProxyOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Backend HOST:PORT; repeat for several (env CITYSCAPE_BACKENDS, comma-separated).", valueName: "host:port"))
+    @Option(
+        help: ArgumentHelp(
+            "Backend HOST:PORT, or 'HOST:PORT weight=N' (1-100, default 1); repeat for several (env CITYSCAPE_BACKENDS, comma-separated).",
+            valueName: "host:port"
+        )
+    )
     var backend: [String] = []
 
-    @Option(help: ArgumentHelp("File with one HOST:PORT per line, re-read on SIGHUP (env CITYSCAPE_BACKENDS_FILE).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("File with one HOST:PORT [weight=N] per line, re-read on SIGHUP (env CITYSCAPE_BACKENDS_FILE).", valueName: "path")
+    )
     var backendsFile: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "round-robin (smooth weighted), least-outstanding or p2c (env CITYSCAPE_BALANCE, default round-robin).",
+            valueName: "policy"
+        )
+    )
+    var balance: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A backend (re)joining rotation ramps from 10% to full weight over this time (env CITYSCAPE_SLOW_START, default off).",
+            valueName: "duration"
+        )
+    )
+    var slowStart: String?
 
     @Option(help: ArgumentHelp("Admin listener HOST:PORT or off (env CITYSCAPE_ADMIN, default 127.0.0.1:8081).", valueName: "host:port"))
     var admin: String?
@@ -90,6 +113,7 @@ struct ProxyOptions: ParsableArguments {
             (Keys.maxHeaderBytes, maxHeaderBytes), (Keys.maxBodyBytes, maxBodyBytes),
             (Keys.idleTimeout, idleTimeout),
             (Keys.maxConnections, maxConnections), (Keys.headerTimeout, headerTimeout), (Keys.bodyTimeout, bodyTimeout),
+            (Keys.balance, balance), (Keys.slowStart, slowStart),
         ])
     }
 }

@@ -37,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv")
 PEERS = os.path.join(ROOT, "bench", "peers")
 GATEWAY_PATH = "/api/sun/97227/US?date=2026-06-21"
-TARGETS = ["direct", "nginx", "haproxy", "cityscape-proxy", "nio-relay"]
+TARGETS = ["direct", "nginx", "nginx-least_conn", "haproxy", "cityscape-proxy", "cityscape-proxy-least-outstanding", "nio-relay"]
 # The proxies in the kill-a-backend run. `nio-relay` (cityscape-bench-relay) is a byte relay to backend 1 only,
 # no HTTP: measured as the floor under any SwiftNIO proxy, not as a proxy.
 PROXIES = ["nginx", "haproxy", "cityscape-proxy"]
@@ -134,18 +134,30 @@ def start_proxies(binary, backends, directory):
         out.write(render(source.read(), {8080: ports["nginx"], 8010: backends[0], 8011: backends[1]}))
     with open(os.path.join(ROOT, "deploy", "haproxy", "cityscape.cfg")) as source, open(haproxy_conf, "w") as out:
         out.write(render(source.read(), {8080: ports["haproxy"], 8010: backends[0], 8011: backends[1]}))
+    # The same nginx config with `least_conn` in the upstream block: the anchor for our least-outstanding row.
+    least_conn_conf = os.path.join(directory, "nginx-least_conn.conf")
+    with open(os.path.join(ROOT, "deploy", "nginx", "cityscape.conf")) as source, open(least_conn_conf, "w") as out:
+        text = render(source.read(), {8080: ports["nginx-least_conn"], 8010: backends[0], 8011: backends[1]})
+        out.write(text.replace("upstream cityscape_gateways {", "upstream cityscape_gateways {\n        least_conn;", 1))
     nginx_globals = f"daemon off; pid {directory}/nginx.pid; error_log {directory}/nginx-error.log warn;"
+    least_conn_globals = f"daemon off; pid {directory}/nginx-least_conn.pid; error_log {directory}/nginx-least_conn-error.log warn;"
     for check in (["nginx", "-t", "-q", "-c", nginx_conf, "-p", directory, "-g", nginx_globals],
+                  ["nginx", "-t", "-q", "-c", least_conn_conf, "-p", directory, "-g", least_conn_globals],
                   ["haproxy", "-c", "-q", "-f", haproxy_conf]):
         result = subprocess.run(check, capture_output=True, text=True)
         if result.returncode != 0:
             sys.exit(f"bench: config check failed: {' '.join(check)}\n{result.stdout}{result.stderr}")
     processes = {
         "nginx": spawn(["nginx", "-c", nginx_conf, "-p", directory, "-g", nginx_globals]),
+        "nginx-least_conn": spawn(["nginx", "-c", least_conn_conf, "-p", directory, "-g", least_conn_globals]),
         "haproxy": spawn(["haproxy", "-db", "-f", haproxy_conf], log=os.path.join(directory, "haproxy.log")),
         "cityscape-proxy": spawn([binary("cityscape-proxy"), "--port", str(ports["cityscape-proxy"]), "--admin", "off",
                                   "--log-level", "warning", "--backend", f"127.0.0.1:{backends[0]}",
                                   "--backend", f"127.0.0.1:{backends[1]}"]),
+        "cityscape-proxy-least-outstanding": spawn([
+            binary("cityscape-proxy"), "--port", str(ports["cityscape-proxy-least-outstanding"]), "--admin", "off",
+            "--log-level", "warning", "--balance", "least-outstanding", "--backend", f"127.0.0.1:{backends[0]}",
+            "--backend", f"127.0.0.1:{backends[1]}"]),
         "nio-relay": spawn([binary("cityscape-bench-relay"), str(ports["nio-relay"]), str(backends[0])]),
     }
     for name, process in processes.items():
@@ -172,6 +184,11 @@ def summarize_proxy(runs, connection_counts):
                 "peak_rss_mib": max((run.get("proxy_peak_rss_mib") or 0) for run in mine) or None,
             }
         nginx = rows.get("nginx", {})
+        # Each least-connections row is also compared with its own round-robin and with nginx least_conn.
+        least = rows.get("cityscape-proxy-least-outstanding")
+        if least:
+            least["rps_vs_round_robin"] = ratio(least["rps"], rows.get("cityscape-proxy", {}).get("rps"))
+            least["rps_vs_nginx_least_conn"] = ratio(least["rps"], rows.get("nginx-least_conn", {}).get("rps"))
         for row in rows.values():
             row["rps_vs_nginx"] = ratio(row["rps"], nginx.get("rps"))
             row["p99_vs_nginx"] = ratio(row["p99_ms"], nginx.get("p99_ms"))
@@ -392,7 +409,8 @@ def report(out):
              "Load average (1/5/15 min) along the run: " + "; ".join(f"{k} {v}" for k, v in out.get("load", {}).items()) +
              " — wrk, the servers and any other work on the machine share the same cores.", ""]
     if "proxy" in out:
-        lines += ["## Proxy: one backend direct vs nginx vs HAProxy vs cityscape-proxy (2 backends, round-robin)", "",
+        lines += ["## Proxy: one backend direct vs nginx vs HAProxy vs cityscape-proxy (2 backends, round-robin; "
+                  "least-connections rows: nginx `least_conn`, cityscape-proxy `--balance least-outstanding`)", "",
                   f"`wrk -t2 -cN -d{out['options']['seconds']}s --latency`, {out['options']['reps']} interleaved repetitions, "
                   "backends: single-process nginx returning `{\"ok\":true}`. `nio-relay` is `cityscape-bench-relay`, a SwiftNIO "
                   "byte relay to backend 1 with no HTTP at all: the floor under any proxy built on SwiftNIO, not a proxy.", "",
@@ -402,6 +420,11 @@ def report(out):
             lines.append(f"| {row['connections']} | {row['target']} | {row['n']} | {fmt(row['rps'])} ({fmt(row['rps_min'])}–{fmt(row['rps_max'])}) | "
                          f"{fmt(row['rps_vs_nginx'], '{:.2f}')} | {fmt(row['p99_ms'], '{:.1f}')} | {fmt(row['p99_vs_nginx'], '{:.2f}')} | "
                          f"{fmt(row['cpu_s_per_10k'], '{:.3f}')} | {fmt(row['cpu_vs_nginx'], '{:.2f}')} | {fmt(row['peak_rss_mib'], '{:.0f}')} | {row['errors']} |")
+        least_rows = [row for row in out["proxy"] if "rps_vs_round_robin" in row]
+        if least_rows:
+            lines += ["", "cityscape-proxy least-outstanding req/s: " + "; ".join(
+                f"c={row['connections']}: {fmt(row['rps_vs_round_robin'], '{:.2f}')} × its round-robin, "
+                f"{fmt(row['rps_vs_nginx_least_conn'], '{:.2f}')} × nginx least_conn" for row in least_rows) + "."]
         lines += ["", "Kill a backend under load (`wrk -t2 -c50 --timeout 5s`, backend 2 SIGKILLed at 3 s, restarted at 7 s; "
                   "back in rotation: from the restarted backend answering until the proxy sends it traffic, 0.1 s resolution):", "",
                   "| proxy | requests | req/s | client errors | of which non-2xx / read / timeout / connect | p99 ms | back in rotation |",

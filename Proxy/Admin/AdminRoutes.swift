@@ -2,20 +2,32 @@ import CityscapeKit
 import Foundation
 import Hummingbird
 
-/// `GET /status` on the admin listener: every backend with its state and counters.
+/// `GET /status` on the admin listener: the balancing policy and every backend with its state, weights and counters.
 struct AdminRoutes: Sendable {
     let pool: BackendPool
 
     /// The body of `/status`.
     struct Status: ResponseCodable, Sendable {
+        var balance: String
+        var slowStart: String?
         var backends: [BackendStatus]
         var healthy: Int
+
+        enum CodingKeys: String, CodingKey {
+            case balance, backends, healthy
+            case slowStart = "slow_start"
+        }
     }
 
     func addRoutes(to router: some RouterMethods<CityscapeRequestContext>) {
         router.get("/status") { _, _ in
             let backends = pool.snapshot()
-            return Status(backends: backends, healthy: backends.filter(\.inRotation).count)
+            return Status(
+                balance: pool.balance.rawValue,
+                slowStart: pool.slowStart.map { DurationParser.format($0.period) },
+                backends: backends,
+                healthy: backends.filter(\.inRotation).count
+            )
         }
     }
 }

@@ -30,22 +30,6 @@ struct BackendAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The base URL requests to this backend start with.
     var baseURL: String { "http://\(description)" }
-
-    /// Reads a backends file: one `HOST:PORT` per line; blank lines and `#` comments are skipped.
-    static func list(fromFile path: String) throws -> [BackendAddress] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var result: [BackendAddress] = []
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let trimmed = content.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            guard let address = BackendAddress(parsing: trimmed) else {
-                throw BackendsFileError(message: "line \(number + 1): '\(trimmed)' is not HOST:PORT")
-            }
-            result.append(address)
-        }
-        return result
-    }
 }
 
 /// A backends file that could not be used.

@@ -2,56 +2,80 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The backends, their health and counters, and the round-robin cursor.
+/// The backends, their health and counters, and the balancing policy's state.
 ///
 /// One `Mutex` guards everything: a pick is a few comparisons over a handful of backends, far cheaper
-/// than the request it routes, and one lock keeps "pick + count in flight" atomic. Transitions are
-/// logged after the lock is released.
+/// than the request it routes, and one lock keeps "pick + count in flight" atomic, so the in-flight
+/// counts the policies read cost no write beyond that lock. Transitions are logged after it is released.
 final class BackendPool: Sendable {
     private let state: Mutex<State>
     private let policy: HealthPolicy
     private let logger: Logger
+    /// When set, backends that (re)join rotation ramp up their weight.
+    let slowStart: SlowStart?
+    /// The balancing policy, for `/status`.
+    let balance: BalancePolicy
+    private let now: @Sendable () -> ContinuousClock.Instant
 
     private struct State {
-        var backends: [Entry]
-        var cursor = 0
+        /// What the balancer sees, by index; `entries` holds the rest of each backend's state at the same index.
+        var candidates: [BalanceCandidate]
+        var entries: [Entry]
+        var balancer: Balancer
+        /// Backends whose weight is still ramping up; picks skip the clock while it is 0.
+        var ramping = 0
     }
 
     private struct Entry {
-        let address: BackendAddress
         var health: BackendHealth = .healthy
-        var inFlight = 0
         var requests = 0
         var failures = 0
         var lastCheck: BackendStatus.Check?
+        /// When the backend (re)joined rotation, while its slow start lasts.
+        var rampStart: ContinuousClock.Instant?
     }
 
-    init(backends: [BackendAddress], policy: HealthPolicy, logger: Logger) {
-        self.state = Mutex(State(backends: Self.unique(backends).map { Entry(address: $0) }))
+    /// - Parameters:
+    ///   - balancer: the policy with its state (and, for `p2c`, its seed).
+    ///   - slowStart: applies to backends that join by reload or return to rotation, not to the initial list.
+    ///   - now: the clock slow start reads; tests pass a fake one.
+    init(
+        backends: [WeightedBackend],
+        balancer: Balancer = Balancer(.roundRobin),
+        slowStart: SlowStart? = nil,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        policy: HealthPolicy,
+        logger: Logger
+    ) {
+        let unique = Self.unique(backends)
+        self.state = Mutex(
+            State(
+                candidates: unique.map { BalanceCandidate(address: $0.address, weight: $0.weight) },
+                entries: unique.map { _ in Entry() },
+                balancer: balancer
+            )
+        )
+        self.balance = balancer.policy
+        self.slowStart = slowStart
+        self.now = now
         self.policy = policy
         self.logger = logger
     }
 
     /// The configured backends, in order.
-    var addresses: [BackendAddress] { state.withLock { $0.backends.map(\.address) } }
+    var addresses: [BackendAddress] { state.withLock { $0.candidates.map(\.address) } }
 
     /// Whether any backend is in rotation.
-    var hasHealthyBackend: Bool { state.withLock { $0.backends.contains { $0.health.inRotation } } }
+    var hasHealthyBackend: Bool { state.withLock { $0.candidates.contains { $0.inRotation } } }
 
-    /// The next backend in rotation after the cursor, skipping `excluded`; counts the request as in flight.
+    /// The backend the policy picks among those in rotation, skipping `excluded`; counts the request as in flight.
     func next(excluding excluded: [BackendAddress] = []) -> BackendAddress? {
         state.withLock { state in
-            let count = state.backends.count
-            for offset in 0..<count {
-                let index = (state.cursor + offset) % count
-                let entry = state.backends[index]
-                guard entry.health.inRotation, !excluded.contains(entry.address) else { continue }
-                state.cursor = (index + 1) % count
-                state.backends[index].inFlight += 1
-                state.backends[index].requests += 1
-                return entry.address
-            }
-            return nil
+            if state.ramping > 0 { updateRamps(&state) }
+            guard let index = state.balancer.pick(from: state.candidates, excluding: excluded) else { return nil }
+            state.candidates[index].inFlight += 1
+            state.entries[index].requests += 1
+            return state.candidates[index].address
         }
     }
 
@@ -59,10 +83,10 @@ final class BackendPool: Sendable {
     /// if any, to the backend's state machine under the same lock.
     func finish(_ address: BackendAddress, outcome: BackendHealth.Event? = nil, reason: String? = nil) {
         let transition: (BackendHealth, BackendHealth)? = state.withLock { state in
-            guard let index = state.backends.firstIndex(where: { $0.address == address }) else { return nil }
-            state.backends[index].inFlight -= 1
+            guard let index = state.candidates.firstIndex(where: { $0.address == address }) else { return nil }
+            state.candidates[index].inFlight -= 1
             guard let outcome else { return nil }
-            return apply(outcome, to: &state.backends[index], reason: reason)
+            return apply(outcome, at: index, in: &state, reason: reason)
         }
         if let (old, new) = transition, let outcome { log(old, new, address: address, event: outcome, reason: reason) }
     }
@@ -70,24 +94,51 @@ final class BackendPool: Sendable {
     /// Feeds a request outcome or a check result to the backend's state machine.
     func record(_ event: BackendHealth.Event, for address: BackendAddress, reason: String? = nil) {
         let transition: (BackendHealth, BackendHealth)? = state.withLock { state in
-            guard let index = state.backends.firstIndex(where: { $0.address == address }) else { return nil }
-            return apply(event, to: &state.backends[index], reason: reason)
+            guard let index = state.candidates.firstIndex(where: { $0.address == address }) else { return nil }
+            return apply(event, at: index, in: &state, reason: reason)
         }
         if let (old, new) = transition { log(old, new, address: address, event: event, reason: reason) }
     }
 
-    /// Moves one backend's state; returns the transition when the state changed.
-    private func apply(_ event: BackendHealth.Event, to entry: inout Entry, reason: String?) -> (BackendHealth, BackendHealth)? {
-        let old = entry.health
+    /// Moves one backend's state; returns the transition when the state changed. A backend returning to
+    /// rotation starts its slow start.
+    private func apply(_ event: BackendHealth.Event, at index: Int, in state: inout State, reason: String?) -> (BackendHealth, BackendHealth)? {
+        let old = state.entries[index].health
         let new = old.next(after: event, rise: policy.rise, fall: policy.fall)
-        entry.health = new
+        state.entries[index].health = new
+        state.candidates[index].inRotation = new.inRotation
+        if new.inRotation && !old.inRotation { startRamp(at: index, in: &state) }
         switch event {
-        case .requestFailed, .connectionRefused: entry.failures += 1
+        case .requestFailed, .connectionRefused: state.entries[index].failures += 1
         case .checkPassed, .checkFailed:
-            entry.lastCheck = .init(at: Date().ISO8601Format(), passed: event == .checkPassed, detail: reason)
+            state.entries[index].lastCheck = .init(at: Date().ISO8601Format(), passed: event == .checkPassed, detail: reason)
         case .requestSucceeded: break
         }
         return old == new ? nil : (old, new)
+    }
+
+    // MARK: Slow start
+
+    private func startRamp(at index: Int, in state: inout State) {
+        guard slowStart != nil else { return }
+        if state.entries[index].rampStart == nil { state.ramping += 1 }
+        state.entries[index].rampStart = now()
+        state.candidates[index].effectiveWeight = Double(state.candidates[index].weight) * SlowStart.initialFraction
+    }
+
+    /// Moves every ramping backend's effective weight to where the clock says; ends finished ramps.
+    private func updateRamps(_ state: inout State) {
+        guard let slowStart else { return }
+        let instant = now()
+        for index in state.entries.indices {
+            guard let start = state.entries[index].rampStart else { continue }
+            let fraction = slowStart.fraction(after: instant - start)
+            state.candidates[index].effectiveWeight = Double(state.candidates[index].weight) * fraction
+            if fraction >= 1 {
+                state.entries[index].rampStart = nil
+                state.ramping -= 1
+            }
+        }
     }
 
     /// Logged after the lock is released.
@@ -99,40 +150,74 @@ final class BackendPool: Sendable {
         logger.log(level: level, "backend \(address) \(old) -> \(new)", metadata: metadata)
     }
 
-    /// Replaces the backend list (SIGHUP); kept backends keep their state and counters, new ones start healthy.
-    func replace(with addresses: [BackendAddress]) {
-        let (added, removed) = state.withLock { state in
-            let old = state.backends
-            let wanted = Self.unique(addresses)
-            state.backends = wanted.map { address in old.first { $0.address == address } ?? Entry(address: address) }
-            state.cursor = 0
-            return (wanted.filter { address in !old.contains { $0.address == address } }, old.map(\.address).filter { !wanted.contains($0) })
+    // MARK: Reload
+
+    /// Replaces the backend list (SIGHUP). Kept backends keep their state, counters and requests in flight,
+    /// and take their new weight; new ones start healthy (and ramp up with slow start).
+    func replace(with backends: [WeightedBackend]) {
+        let (added, removed, reweighted) = state.withLock { state in
+            let oldCandidates = state.candidates
+            let oldEntries = state.entries
+            let wanted = Self.unique(backends)
+            var candidates: [BalanceCandidate] = []
+            var entries: [Entry] = []
+            var added: [String] = []
+            var reweighted: [String] = []
+            state.ramping = 0
+            for backend in wanted {
+                if let old = oldCandidates.firstIndex(where: { $0.address == backend.address }) {
+                    var candidate = oldCandidates[old]
+                    if candidate.weight != backend.weight { reweighted.append(backend.description) }
+                    candidate.weight = backend.weight
+                    candidate.effectiveWeight = Double(backend.weight)
+                    candidates.append(candidate)
+                    entries.append(oldEntries[old])
+                    if oldEntries[old].rampStart != nil { state.ramping += 1 }
+                } else {
+                    added.append(backend.description)
+                    candidates.append(BalanceCandidate(address: backend.address, weight: backend.weight))
+                    entries.append(Entry())
+                }
+            }
+            state.candidates = candidates
+            state.entries = entries
+            state.balancer.reset()
+            for (index, backend) in wanted.enumerated() where added.contains(backend.description) { startRamp(at: index, in: &state) }
+            if state.ramping > 0 { updateRamps(&state) }
+            let removed = oldCandidates.map(\.address).filter { address in !wanted.contains { $0.address == address } }
+            return (added, removed.map(\.description), reweighted)
         }
         logger.notice(
             "backends reloaded",
-            metadata: ["added": "\(added.map(\.description))", "removed": "\(removed.map(\.description))", "count": "\(addresses.count)"]
+            metadata: ["added": "\(added)", "removed": "\(removed)", "reweighted": "\(reweighted)", "count": "\(backends.count)"]
         )
     }
 
-    /// A consistent copy of every backend's state, for `/status` and tests.
+    /// A consistent copy of every backend's state, for `/status`, `/metrics` and tests.
     func snapshot() -> [BackendStatus] {
         state.withLock { state in
-            state.backends.map {
-                BackendStatus(
-                    address: $0.address.description,
-                    state: $0.health.name,
-                    inRotation: $0.health.inRotation,
-                    inFlight: $0.inFlight,
-                    requests: $0.requests,
-                    failures: $0.failures,
-                    lastCheck: $0.lastCheck
+            if state.ramping > 0 { updateRamps(&state) }
+            return state.candidates.indices.map { index in
+                let candidate = state.candidates[index]
+                let entry = state.entries[index]
+                return BackendStatus(
+                    address: candidate.address.description,
+                    state: entry.health.name,
+                    inRotation: entry.health.inRotation,
+                    weight: candidate.weight,
+                    effectiveWeight: (candidate.effectiveWeight * 100).rounded() / 100,
+                    inFlight: candidate.inFlight,
+                    requests: entry.requests,
+                    failures: entry.failures,
+                    lastCheck: entry.lastCheck
                 )
             }
         }
     }
 
-    private static func unique(_ addresses: [BackendAddress]) -> [BackendAddress] {
+    /// The first entry for each address wins (a backend listed twice is one backend).
+    private static func unique(_ backends: [WeightedBackend]) -> [WeightedBackend] {
         var seen: Set<BackendAddress> = []
-        return addresses.filter { seen.insert($0).inserted }
+        return backends.filter { seen.insert($0.address).inserted }
     }
 }

@@ -14,14 +14,19 @@ struct BackendStatus: ResponseCodable, Sendable, Equatable {
     var address: String
     var state: String
     var inRotation: Bool
+    /// The configured weight.
+    var weight: Int
+    /// The weight the balancer uses now: below `weight` while a slow start ramps it up.
+    var effectiveWeight: Double
     var inFlight: Int
     var requests: Int
     var failures: Int
     var lastCheck: Check?
 
     enum CodingKeys: String, CodingKey {
-        case address, state, requests, failures
+        case address, state, weight, requests, failures
         case inRotation = "in_rotation"
+        case effectiveWeight = "effective_weight"
         case inFlight = "in_flight"
         case lastCheck = "last_check"
     }

@@ -4,12 +4,12 @@ import UnixSignals
 
 /// Re-reads `--backends-file` on SIGHUP; connections and kept backends' state are untouched.
 ///
-/// A file that cannot be read or parsed leaves the current list in place (logged as an error):
-/// a typo during a reload must not take the proxy down.
+/// A file that cannot be read or parsed (a bad weight included) leaves the current list in place,
+/// logged as an error with the line at fault: a typo during a reload must not take the proxy down.
 struct BackendsReloader: Service {
     let path: String
     /// `--backend` flags, which stay in the list across reloads.
-    let fixed: [BackendAddress]
+    let fixed: [WeightedBackend]
     let pool: BackendPool
     let logger: Logger
 
@@ -20,14 +20,15 @@ struct BackendsReloader: Service {
         }
     }
 
+    /// One reload, as on SIGHUP; also what tests call.
     func reload() {
         do {
-            let addresses = fixed + (try BackendAddress.list(fromFile: path))
-            guard !addresses.isEmpty else {
+            let backends = fixed + (try WeightedBackend.list(fromFile: path))
+            guard !backends.isEmpty else {
                 logger.error("backends file \(path) lists no backends; keeping the current list")
                 return
             }
-            pool.replace(with: addresses)
+            pool.replace(with: backends)
         } catch {
             logger.error("cannot reload backends file \(path): \(error); keeping the current list")
         }

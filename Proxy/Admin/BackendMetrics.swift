@@ -1,0 +1,56 @@
+import CityscapeKit
+import CoreMetrics
+import Hummingbird
+import Synchronization
+
+/// `proxy_backend_in_flight{backend}` and `proxy_backend_selected_total{backend}`, read from the pool's
+/// own counters when `/metrics` is scraped: the pool already counts both under the lock a pick takes,
+/// so publishing them per request would add a shared write on the hot path for nothing.
+final class BackendMetrics: Sendable {
+    private let factory: any MetricsFactory
+    private let series = Mutex<[String: Series]>([:])
+
+    private struct Series {
+        let inFlight: Gauge
+        let selected: Counter
+        /// The pool's `requests` when last published, so the counter only ever grows by the difference.
+        var published: Int
+    }
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    /// Publishes every backend's figures; series of backends removed by a reload keep their last values.
+    func update(from backends: [BackendStatus]) {
+        series.withLock { series in
+            for backend in backends {
+                var entry =
+                    series[backend.address]
+                    ?? Series(
+                        inFlight: Gauge(label: "proxy_backend_in_flight", dimensions: [("backend", backend.address)], factory: factory),
+                        selected: Counter(label: "proxy_backend_selected_total", dimensions: [("backend", backend.address)], factory: factory),
+                        published: 0
+                    )
+                entry.inFlight.record(backend.inFlight)
+                // A backend removed and added back starts counting from 0 again.
+                let growth = backend.requests >= entry.published ? backend.requests - entry.published : backend.requests
+                if growth > 0 { entry.selected.increment(by: growth) }
+                entry.published = backend.requests
+                series[backend.address] = entry
+            }
+        }
+    }
+}
+
+/// Refreshes the per-backend metrics just before `/metrics` renders them.
+struct BackendMetricsMiddleware: RouterMiddleware {
+    typealias Context = CityscapeRequestContext
+    let metrics: BackendMetrics
+    let pool: BackendPool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path == "/metrics" { metrics.update(from: pool.snapshot()) }
+        return try await next(request, context)
+    }
+}
