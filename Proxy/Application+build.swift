@@ -114,10 +114,10 @@ struct ProxyApplication {
             timeout: min(HealthChecker.maximumTimeout, configuration.backendTimeout)
         )
         services.append(checker)
-        if let path = configuration.backendsFile {
-            let fixed = configuration.backends.filter { address in !((try? BackendAddress.list(fromFile: path)) ?? []).contains(address) }
-            services.append(BackendsReloader(path: path, fixed: fixed, pool: pool, logger: logger))
-        }
+        let path = configuration.backendsFile
+        let listed = path.map { (try? BackendAddress.list(fromFile: $0)) ?? [] } ?? []
+        let fixed = configuration.backends.filter { !listed.contains($0) }
+        services.append(BackendsReloader(path: path, fixed: fixed, pool: pool, logger: logger))
         if let admin = configuration.admin { services.append(adminApplication(address: admin)) }
         services.append(proxyListener())
         return services
