@@ -17,7 +17,7 @@ BINDIR       = $(PREFIX)/bin
 DATADIR      = $(PREFIX)/share/cityscape
 DOCDIR       = $(PREFIX)/share/doc/cityscape
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
-# A binary linked with --static-swift-stdlib looks for its crash backtracer in <bin>/../libexec/swift/linux.
+# A binary linked with --static-swift-stdlib looks for its crash backtracer at <bin>/../libexec/swift/linux/swift-backtrace.
 LIBEXECDIR   = $(PREFIX)/libexec/swift/linux
 BINARIES     = cityscape-location cityscape-sun cityscape-gateway cityscape-proxy
 UNITS        = cityscape-location.service cityscape-sun.service cityscape-gateway@.service cityscape-proxy.service cityscape.target
@@ -102,10 +102,11 @@ install: ## install release binaries, postal data and systemd units (PREFIX=/usr
 	install -m 755 $(addprefix $(RELEASE_BIN)/,$(BINARIES)) "$(DESTDIR)$(BINDIR)/"
 	install -m 644 Data/postal/postal_codes.tsv.gz Data/postal/ATTRIBUTION.md "$(DESTDIR)$(DATADIR)/"
 	install -m 644 docs/deploy.md "$(DESTDIR)$(DOCDIR)/"
-	@# A dynamically linked build uses the backtracer of the toolchain it loads libswiftCore.so from.
+	@# A --static-swift-stdlib build gets the toolchain's static backtracer (it needs no Swift runtime libraries);
+	@# a dynamically linked one uses the backtracer of the toolchain it loads libswiftCore.so from.
 	if ldd "$(RELEASE_BIN)/cityscape-gateway" >/dev/null 2>&1 && ! ldd "$(RELEASE_BIN)/cityscape-gateway" | grep -q libswiftCore; then \
 	  usr=$$(dirname "$$(dirname "$$($(SWIFT) -print-target-info | sed -n 's/.*"runtimeResourcePath": "\(.*\)".*/\1/p')")"); \
-	  install -d "$(DESTDIR)$(LIBEXECDIR)" && install -m 755 "$$usr/libexec/swift/linux/swift-backtrace-static" "$(DESTDIR)$(LIBEXECDIR)/"; fi
+	  install -d "$(DESTDIR)$(LIBEXECDIR)" && install -m 755 "$$usr/libexec/swift/linux/swift-backtrace-static" "$(DESTDIR)$(LIBEXECDIR)/swift-backtrace"; fi
 	@# The units name /usr/local and /etc/cityscape; rewrite them for this PREFIX and SYSCONFDIR.
 	for u in $(UNITS); do \
 	  sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/cityscape/|$(SYSCONFDIR)/cityscape/|g' "deploy/systemd/$$u" > "$(DESTDIR)$(UNITDIR)/$$u"; \
@@ -116,7 +117,7 @@ install: ## install release binaries, postal data and systemd units (PREFIX=/usr
 	@echo "installed; as root: systemctl daemon-reload && systemctl enable --now cityscape.target"
 
 uninstall: ## remove what make install installed (keeps the configuration in SYSCONFDIR/cityscape)
-	rm -f $(addprefix "$(DESTDIR)$(BINDIR)/",$(BINARIES)) $(addprefix "$(DESTDIR)$(UNITDIR)/",$(UNITS)) "$(DESTDIR)$(LIBEXECDIR)/swift-backtrace-static"
+	rm -f $(addprefix "$(DESTDIR)$(BINDIR)/",$(BINARIES)) $(addprefix "$(DESTDIR)$(UNITDIR)/",$(UNITS)) "$(DESTDIR)$(LIBEXECDIR)/swift-backtrace"
 	rm -rf "$(DESTDIR)$(DATADIR)" "$(DESTDIR)$(DOCDIR)"
 
 lint: ## check formatting with the committed .swift-format

@@ -361,7 +361,8 @@ def systemd_stack(binaries: Path, usr: Path, work: Path) -> None:
     root = work / "root"
     run("make", "-s", "-C", str(ROOT), "install", f"DESTDIR={root}", "PREFIX=/usr/local", f"RELEASE_BIN={binaries}", quiet=True)
     build_image("deploy/podman/Dockerfile.systemd-test", SYSTEMD_IMAGE,
-                ["--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "--build-context", f"installed={root}", "--build-context", f"swift={usr}"])
+                ["--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "--build-arg", f"SWIFT_USR={usr}",
+                 "--build-context", f"installed={root}", "--build-context", f"swift={usr}"])
     print(f"{SYSTEMD_IMAGE}: {human(image_size(SYSTEMD_IMAGE))}")
 
     step("boot it: podman run --systemd=always --privileged --cgroupns=private --network=none")
@@ -559,14 +560,16 @@ def main() -> int:
     os.chdir(ROOT)
     binaries = args.bin_dir.resolve()
     try:
-        step("preflight: rootful podman can run a container")
+        step("preflight: root, podman, the built binaries")
         check(os.geteuid() == 0, "rootful podman is needed: run as root, or DEPLOY_TEST=skip on a machine without it")
         for binary in ("cityscape-location", "cityscape-sun", "cityscape-gateway", "cityscape-proxy"):
             check(os.access(binaries / binary, os.X_OK), f"{binaries}/{binary} is not built")
         print(podman("--version").strip() + f"; CONTAINERS_CONF={os.environ.get('CONTAINERS_CONF', '(default)')}")
         cleanup()
         base_image(args.state)
+        step("a first container: can this machine run one at all?")
         podman("run", "--rm", "--label", LABEL, "--network=none", BASE_IMAGE, "true", timeout=60)
+        print("ok: podman run --rm debian:bookworm-slim true")
         usr = swift_usr(binaries)
         project_image(binaries, usr)
         compose_stack(args.venv)
