@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -417,6 +418,7 @@ def systemd_stack(binaries: Path, usr: Path, work: Path) -> None:
     check(not bad, f"the stop was not clean: {bad[:3]}")
     check(took < 15, f"stopping took {took:.1f}s, not within TimeoutStopSec=15s")
     print(f"ok: {len(units)} units exited 0 on SIGTERM, all stopped in {took:.1f}s (TimeoutStopSec=15s)")
+    podman("rm", "-f", "-t", "0", SYSTEMD_CONTAINER)
 
 
 def reload_proxy() -> None:
@@ -538,9 +540,7 @@ def hardening(units: list[str]) -> None:
 
 def cleanup() -> None:
     """Removes every container this test started (by label), also after a failure."""
-    names = subprocess.run(["podman", "ps", "-a", "--filter", f"label={LABEL}", "--filter", f"label=io.podman.compose.project={PROJECT}",
-                            "--format", "{{.Names}}"], capture_output=True, text=True).stdout.split()
-    names += subprocess.run(["podman", "ps", "-a", "--filter", f"label={LABEL}", "--format", "{{.Names}}"],
+    names = subprocess.run(["podman", "ps", "-a", "--filter", f"label={LABEL}", "--format", "{{.Names}}"],
                             capture_output=True, text=True).stdout.split()
     names += subprocess.run(["podman", "ps", "-a", "--filter", f"label=io.podman.compose.project={PROJECT}", "--format", "{{.Names}}"],
                             capture_output=True, text=True).stdout.split()
@@ -578,14 +578,17 @@ def main() -> int:
             systemd_stack(binaries, usr, Path(work))
     except (Failure, subprocess.TimeoutExpired) as error:
         print(f"\ndeploy-test: FAILED at step '{current_step}': {error}", file=sys.stderr)
-        cleanup()
         return 1
+    except (KeyboardInterrupt, SystemExit):
+        print(f"\ndeploy-test: interrupted at step '{current_step}'", file=sys.stderr)
+        return 130
     finally:
-        subprocess.run(["podman", "rm", "-f", "-t", "0", SYSTEMD_CONTAINER], capture_output=True)
-    cleanup()
+        # Also after a failure or an interruption: the containers of this run go, the images stay as a cache.
+        cleanup()
     print(f"\ndeploy-test: the compose stack and the systemd units ran and stopped cleanly ({time.monotonic() - started:.0f}s)")
     return 0
 
-
 if __name__ == "__main__":
+    # SIGTERM (a CI timeout, make killed) unwinds like Ctrl-C, so the finally blocks remove the containers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())
