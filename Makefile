@@ -17,6 +17,8 @@ BINDIR       = $(PREFIX)/bin
 DATADIR      = $(PREFIX)/share/cityscape
 DOCDIR       = $(PREFIX)/share/doc/cityscape
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
+# A binary linked with --static-swift-stdlib looks for its crash backtracer at <bin>/../libexec/swift/linux/swift-backtrace.
+LIBEXECDIR   = $(PREFIX)/libexec/swift/linux
 BINARIES     = cityscape-location cityscape-sun cityscape-gateway cityscape-proxy
 UNITS        = cityscape-location.service cityscape-sun.service cityscape-gateway@.service cityscape-proxy.service cityscape.target
 
@@ -27,7 +29,7 @@ PYTHON      ?= python3
 # Where `make build` put the binaries; a shell substitution, so only the targets that need it pay for it.
 BIN_DIR      = $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
 
-.PHONY: help deps build release run start stop status test test-tooling fuzz-api fuzz-raw faults soak lint format demo bench bench-foundation bench-gateway clean deploy-check install uninstall
+.PHONY: help deps build release run start stop status test test-tooling fuzz-api fuzz-raw faults soak lint format demo bench bench-foundation bench-gateway clean deploy-check deploy-test install uninstall
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,9 +56,10 @@ stop: ## stop the stack started by make run or make start (by PID, reverse order
 status: ## is the local stack running, with the PID and port of each process
 	@scripts/stack-ctl.sh status
 
-test: build $(FUZZ_VENV)/bin/st ## every test: Swift (unit, router, live), deploy-check, tooling, API and raw fuzzing, fault injection
+test: build $(FUZZ_VENV)/bin/st ## every test: Swift (unit, router, live), deploy-check, deploy-test, tooling, API and raw fuzzing, fault injection
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
 	@DEPLOY_SMOKE=required DEPLOY_BIN=$$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS)) scripts/deploy-check.sh
+	@scripts/deploy-test.sh $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
 	@$(MAKE) --no-print-directory test-tooling fuzz-api fuzz-raw faults
 
 test-tooling: $(LAB_VENV)/bin/python ## Python tests of the stack script, demo, lab report (in Chromium) and bench tooling
@@ -89,12 +92,21 @@ soak: release $(FUZZ_VENV)/bin/st ## 10 min mixed load through the full stack wi
 deploy-check: ## validate deploy/ (compose, Dockerfile, systemd, Kubernetes) with the real tools, offline
 	@scripts/deploy-check.sh
 
+# The debug build make test already has: the image and the units are exercised, not the optimiser.
+deploy-test: build ## run deploy/ for real under rootful podman: compose stack, kill a replica, systemd units (DEPLOY_TEST=skip)
+	@scripts/deploy-test.sh $(BIN_DIR)
+
 install: ## install release binaries, postal data and systemd units (PREFIX=/usr/local, DESTDIR=)
 	@for b in $(BINARIES); do [ -x "$(RELEASE_BIN)/$$b" ] || { echo "$(RELEASE_BIN)/$$b missing: run 'make release' first" >&2; exit 1; }; done
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(DATADIR)" "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(SYSCONFDIR)/cityscape"
 	install -m 755 $(addprefix $(RELEASE_BIN)/,$(BINARIES)) "$(DESTDIR)$(BINDIR)/"
 	install -m 644 Data/postal/postal_codes.tsv.gz Data/postal/ATTRIBUTION.md "$(DESTDIR)$(DATADIR)/"
 	install -m 644 docs/deploy.md "$(DESTDIR)$(DOCDIR)/"
+	@# A --static-swift-stdlib build gets the toolchain's static backtracer (it needs no Swift runtime libraries);
+	@# a dynamically linked one uses the backtracer of the toolchain it loads libswiftCore.so from.
+	if ldd "$(RELEASE_BIN)/cityscape-gateway" >/dev/null 2>&1 && ! ldd "$(RELEASE_BIN)/cityscape-gateway" | grep -q libswiftCore; then \
+	  usr=$$(dirname "$$(dirname "$$($(SWIFT) -print-target-info | sed -n 's/.*"runtimeResourcePath": "\(.*\)".*/\1/p')")"); \
+	  install -d "$(DESTDIR)$(LIBEXECDIR)" && install -m 755 "$$usr/libexec/swift/linux/swift-backtrace-static" "$(DESTDIR)$(LIBEXECDIR)/swift-backtrace"; fi
 	@# The units name /usr/local and /etc/cityscape; rewrite them for this PREFIX and SYSCONFDIR.
 	for u in $(UNITS); do \
 	  sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/cityscape/|$(SYSCONFDIR)/cityscape/|g' "deploy/systemd/$$u" > "$(DESTDIR)$(UNITDIR)/$$u"; \
@@ -105,7 +117,7 @@ install: ## install release binaries, postal data and systemd units (PREFIX=/usr
 	@echo "installed; as root: systemctl daemon-reload && systemctl enable --now cityscape.target"
 
 uninstall: ## remove what make install installed (keeps the configuration in SYSCONFDIR/cityscape)
-	rm -f $(addprefix "$(DESTDIR)$(BINDIR)/",$(BINARIES)) $(addprefix "$(DESTDIR)$(UNITDIR)/",$(UNITS))
+	rm -f $(addprefix "$(DESTDIR)$(BINDIR)/",$(BINARIES)) $(addprefix "$(DESTDIR)$(UNITDIR)/",$(UNITS)) "$(DESTDIR)$(LIBEXECDIR)/swift-backtrace"
 	rm -rf "$(DESTDIR)$(DATADIR)" "$(DESTDIR)$(DOCDIR)"
 
 lint: ## check formatting with the committed .swift-format

@@ -122,11 +122,10 @@ struct ProxyApplication {
             timeout: min(HealthChecker.maximumTimeout, configuration.backendTimeout)
         )
         services.append(checker)
-        if let path = configuration.backendsFile {
-            let fromFile = Set(((try? WeightedBackend.list(fromFile: path)) ?? []).map(\.address))
-            let fixed = configuration.backends.filter { !fromFile.contains($0.address) }
-            services.append(BackendsReloader(path: path, fixed: fixed, pool: pool, logger: logger))
-        }
+        let path = configuration.backendsFile
+        let listed = Set(path.map { ((try? WeightedBackend.list(fromFile: $0)) ?? []).map(\.address) } ?? [])
+        let fixed = configuration.backends.filter { !listed.contains($0.address) }
+        services.append(BackendsReloader(path: path, fixed: fixed, pool: pool, logger: logger))
         if let admin = configuration.admin { services.append(adminApplication(address: admin)) }
         services.append(proxyListener())
         return services

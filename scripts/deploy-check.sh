@@ -55,8 +55,8 @@ quiet "$compose" -f deploy/compose.yaml --profile demo config -q
 echo "ok: docker compose config -q (default and demo profiles)"
 
 # MARK: Dockerfile
-step "hadolint (every deploy/Dockerfile*)"
-for dockerfile in deploy/Dockerfile*; do "$VENV/bin/hadolint" --no-color "$dockerfile"; echo "ok: $dockerfile"; done
+step "hadolint (every deploy/Dockerfile* and deploy/podman/Dockerfile*)"
+for dockerfile in deploy/Dockerfile* deploy/podman/Dockerfile*; do "$VENV/bin/hadolint" --no-color "$dockerfile"; echo "ok: $dockerfile"; done
 
 # MARK: systemd
 step "systemd: verify and security exposure of every unit, as installed by make install"

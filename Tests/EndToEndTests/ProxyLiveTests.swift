@@ -154,6 +154,18 @@ struct ProxyLiveTests {
         try await eventually { second.output().contains("GET /json 200") }
     }
 
+    @Test("SIGHUP without --backends-file is logged and changes nothing: the proxy keeps serving", .timeLimit(.minutes(2)))
+    func sighupWithoutBackendsFile() async throws {
+        let backend = try await ServiceProcess("cityscape-sun")
+        defer { Task { await backend.stop() } }
+        let proxy = try await ServiceProcess("cityscape-proxy", arguments: ["--backend", "127.0.0.1:\(backend.port)", "--admin", "off"])
+        defer { Task { await proxy.stop() } }
+        proxy.send(SIGHUP)
+        try await eventually { proxy.output().contains("no --backends-file to re-read") }
+        #expect(proxy.isRunning)
+        #expect(try await LiveHTTP.request("\(proxy.baseURL)/json?lat=1&lng=1").status == 200)
+    }
+
     /// The admin URL from the proxy's `admin at` line, which may follow its `listening on` line.
     static func adminURL(_ proxy: ServiceProcess) async throws -> String {
         func parse() -> String? {

@@ -287,9 +287,16 @@ class Checker:
         self.expect(re.search(r"^USER (?!0\b|root\b)\S+", text, re.M) is not None, f"{where}: run as a non-root USER")
         self.expect(re.search(r"^HEALTHCHECK ", text, re.M) is not None, f"{where}: HEALTHCHECK missing")
         self.expect(re.search(r"^ENV [\s\S]*SWIFT_BACKTRACE=", text, re.M) is not None, f"{where}: SWIFT_BACKTRACE not set")
+        # Both ways to the binaries (built in the toolchain image, or copied from a host build) fill /staging.
+        for stage in ("binaries-toolchain", "binaries-host-static", "binaries-host"):
+            self.expect(re.search(rf"^FROM \S+ AS {stage}$", text, re.M) is not None, f"{where}: stage {stage} missing")
+        self.expect(re.search(r"^FROM binaries-\$\{BINARIES\} AS binaries$", text, re.M) is not None, f"{where}: BINARIES must pick the stage")
         # The location binary looks for <bin>/../share/cityscape/postal_codes.tsv.gz; /usr/local/bin is <bin>.
-        self.expect("COPY Data/postal/postal_codes.tsv.gz" in text and "/staging/share/cityscape/" in text
-                    and "COPY --from=build /staging/ /usr/local/" in text, f"{where}: postal data must land in /usr/local/share/cityscape/")
+        self.expect(text.count("COPY Data/postal/postal_codes.tsv.gz") == 2 and "/staging/share/cityscape/" in text
+                    and "COPY --from=binaries /staging/ /usr/local/" in text, f"{where}: postal data must land in /usr/local/share/cityscape/")
+        backtracer = re.search(r"swift-backtrace=(\S+)", text)
+        self.expect(backtracer is not None and backtracer.group(1) == "/usr/local/libexec/swift/linux/swift-backtrace-static"
+                    and text.count("/staging/libexec/swift/linux/") >= 2, f"{where}: SWIFT_BACKTRACE must name the backtracer both stages copy")
         runtime = text.rsplit("\nFROM ", 1)[-1]
         packages = set(re.findall(r"^\s+([a-z0-9][a-z0-9. +-]*?) \\$", runtime, re.M)[0].split()) if "apt-get install" in runtime else set()
         allowed = {"libcurl4", "ca-certificates", "tzdata", "curl"}

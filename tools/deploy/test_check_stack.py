@@ -103,5 +103,11 @@ class DriftTests(unittest.TestCase):
         self.assertCaught(check_stack.Checker(self.tmp).run(), "kustomization.yaml: resources")
 
 
+    def test_dockerfile_host_build_must_bring_data_and_backtracer(self):
+        errors = self.errors_after("Dockerfile", "FROM binaries-${BINARIES} AS binaries", "FROM binaries-toolchain AS binaries")
+        self.assertCaught(errors, "BINARIES must pick the stage")
+        errors = self.errors_after("Dockerfile", "COPY --from=swift libexec/swift/linux/swift-backtrace-static /staging/libexec/swift/linux/\n", "")
+        self.assertCaught(errors, "SWIFT_BACKTRACE must name the backtracer both stages copy")
+
 if __name__ == "__main__":
     unittest.main()
