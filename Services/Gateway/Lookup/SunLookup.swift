@@ -105,8 +105,11 @@ struct SunLookup: Sendable {
     ) async throws(ServiceError) -> SunTimes {
         var url = "\(sunURL)/json?lat=\(Self.coordinate(location.latitude))&lng=\(Self.coordinate(location.longitude))&date=\(date)&formatted=0"
         if !zone.isUTC {
-            // `+` (Etc/GMT+7) would read as a space in a query; nothing else in a zone id needs escaping.
-            url += "&tzid=\(zone.identifier.replacingOccurrences(of: "+", with: "%2B"))"
+            // `+` (Etc/GMT+7) would read as a space in a query; nothing else in a zone id needs escaping, and
+            // most ids have no `+`, so they skip the Foundation call.
+            let escaped =
+                zone.identifier.utf8.contains(UInt8(ascii: "+")) ? zone.identifier.replacingOccurrences(of: "+", with: "%2B") : zone.identifier
+            url += "&tzid=\(escaped)"
         }
         let failure = UpstreamFailure(upstream: .sun, metrics: metrics)
         let response = try await call(.sun, url, headers: headers, client: client, failure: failure)
