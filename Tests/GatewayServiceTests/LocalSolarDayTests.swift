@@ -62,6 +62,15 @@ struct LocalSolarDayTests {
         #expect(LocalSolarDay.solarDate(for: Self.day(date), in: timeZone, longitude: longitude) == Self.day(solar))
     }
 
+    @Test("a solar date outside the years 1-9999 is nil, not a wrapped date")
+    func outOfRange() throws {
+        let tokyo = try #require(TimeZone(identifier: "Asia/Tokyo"))
+        let westmost = try #require(TimeZone(identifier: "Etc/GMT+12"))
+        #expect(LocalSolarDay.solarDate(for: Self.day("0001-01-01"), in: tokyo, longitude: -179) == nil)
+        #expect(LocalSolarDay.solarDate(for: Self.day("9999-12-31"), in: westmost, longitude: 179) == nil)
+        #expect(LocalSolarDay.solarDate(for: Self.day("9999-12-31"), in: westmost, longitude: -179) == Self.day("9999-12-31"))
+    }
+
     @Test("today is the date on the zone's clock, not in UTC")
     func today() throws {
         let now = Self.instant("2026-06-21T00:40:00Z")

@@ -28,7 +28,11 @@ enum LocalSolarDay {
     /// The date the sun service must be asked for so that its solar day is `day`'s at `longitude` in `zone`;
     /// nil when the zone skipped that day.
     static func solarDate(for day: CalendarDate, in zone: TimeZone, longitude: Double) -> CalendarDate? {
-        guard let noon = localNoon(of: day, in: zone) else { return nil }
+        localNoon(of: day, in: zone).flatMap { solarDate(atLocalNoon: $0, longitude: longitude) }
+    }
+
+    /// The mean-solar date at `longitude` at the instant `noon`; nil outside the years 1-9999.
+    static func solarDate(atLocalNoon noon: Date, longitude: Double) -> CalendarDate? {
         // Mean solar time runs `longitude / 15` hours ahead of UTC: 240 s per degree.
         let meanSolar = noon.timeIntervalSince1970 + longitude * 240
         return date(daysSinceUnixEpoch: Int((meanSolar / 86_400).rounded(.down)))

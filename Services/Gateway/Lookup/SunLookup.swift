@@ -36,11 +36,18 @@ struct SunLookup: Sendable {
         }
         let zone = query.zone ?? AnswerZone(place: location.timezone)
         let day = try Self.localDay(query, zone: zone)
-        guard let solarDate = LocalSolarDay.solarDate(for: day, in: zone.timeZone, longitude: location.longitude) else {
+        guard let noon = LocalSolarDay.localNoon(of: day, in: zone.timeZone) else {
             throw ServiceError(
                 .badRequest,
                 code: "invalid_date",
                 message: "\(day.iso8601) did not exist in \(zone.identifier) (its clocks skipped that day); ask for another date or tz=utc"
+            )
+        }
+        guard let solarDate = LocalSolarDay.solarDate(atLocalNoon: noon, longitude: location.longitude) else {
+            throw ServiceError(
+                .badRequest,
+                code: "invalid_date",
+                message: "\(day.iso8601) in \(zone.identifier) is a solar day outside the years 1-9999 at this place"
             )
         }
         let date = solarDate.iso8601
