@@ -29,11 +29,11 @@ struct SunQueryTests {
     }
 
     @Test(
-        "tz is utc in any case or an IANA id the system knows",
+        "tz is utc or an IANA id of the list",
         arguments: [
-            ("utc", "UTC"), ("UTC", "UTC"), ("Utc", "UTC"), ("Europe/Paris", "Europe/Paris"),
+            ("utc", "UTC"), ("UTC", "UTC"), ("Europe/Paris", "Europe/Paris"),
             ("America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires"),
-            ("Etc/GMT+7", "Etc/GMT+7"), ("Pacific/Apia", "Pacific/Apia"), ("America/St_Johns", "America/St_Johns"),
+            ("Pacific/Apia", "Pacific/Apia"), ("America/St_Johns", "America/St_Johns"),
         ]
     )
     func validZone(raw: String, identifier: String) throws {
@@ -48,7 +48,8 @@ struct SunQueryTests {
     @Test(
         "an unknown or malformed tz is 400 invalid_timezone",
         arguments: [
-            "Europe/Pariss", "Mars/Olympus_Mons", "../../etc/passwd", "/etc/localtime", "Europe//Paris", "Europe/Paris/", "1Europe", "Europe/Par is",
+            "Utc", "Etc/GMT+7", "Europe/Pariss", "Mars/Olympus_Mons", "../../etc/passwd", "/etc/localtime", "Europe//Paris", "Europe/Paris/",
+            "1Europe", "Europe/Par is",
             "Europe%2FParis", String(repeating: "A", count: 65),
         ]
     )

@@ -129,7 +129,12 @@ struct SunRoutesTests {
         #expect(utc.status == 200)
         #expect(utc.body.hasSuffix(#","timezone":"UTC"}"#))
         #expect(utc.calls == ["http://127.0.0.1:8002/json?lat=45.549600&lng=-122.674300&date=2026-06-21&formatted=0"])
-        let fixed = try await Self.sunCalls("/api/sun/97227/US?date=2026-06-21&tz=Etc/GMT%2B7")
+        let tokyo = try await Self.sunCalls("/api/sun/97227/US?date=2026-06-21&tz=Asia/Tokyo")
+        #expect(tokyo.body.hasSuffix(#","timezone":"Asia/Tokyo"}"#))
+        #expect(tokyo.calls.first?.hasSuffix("&tzid=Asia/Tokyo") == true)
+        // A place whose zone has a `+` (FR 98799 Clipperton is Etc/GMT+7).
+        let clipperton = Self.portland.replacingOccurrences(of: "America/Los_Angeles", with: "Etc/GMT+7")
+        let fixed = try await Self.sunCalls("/api/sun/97227/US?date=2026-06-21", location: clipperton)
         #expect(fixed.body.hasSuffix(#","timezone":"Etc/GMT+7"}"#))
         #expect(fixed.calls.first?.hasSuffix("&tzid=Etc/GMT%2B7") == true)
     }

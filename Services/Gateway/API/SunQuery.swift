@@ -8,8 +8,8 @@ import HTTPTypes
 /// what the gateway accepts the location service accepts too, and a malformed request never costs an
 /// upstream call (400 `invalid_country` / `invalid_postal_code`). The date is a `CalendarDate`:
 /// `YYYY-MM-DD`, a real day in years 1–9999, else 400 `invalid_date`; when absent, today at the place,
-/// which needs the place's zone and is resolved by ``SunLookup`` from `now`. `tz` is `utc` (any case) or
-/// an IANA zone id, else 400 `invalid_timezone`; when absent, the place's own zone.
+/// which needs the place's zone and is resolved by ``SunLookup`` from `now`. `tz` is `utc` or an IANA zone
+/// id of ``knownZones``, else 400 `invalid_timezone`; when absent, the place's own zone.
 struct SunQuery: Sendable, Equatable {
     let postalCode: String
     let country: String
@@ -48,14 +48,18 @@ struct SunQuery: Sendable, Equatable {
         return date
     }
 
+    /// The ids `tz` accepts besides `utc`: the list Foundation publishes (the sun service's `tzid` list), so the
+    /// OpenAPI document can enumerate them and every zone asked for is one the sun service renders.
+    static let knownZones: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC"])
+
     static func zone(_ raw: String?) throws(ServiceError) -> AnswerZone? {
         guard let raw, !raw.isEmpty else { return nil }
-        if raw.lowercased() == "utc" { return .utc }
-        guard let zone = AnswerZone(identifier: raw) else {
+        if raw == "utc" || raw == "UTC" { return .utc }
+        guard knownZones.contains(raw), let zone = AnswerZone(identifier: raw) else {
             throw ServiceError(
                 .badRequest,
                 code: "invalid_timezone",
-                message: "tz '\(displayed(raw))' is not an IANA time zone id such as Europe/Paris, or utc"
+                message: "tz '\(displayed(raw))' is not utc or an IANA time zone id of the list, such as Europe/Paris"
             )
         }
         return zone
