@@ -25,11 +25,13 @@ UNITS        = cityscape-location.service cityscape-sun.service cityscape-gatewa
 # Python tools for fuzzing, fault injection and soak, pinned in tools/reliability/requirements.txt.
 FUZZ_VENV    = .venv-fuzz
 LAB_VENV     = .venv-lab
+# Python tools that regenerate the postal table's time-zone column, pinned in tools/timezones/requirements.txt.
+TZ_VENV      = .venv-timezones
 PYTHON      ?= python3
 # Where `make build` put the binaries; a shell substitution, so only the targets that need it pay for it.
 BIN_DIR      = $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
 
-.PHONY: help deps build release run start stop status test test-tooling fuzz-api fuzz-raw faults soak lint format demo bench bench-foundation bench-gateway clean deploy-check deploy-test install uninstall
+.PHONY: help deps build release run start stop status test test-tooling fuzz-api fuzz-raw faults soak lint format demo bench bench-foundation bench-gateway clean deploy-check deploy-test install uninstall postal-timezones
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -72,6 +74,13 @@ $(LAB_VENV)/bin/python: bench/requirements-lab.txt
 	$(LAB_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements-lab.txt
 	@touch $@
 
+postal-timezones: $(TZ_VENV)/bin/python ## recompute the time-zone column of Data/postal (dev tooling, not part of the build; see ATTRIBUTION.md)
+	$(TZ_VENV)/bin/python tools/timezones/assign_timezones.py Data/postal
+
+$(TZ_VENV)/bin/python: tools/timezones/requirements.txt
+	$(PYTHON) -m venv $(TZ_VENV)
+	$(TZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/timezones/requirements.txt
+
 $(FUZZ_VENV)/bin/st: tools/reliability/requirements.txt
 	$(PYTHON) -m venv $(FUZZ_VENV)
 	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/reliability/requirements.txt
@@ -100,7 +109,7 @@ install: ## install release binaries, postal data and systemd units (PREFIX=/usr
 	@for b in $(BINARIES); do [ -x "$(RELEASE_BIN)/$$b" ] || { echo "$(RELEASE_BIN)/$$b missing: run 'make release' first" >&2; exit 1; }; done
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(DATADIR)" "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(SYSCONFDIR)/cityscape"
 	install -m 755 $(addprefix $(RELEASE_BIN)/,$(BINARIES)) "$(DESTDIR)$(BINDIR)/"
-	install -m 644 Data/postal/postal_codes.tsv.gz Data/postal/ATTRIBUTION.md "$(DESTDIR)$(DATADIR)/"
+	install -m 644 Data/postal/postal_codes.tsv.gz Data/postal/timezones.tsv Data/postal/ATTRIBUTION.md "$(DESTDIR)$(DATADIR)/"
 	install -m 644 docs/deploy.md "$(DESTDIR)$(DOCDIR)/"
 	@# A --static-swift-stdlib build gets the toolchain's static backtracer (it needs no Swift runtime libraries);
 	@# a dynamically linked one uses the backtracer of the toolchain it loads libswiftCore.so from.
@@ -143,4 +152,4 @@ bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L =
 	@bench/gateway.py $(RELEASE_BIN)
 
 clean: ## remove build products
-	rm -rf .build $(FUZZ_VENV) $(LAB_VENV)
+	rm -rf .build $(FUZZ_VENV) $(LAB_VENV) $(TZ_VENV)

@@ -7,7 +7,7 @@ import Foundation
 /// The shared server keys (`ServerConfiguration`), plus:
 /// | flag | environment | default | meaning |
 /// |---|---|---|---|
-/// | `--postal-data` | `CITYSCAPE_POSTAL_DATA` | located automatically | the gzipped GeoNames table |
+/// | `--postal-data` | `CITYSCAPE_POSTAL_DATA` | located automatically | the gzipped GeoNames table (its `timezones.tsv` beside it) |
 ///
 /// Without `--postal-data` the table is looked for, in order, at `<bin>/../share/cityscape/postal_codes.tsv.gz`
 /// (the `make install` layout), then at `Data/postal/postal_codes.tsv.gz` in the binary's directory or any of

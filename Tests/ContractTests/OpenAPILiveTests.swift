@@ -90,6 +90,9 @@ struct OpenAPILiveTests {
                 Probe(path: "/api/sun/00000/US", template: template, status: 404),
                 Probe(path: "/api/sun/97227/U1", template: template, status: 400),
                 Probe(path: "/api/sun/97227/US?date=2026-13-01", template: template, status: 400),
+                Probe(path: "/api/sun/97227/US?date=2026-06-21&tz=utc", template: template, status: 200),
+                Probe(path: "/api/sun/75001/FR?date=2026-10-25&tz=Asia/Tokyo", template: template, status: 200),
+                Probe(path: "/api/sun/97227/US?tz=Mars/Base", template: template, status: 400),
             ]
         var seen = try await check(healthy, document: "Gateway", probes: probes, finish: false)
         let conformance = try conformance("Gateway")

@@ -21,7 +21,11 @@ struct OpenAPIRoutesTests {
     @Test("location")
     func location() throws {
         let index = try PostalIndex(
-            tsv: Array("country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude\nUS\t97227\tPortland\tOregon\t45.5496\t-122.6743\n".utf8)
+            tsv: Array(
+                "country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude\ttimezone_id\nUS\t97227\tPortland\tOregon\t45.5496\t-122.6743\t0\n"
+                    .utf8
+            ),
+            timeZones: ["America/Los_Angeles"]
         )
         let router = LocationService.buildRouter(index: index, server: ServerConfiguration())
         try expectSameRoutes(router, LocationService.PackageResources.openapi_json)

@@ -24,10 +24,13 @@ struct GatewayLiveTests {
         #expect(body["latitude"] as? Double == 45.5496)
         #expect(body["longitude"] as? Double == -122.6743)
         #expect(body["date"] as? String == "2026-06-21")
-        #expect((body["sunrise"] as? String)?.hasPrefix("2026-06-21T12:") == true)
-        #expect((body["sunset"] as? String)?.hasPrefix("2026-06-22T04:") == true)
+        // In Portland's local time (PDT, UTC-7), on the day asked for.
+        #expect(body["timezone"] as? String == "America/Los_Angeles")
+        #expect((body["sunrise"] as? String)?.hasPrefix("2026-06-21T05:") == true)
+        #expect((body["sunrise"] as? String)?.hasSuffix("-07:00") == true)
+        #expect((body["sunset"] as? String)?.hasPrefix("2026-06-21T21:") == true)
         #expect((body["day_length"] as? Int).map { (55_000...57_000).contains($0) } == true)
-        #expect(body.count == 16)
+        #expect(body.count == 17)
         for key in ["solar_noon", "civil_twilight_begin", "civil_twilight_end", "nautical_twilight_begin", "nautical_twilight_end"] {
             #expect(body[key] is String, "\(key) missing")
         }
@@ -38,7 +41,7 @@ struct GatewayLiveTests {
         #expect(timing.contains("queue;dur=") == (mode == "blocking"))
     }
 
-    @Test("without a date, answers for today in UTC; polar events are null", arguments: modes)
+    @Test("without a date, answers for today at the place; polar events are null", arguments: modes)
     func defaultDateAndPolar(mode: String) async throws {
         let stack = try await GatewayStack.start(mode: mode)
         defer { Task { await stack.stop() } }
@@ -46,7 +49,9 @@ struct GatewayLiveTests {
         #expect(today.status == 200)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
+        formatter.timeZone = TimeZone(identifier: "Europe/London")
         #expect(try today.json()["date"] as? String == formatter.string(from: Date()))
+        #expect(try today.json()["timezone"] as? String == "Europe/London")
         #expect(try today.json()["postal_code"] as? String == "SW1A")
         // Tromsø at midsummer: the sun never sets.
         let polar = try await stack.sun("9008", "NO", query: "?date=2026-06-21")

@@ -15,7 +15,8 @@ struct ServicesLiveTests {
         #expect(found.status == 200)
         #expect(found.headers["Content-Type"].first == "application/json; charset=utf-8")
         #expect(
-            found.text == #"{"admin1":"Oregon","country":"US","latitude":45.5496,"longitude":-122.6743,"place":"Portland","postal_code":"97227"}"#
+            found.text
+                == #"{"admin1":"Oregon","country":"US","latitude":45.5496,"longitude":-122.6743,"place":"Portland","postal_code":"97227","timezone":"America/Los_Angeles"}"#
         )
         let prefix = try await LiveHTTP.request("\(service.baseURL)/api/location/SW1A%201AA/GB")
         #expect(try prefix.json()["postal_code"] as? String == "SW1A")

@@ -12,17 +12,53 @@ struct SunQueryTests {
     @Test(
         "valid input is normalised like the location service does",
         arguments: [
-            (" sw1a \t 1aa ", "gb", nil as String?, "SW1A 1AA", "GB", "2026-06-21"),
+            (" sw1a \t 1aa ", "gb", nil as String?, "SW1A 1AA", "GB", nil as String?),
             ("97227", "US", "2024-02-29", "97227", "US", "2024-02-29"),
             ("100-0001", "jp", "2000-02-29", "100-0001", "JP", "2000-02-29"),
             ("1234567890123456", "NL", "9999-12-31", "1234567890123456", "NL", "9999-12-31"),
         ]
     )
-    func valid(postal: String, country: String, date: String?, expectedPostal: String, expectedCountry: String, expectedDate: String) throws {
+    func valid(postal: String, country: String, date: String?, expectedPostal: String, expectedCountry: String, expectedDate: String?) throws {
         let query = try SunQuery(postalCode: postal, country: country, date: date, now: Self.now)
         #expect(query.postalCode == expectedPostal)
         #expect(query.country == expectedCountry)
-        #expect(query.date == expectedDate)
+        // No date: today, resolved once the place's zone is known.
+        #expect(query.date?.iso8601 == expectedDate)
+        #expect(query.zone == nil)
+        #expect(query.now == Self.now)
+    }
+
+    @Test(
+        "tz is utc or an IANA id of the list",
+        arguments: [
+            ("utc", "UTC"), ("UTC", "UTC"), ("Europe/Paris", "Europe/Paris"),
+            ("America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires"),
+            ("Pacific/Apia", "Pacific/Apia"), ("America/St_Johns", "America/St_Johns"),
+        ]
+    )
+    func validZone(raw: String, identifier: String) throws {
+        let query = try SunQuery(postalCode: "97227", country: "US", date: nil, tz: raw, now: Self.now)
+        #expect(query.zone?.identifier == identifier)
+        #expect(
+            query.zone?.timeZone.secondsFromGMT(for: Self.now)
+                == TimeZone(identifier: identifier == "UTC" ? "GMT" : identifier)?.secondsFromGMT(for: Self.now)
+        )
+    }
+
+    @Test(
+        "an unknown or malformed tz is 400 invalid_timezone",
+        arguments: [
+            "Utc", "Etc/GMT+7", "Europe/Pariss", "Mars/Olympus_Mons", "../../etc/passwd", "/etc/localtime", "Europe//Paris", "Europe/Paris/",
+            "1Europe", "Europe/Par is",
+            "Europe%2FParis", String(repeating: "A", count: 65),
+        ]
+    )
+    func invalidZone(raw: String) {
+        #expect {
+            try SunQuery(postalCode: "97227", country: "US", date: nil, tz: raw, now: Self.now)
+        } throws: { error in
+            (error as? ServiceError)?.code == "invalid_timezone" && (error as? ServiceError)?.status == .badRequest
+        }
     }
 
     @Test(

@@ -60,7 +60,7 @@ struct SunRoutesTests {
         return ServiceApplication.make(router: router, configuration: configuration.server, logger: LogRecorder().logger())
     }
 
-    @Test("the answer merges both upstreams; the sun is asked for the location's coordinates and the date")
+    @Test("an answer from a location service without zones is in UTC; the sun is asked for the coordinates and the date")
     func merge() async throws {
         let upstream = ScriptedUpstream { url in url.contains("/api/location/") ? Self.ok(Self.location) : Self.ok(Self.sun) }
         try await Self.app(upstream).test(.router) { client in
@@ -74,6 +74,7 @@ struct SunRoutesTests {
                 )
                 #expect(body.contains(#""date":"2026-06-21","day_length":56438"#))
                 #expect(body.contains(#""place":"Portland","postal_code":"97227""#))
+                #expect(body.hasSuffix(#""sunset":"2026-06-22T04:03:09+00:00","timezone":"UTC"}"#))
                 #expect(response.headers[.serverTiming]?.contains("location;dur=") == true)
             }
         }
@@ -83,6 +84,87 @@ struct SunRoutesTests {
                 "http://127.0.0.1:8001/api/location/97227/US", "http://127.0.0.1:8002/json?lat=45.549600&lng=-122.674300&date=2026-06-21&formatted=0",
             ]
         )
+    }
+
+    static let portland =
+        #"{"admin1":"Oregon","country":"US","latitude":45.5496,"longitude":-122.6743,"place":"Portland","postal_code":"97227","timezone":"America/Los_Angeles"}"#
+    static let apia =
+        #"{"admin1":"","country":"WS","latitude":-13.8,"longitude":-172.1333,"place":"Independent State of Samoa","postal_code":"AS 96799","timezone":"Pacific/Apia"}"#
+
+    /// The sun URLs a request for `uri` made, with the place answered by `location`.
+    static func sunCalls(_ uri: String, location: String = portland, configuration: GatewayConfiguration = GatewayConfiguration()) async throws
+        -> (status: Int, body: String, calls: [String])
+    {
+        let upstream = ScriptedUpstream { url in url.contains("/api/location/") ? Self.ok(location) : Self.ok(Self.sun) }
+        let result = try await Self.app(upstream, configuration: configuration).test(.router) { client in
+            try await client.execute(uri: uri, method: .get) { response in
+                (status: Int(response.status.code), body: String(buffer: response.body))
+            }
+        }
+        return (result.status, result.body, upstream.calls.withLock { $0 }.filter { $0.contains("/json?") })
+    }
+
+    @Test("by default the sun is asked for the place's zone and the answer names it")
+    func placeZone() async throws {
+        let (status, body, calls) = try await Self.sunCalls("/api/sun/97227/US?date=2026-06-21")
+        #expect(status == 200)
+        #expect(body.contains(#""date":"2026-06-21""#))
+        #expect(body.hasSuffix(#","timezone":"America/Los_Angeles"}"#))
+        #expect(calls == ["http://127.0.0.1:8002/json?lat=45.549600&lng=-122.674300&date=2026-06-21&formatted=0&tzid=America/Los_Angeles"])
+    }
+
+    @Test("without a date, today is the day on the place's clock")
+    func todayAtThePlace() async throws {
+        // The clock is 2026-06-21T00:40Z: still the 20th in Portland, already the 21st in UTC.
+        let local = try await Self.sunCalls("/api/sun/97227/US")
+        #expect(local.body.contains(#""date":"2026-06-20""#))
+        #expect(local.calls.first?.contains("&date=2026-06-20&") == true)
+        let utc = try await Self.sunCalls("/api/sun/97227/US?tz=utc")
+        #expect(utc.body.contains(#""date":"2026-06-21""#))
+    }
+
+    @Test("tz=utc asks exactly what the gateway asked before zones; another tz is passed on, escaped")
+    func requestedZone() async throws {
+        let utc = try await Self.sunCalls("/api/sun/97227/US?date=2026-06-21&tz=UTC")
+        #expect(utc.status == 200)
+        #expect(utc.body.hasSuffix(#","timezone":"UTC"}"#))
+        #expect(utc.calls == ["http://127.0.0.1:8002/json?lat=45.549600&lng=-122.674300&date=2026-06-21&formatted=0"])
+        let tokyo = try await Self.sunCalls("/api/sun/97227/US?date=2026-06-21&tz=Asia/Tokyo")
+        #expect(tokyo.body.hasSuffix(#","timezone":"Asia/Tokyo"}"#))
+        #expect(tokyo.calls.first?.hasSuffix("&tzid=Asia/Tokyo") == true)
+        // A place whose zone has a `+` (FR 98799 Clipperton is Etc/GMT+7).
+        let clipperton = Self.portland.replacingOccurrences(of: "America/Los_Angeles", with: "Etc/GMT+7")
+        let fixed = try await Self.sunCalls("/api/sun/97227/US?date=2026-06-21", location: clipperton)
+        #expect(fixed.body.hasSuffix(#","timezone":"Etc/GMT+7"}"#))
+        #expect(fixed.calls.first?.hasSuffix("&tzid=Etc/GMT%2B7") == true)
+    }
+
+    @Test("where the clock runs a day ahead of the Sun, the previous solar date is asked for; a skipped day is a 400")
+    func samoa() async throws {
+        let after = try await Self.sunCalls("/api/sun/AS%2096799/WS?date=2011-12-31", location: Self.apia)
+        #expect(after.body.contains(#""date":"2011-12-31""#))
+        #expect(after.calls.first?.contains("&date=2011-12-30&formatted=0&tzid=Pacific/Apia") == true)
+        let skipped = try await Self.sunCalls("/api/sun/AS%2096799/WS?date=2011-12-30", location: Self.apia)
+        #expect(skipped.status == 400)
+        #expect(skipped.body.contains(#""code":"invalid_date""#))
+        #expect(skipped.body.contains("Pacific/Apia"))
+        #expect(skipped.calls.isEmpty)
+    }
+
+    @Test("the cache keeps one sun answer per zone")
+    func cacheKeyHasZone() async throws {
+        var configuration = GatewayConfiguration()
+        configuration.cacheTTL = .seconds(60)
+        let upstream = ScriptedUpstream { url in url.contains("/api/location/") ? Self.ok(Self.portland) : Self.ok(Self.sun) }
+        try await Self.app(upstream, configuration: configuration).test(.router) { client in
+            for uri in ["?date=2026-06-21", "?date=2026-06-21&tz=utc", "?date=2026-06-21", "?date=2026-06-21&tz=America/Los_Angeles"] {
+                try await client.execute(uri: "/api/sun/97227/US\(uri)", method: .get) { response in
+                    #expect(response.status == .ok, "\(uri)")
+                }
+            }
+        }
+        let sunCalls = upstream.calls.withLock { $0 }.filter { $0.contains("/json?") }
+        #expect(sunCalls.count == 2)
     }
 
     @Test(
@@ -128,9 +210,16 @@ struct SunRoutesTests {
     func badInput() async throws {
         let upstream = ScriptedUpstream { _ in Self.ok(Self.location) }
         try await Self.app(upstream).test(.router) { client in
-            for uri in ["/api/sun/97227/USA", "/api/sun/97%ZZ/US", "/api/sun/97227/US?date=2026-02-30"] {
+            for uri in [
+                "/api/sun/97227/USA", "/api/sun/97%ZZ/US", "/api/sun/97227/US?date=2026-02-30", "/api/sun/97227/US?tz=Mars/Olympus_Mons",
+                "/api/sun/97227/US?date=2026-06-21&tz=..%2F..%2Fetc%2Fpasswd",
+            ] {
                 try await client.execute(uri: uri, method: .get) { response in
                     #expect(response.status == .badRequest, "\(uri)")
+                    #expect(response.headers[.contentType] == "application/json; charset=utf-8", "\(uri)")
+                    if uri.contains("tz=") {
+                        #expect(String(buffer: response.body).contains(#""code":"invalid_timezone""#), "\(uri)")
+                    }
                 }
             }
         }

@@ -64,6 +64,20 @@ struct LocationRoutesTests {
         }
     }
 
+    @Test("the answer names the place's time zone, keys sorted")
+    func timeZone() async throws {
+        try await app().test(.router) { client in
+            try await client.execute(uri: Self.path("75001", "fr"), method: .get) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(
+                    text
+                        == #"{"admin1":"Île-de-France","country":"FR","latitude":48.8563,"longitude":2.3453,"place":"Paris","postal_code":"75001","timezone":"Europe/Paris"}"#
+                )
+            }
+        }
+    }
+
     @Test(
         "malformed input is a 400 that names the problem",
         arguments: [

@@ -9,24 +9,30 @@ struct PostalIndexTests {
     /// Sorted like the real table (country, then code in byte order): `E1` before `E1W`, one-row countries, UTF-8
     /// names, empty admin1, no trailing newline.
     static let tsv = """
-        country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude
-        AD\tAD100\tCanillo\tCanillo\t42.5833\t1.6667
-        AD\tAD200\tEncamp\tEncamp\t42.5333\t1.6333
-        CA\tM5V\tDowntown Toronto\tOntario\t43.6404\t-79.3995
-        CA\tT3T 0E5\tTsuut'ina\tAlberta\t51.0105\t-114.1864
-        GB\tE1\tShadwell\tEngland\t51.5168\t-0.0549
-        GB\tE1W\tWapping\tEngland\t51.5066\t-0.0593
-        GB\tSW1A\tWestminster Abbey\tEngland\t51.5018\t-0.1328
-        GI\tGX11 1AA\tGibraltar\t\t36.1333\t-5.35
-        JP\t100-0001\tChiyoda\tTokyo To\t35.6841\t139.7521
-        KR\t03000\t종로구\t서울특별시\t37.6127\t126.9542
-        US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227
-        US\t97227\tPortland\tOregon\t45.5496\t-122.6743
-        ZA\t9992\tBethulie\t\t-30.5333\t21.2833
+        country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude\ttimezone_id
+        AD\tAD100\tCanillo\tCanillo\t42.5833\t1.6667\t1
+        AD\tAD200\tEncamp\tEncamp\t42.5333\t1.6333\t1
+        CA\tM5V\tDowntown Toronto\tOntario\t43.6404\t-79.3995\t3
+        CA\tT3T 0E5\tTsuut'ina\tAlberta\t51.0105\t-114.1864\t2
+        GB\tE1\tShadwell\tEngland\t51.5168\t-0.0549\t4
+        GB\tE1W\tWapping\tEngland\t51.5066\t-0.0593\t4
+        GB\tSW1A\tWestminster Abbey\tEngland\t51.5018\t-0.1328\t4
+        GI\tGX11 1AA\tGibraltar\t\t36.1333\t-5.35\t5
+        JP\t100-0001\tChiyoda\tTokyo To\t35.6841\t139.7521\t6
+        KR\t03000\t종로구\t서울특별시\t37.6127\t126.9542\t7
+        US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\t8
+        US\t97227\tPortland\tOregon\t45.5496\t-122.6743\t9
+        ZA\t9992\tBethulie\t\t-30.5333\t21.2833\t10
         """
 
+    /// The names the inline table's `timezone_id` column indexes, in the real file's format.
+    static let timeZones = [
+        "UTC", "Europe/Andorra", "America/Edmonton", "America/Toronto", "Europe/London", "Europe/Gibraltar", "Asia/Tokyo",
+        "Asia/Seoul", "America/New_York", "America/Los_Angeles", "Africa/Johannesburg",
+    ]
+
     static func index(_ text: String = tsv) throws -> PostalIndex {
-        try PostalIndex(tsv: Array(text.utf8))
+        try PostalIndex(tsv: Array(text.utf8), timeZones: timeZones)
     }
 
     @Test("counts rows and countries")
@@ -47,7 +53,8 @@ struct PostalIndexTests {
                     place: "Portland",
                     admin1: "Oregon",
                     latitude: 45.5496,
-                    longitude: -122.6743
+                    longitude: -122.6743,
+                    timeZone: "America/Los_Angeles"
                 )
         )
     }
@@ -127,7 +134,7 @@ struct PostalIndexTests {
 
     @Test("a table with only a header, or with a trailing newline, is valid")
     func edgeTables() throws {
-        let header = "country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude"
+        let header = "country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude\ttimezone_id"
         let empty = try Self.index(header + "\n")
         #expect(empty.count == 0)
         #expect(empty.countryCount == 0)
@@ -139,43 +146,48 @@ struct PostalIndexTests {
 
     // MARK: Malformed tables
 
-    static let header = "country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude\n"
-    static let good = "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\n"
+    static let header = "country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude\ttimezone_id\n"
+    static let good = "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\t8\n"
 
     @Test(
         "a malformed table is rejected with the line number",
         arguments: [
             ("no header", "", 1),
-            ("wrong header", "country\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude\n" + good, 1),
+            ("wrong header", "country\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude\ttimezone_id\n" + good, 1),
             ("CRLF header", header.replacingOccurrences(of: "\n", with: "\r\n") + good, 1),
-            ("five columns", header + good + "US\t97227\tPortland\t45.5496\t-122.6743\n", 3),
-            ("seven columns", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\textra\n", 2),
+            ("six columns", header + good + "US\t97227\tPortland\t45.5496\t-122.6743\t0\n", 3),
+            ("no zone column", header + good + "US\t97227\tPortland\tOregon\t45.5496\t-122.6743\n", 3),
+            ("eight columns", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\t0\textra\n", 2),
             ("one column", header + "US\n", 2),
-            ("blank line", header + good + "\n" + "US\t97227\tPortland\tOregon\t45.5496\t-122.6743\n", 3),
-            ("unsorted codes", header + "US\t97227\tPortland\tOregon\t45.5496\t-122.6743\n" + good, 3),
+            ("blank line", header + good + "\n" + "US\t97227\tPortland\tOregon\t45.5496\t-122.6743\t0\n", 3),
+            ("unsorted codes", header + "US\t97227\tPortland\tOregon\t45.5496\t-122.6743\t0\n" + good, 3),
             ("duplicate code", header + good + good, 3),
-            ("prefix after longer code", header + "GB\tE1W\tWapping\tEngland\t51.5\t-0.05\nGB\tE1\tShadwell\tEngland\t51.5\t-0.05\n", 3),
-            ("unsorted countries", header + good + "DE\t10115\tBerlin\tBerlin\t52.5323\t13.3846\n", 3),
-            ("lower-case country", header + "us\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\n", 2),
-            ("three-letter country", header + "USA\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\n", 2),
-            ("lower-case code", header + "GB\tsw1a\tWestminster\tEngland\t51.5\t-0.13\n", 2),
-            ("double space in code", header + "SE\t111  20\tStockholm\tStockholm\t59.3\t18.06\n", 2),
-            ("trailing space in code", header + "SE\t111 \tStockholm\tStockholm\t59.3\t18.06\n", 2),
-            ("empty code", header + "US\t\tAgawam\tMassachusetts\t42.0702\t-72.6227\n", 2),
-            ("17-character code", header + "US\t12345678901234567\tAgawam\tMassachusetts\t42.0702\t-72.6227\n", 2),
-            ("latitude over 90", header + "US\t01001\tAgawam\tMassachusetts\t90.0001\t-72.6227\n", 2),
-            ("longitude under -180", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-180.5\n", 2),
-            ("empty latitude", header + "US\t01001\tAgawam\tMassachusetts\t\t-72.6227\n", 2),
-            ("text latitude", header + "US\t01001\tAgawam\tMassachusetts\tabc\t-72.6227\n", 2),
-            ("exponent", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-7e1\n", 2),
-            ("two decimal points", header + "US\t01001\tAgawam\tMassachusetts\t42.07.02\t-72.6227\n", 2),
-            ("huge number", header + "US\t01001\tAgawam\tMassachusetts\t42.070200000000000000000001\t-72.6227\n", 2),
-            ("CRLF row", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\r\n", 2),
+            ("prefix after longer code", header + "GB\tE1W\tWapping\tEngland\t51.5\t-0.05\t0\nGB\tE1\tShadwell\tEngland\t51.5\t-0.05\t0\n", 3),
+            ("unsorted countries", header + good + "DE\t10115\tBerlin\tBerlin\t52.5323\t13.3846\t0\n", 3),
+            ("lower-case country", header + "us\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\t0\n", 2),
+            ("three-letter country", header + "USA\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\t0\n", 2),
+            ("lower-case code", header + "GB\tsw1a\tWestminster\tEngland\t51.5\t-0.13\t0\n", 2),
+            ("double space in code", header + "SE\t111  20\tStockholm\tStockholm\t59.3\t18.06\t0\n", 2),
+            ("trailing space in code", header + "SE\t111 \tStockholm\tStockholm\t59.3\t18.06\t0\n", 2),
+            ("empty code", header + "US\t\tAgawam\tMassachusetts\t42.0702\t-72.6227\t0\n", 2),
+            ("17-character code", header + "US\t12345678901234567\tAgawam\tMassachusetts\t42.0702\t-72.6227\t0\n", 2),
+            ("latitude over 90", header + "US\t01001\tAgawam\tMassachusetts\t90.0001\t-72.6227\t0\n", 2),
+            ("longitude under -180", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-180.5\t0\n", 2),
+            ("empty latitude", header + "US\t01001\tAgawam\tMassachusetts\t\t-72.6227\t0\n", 2),
+            ("text latitude", header + "US\t01001\tAgawam\tMassachusetts\tabc\t-72.6227\t0\n", 2),
+            ("exponent", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-7e1\t0\n", 2),
+            ("two decimal points", header + "US\t01001\tAgawam\tMassachusetts\t42.07.02\t-72.6227\t0\n", 2),
+            ("huge number", header + "US\t01001\tAgawam\tMassachusetts\t42.070200000000000000000001\t-72.6227\t0\n", 2),
+            ("zone id out of range", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\t11\n", 2),
+            ("zone id with a leading zero", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\t08\n", 2),
+            ("empty zone id", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\t\n", 2),
+            ("zone name instead of id", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\tUTC\n", 2),
+            ("CRLF row", header + "US\t01001\tAgawam\tMassachusetts\t42.0702\t-72.6227\t0\r\n", 2),
         ]
     )
     func malformedTable(name: String, text: String, line: Int) throws {
         let error = try #require(throws: PostalTableError.self, "\(name)") {
-            try PostalIndex(tsv: Array(text.utf8))
+            try PostalIndex(tsv: Array(text.utf8), timeZones: Self.timeZones)
         }
         #expect(error.line == line, "\(name): \(error)")
         #expect(!error.message.isEmpty)
@@ -183,7 +195,7 @@ struct PostalIndexTests {
 
     @Test("the limits of the coordinate columns are accepted")
     func coordinateLimits() throws {
-        let text = Self.header + "AQ\t0001\tSouth Pole\t\t-90\t180\nAQ\t0002\tNowhere\t\t90.0\t-180.0000\n"
+        let text = Self.header + "AQ\t0001\tSouth Pole\t\t-90\t180\t0\nAQ\t0002\tNowhere\t\t90.0\t-180.0000\t0\n"
         let index = try Self.index(text)
         let record = try #require(index.lookup(PostalQuery(postalCode: "0001", country: "AQ")))
         #expect(record.latitude == -90)
@@ -240,7 +252,8 @@ struct PostalFullTableTests {
                     place: "Bethulie",
                     admin1: "",
                     latitude: -30.5333,
-                    longitude: 21.2833
+                    longitude: 21.2833,
+                    timeZone: "Africa/Johannesburg"
                 )
         )
     }

@@ -4,14 +4,18 @@ import NIOCore
 
 /// The gateway's answer: where the postal code is, and the sun times there on that date.
 ///
-/// Times are ISO 8601 in UTC exactly as the sun service returns them with `formatted=0`; an event that
-/// does not happen that day (polar day or night) is `null`, written out rather than omitted so every
-/// answer has the same keys. `day_length` is in seconds. Keys are sorted, as every Cityscape JSON body.
+/// Times are ISO 8601 with the offset of `timezone` at each instant (`2026-12-06T08:28:35+01:00`), exactly
+/// as the sun service renders them for that `tzid` with `formatted=0`; `date` is the calendar day on that
+/// zone's clock. An event that does not happen that day (polar day or night) is `null`, written out rather
+/// than omitted so every answer has the same keys. `day_length` is in seconds. Keys are sorted, as every
+/// Cityscape JSON body.
 /// Written with `JSONWriter` rather than `JSONEncoder`, whose generic machinery cost more than the rest
 /// of the answer's assembly.
 struct SunAnswer: ResponseGenerator, Sendable, Equatable {
     let location: LocationRecord
     let date: String
+    /// IANA id of the zone the times are in (`UTC` for `?tz=utc`).
+    let timeZone: String
     let times: SunTimes
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -53,6 +57,8 @@ struct SunAnswer: ResponseGenerator, Sendable, Equatable {
         json.optionalString(times.sunrise)
         json.key(Times.sunset.rawValue)
         json.optionalString(times.sunset)
+        json.key("timezone")
+        json.string(timeZone)
         json.endObject()
         return Response(
             status: .ok,

@@ -34,11 +34,37 @@ struct SunLookup: Sendable {
             () async throws(ServiceError) in
             try await fetchLocation(query, headers: headers, client: client)
         }
-        let sunKey = "\(Self.coordinate(location.latitude)),\(Self.coordinate(location.longitude)),\(query.date)"
-        let times = try await cached(.sun, sunCache, key: sunKey, timing: &timing) { () async throws(ServiceError) in
-            try await fetchSun(location, date: query.date, headers: headers, client: client)
+        let zone = query.zone ?? AnswerZone(place: location.timezone)
+        let day = try Self.localDay(query, zone: zone)
+        guard let noon = LocalSolarDay.localNoon(of: day, in: zone.timeZone) else {
+            throw ServiceError(
+                .badRequest,
+                code: "invalid_date",
+                message: "\(day.iso8601) did not exist in \(zone.identifier) (its clocks skipped that day); ask for another date or tz=utc"
+            )
         }
-        return SunAnswer(location: location, date: query.date, times: times)
+        guard let solarDate = LocalSolarDay.solarDate(atLocalNoon: noon, longitude: location.longitude) else {
+            throw ServiceError(
+                .badRequest,
+                code: "invalid_date",
+                message: "\(day.iso8601) in \(zone.identifier) is a solar day outside the years 1-9999 at this place"
+            )
+        }
+        let date = solarDate.iso8601
+        let sunKey = "\(Self.coordinate(location.latitude)),\(Self.coordinate(location.longitude)),\(date),\(zone.identifier)"
+        let times = try await cached(.sun, sunCache, key: sunKey, timing: &timing) { () async throws(ServiceError) in
+            try await fetchSun(location, date: date, zone: zone, headers: headers, client: client)
+        }
+        return SunAnswer(location: location, date: day.iso8601, timeZone: zone.identifier, times: times)
+    }
+
+    /// The day asked for, or today on the zone's clock.
+    static func localDay(_ query: SunQuery, zone: AnswerZone) throws(ServiceError) -> CalendarDate {
+        if let date = query.date { return date }
+        guard let today = LocalSolarDay.localDate(of: query.now, in: zone.timeZone) else {
+            throw ServiceError(.badRequest, code: "invalid_date", message: "today in \(zone.identifier) is outside the years 1-9999")
+        }
+        return today
     }
 
     // MARK: Upstream calls
@@ -75,11 +101,23 @@ struct SunLookup: Sendable {
         }
     }
 
-    func fetchSun(_ location: LocationRecord, date: String, headers: [(name: String, value: String)], client: any UpstreamClient)
-        async throws(ServiceError)
-        -> SunTimes
-    {
-        let url = "\(sunURL)/json?lat=\(Self.coordinate(location.latitude))&lng=\(Self.coordinate(location.longitude))&date=\(date)&formatted=0"
+    /// Asks for the solar day of `date` rendered in `zone` (`tzid`, which sunrise-sunset.org understands too); a UTC
+    /// answer is asked for without `tzid`, exactly as a plain sunrise-sunset.org client does.
+    func fetchSun(
+        _ location: LocationRecord,
+        date: String,
+        zone: AnswerZone,
+        headers: [(name: String, value: String)],
+        client: any UpstreamClient
+    ) async throws(ServiceError) -> SunTimes {
+        var url = "\(sunURL)/json?lat=\(Self.coordinate(location.latitude))&lng=\(Self.coordinate(location.longitude))&date=\(date)&formatted=0"
+        if !zone.isUTC {
+            // `+` (Etc/GMT+7) would read as a space in a query; nothing else in a zone id needs escaping, and
+            // most ids have no `+`, so they skip the Foundation call.
+            let escaped =
+                zone.identifier.utf8.contains(UInt8(ascii: "+")) ? zone.identifier.replacingOccurrences(of: "+", with: "%2B") : zone.identifier
+            url += "&tzid=\(escaped)"
+        }
         let failure = UpstreamFailure(upstream: .sun, metrics: metrics)
         let response = try await call(.sun, url, headers: headers, client: client, failure: failure)
         guard response.status == 200 else {

@@ -6,10 +6,12 @@ struct LocationRecord: Decodable, Sendable, Equatable {
     let place: String
     let latitude: Double
     let longitude: Double
+    /// IANA zone id of the place; optional so that a location service from before zones answers in UTC.
+    let timezone: String?
 
     enum CodingKeys: String, CodingKey {
         case postalCode = "postal_code"
-        case country, place, latitude, longitude
+        case country, place, latitude, longitude, timezone
     }
 }
 

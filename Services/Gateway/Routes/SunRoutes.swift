@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Metrics
 
-/// `GET /api/sun/{postal_code}/{country}[?date=YYYY-MM-DD]`.
+/// `GET /api/sun/{postal_code}/{country}[?date=YYYY-MM-DD][&tz=utc|Area/Location]`.
 struct SunRoutes: Sendable {
     static let path: RouterPath = "/api/sun/:postal_code/:country"
     let lookup: SunLookup
@@ -51,6 +51,13 @@ struct SunRoutes: Sendable {
     static func query(_ request: Request, _ context: CityscapeRequestContext, now: Date) throws(ServiceError) -> SunQuery {
         let postal = try context.decodedParameter("postal_code", errorCode: "invalid_postal_code")
         let country = try context.decodedParameter("country", errorCode: "invalid_country")
-        return try SunQuery(postalCode: postal, country: country, date: request.uri.queryParameters["date"].map(String.init), now: now)
+        let parameters = request.uri.queryParameters
+        return try SunQuery(
+            postalCode: postal,
+            country: country,
+            date: parameters["date"].map(String.init),
+            tz: parameters["tz"].map(String.init),
+            now: now
+        )
     }
 }

@@ -3,16 +3,19 @@ import CityscapeKit
 /// The in-memory postal code table: built once at start, then shared read-only by every request handler.
 ///
 /// Layout, chosen for a fast start and a small footprint with all 1,080,401 rows: the decompressed TSV stays as one
-/// byte array (53.5 MB) and each row is known only by the 32-bit offset of its postal code (4.3 MB), plus 677 row
+/// byte array (57.7 MB) and each row is known only by the 32-bit offset of its postal code (4.3 MB), plus 677 row
 /// ranges, one per possible country code. A lookup finds the country's rows in O(1), binary-searches them comparing
 /// the code's bytes in place (the data is sorted by country, then code, in byte order, which the scan verifies), and
-/// decodes Strings and Doubles for the one matched row only.
+/// decodes Strings and Doubles for the one matched row only. The row's last column is an index into `timeZones`, the
+/// few hundred IANA zone names of `timezones.tsv`.
 ///
 /// Immutable after `init`, so sharing it across tasks needs no lock: `Sendable` without `@unchecked`.
 final class PostalIndex: Sendable {
     private let table: [UInt8]
     private let codeOffsets: [UInt32]
     private let countryRowStarts: [UInt32]
+    /// IANA zone names; a row's `timezone_id` indexes this array (checked by the scan).
+    let timeZones: [String]
 
     /// Number of countries with at least one row.
     let countryCount: Int
@@ -20,15 +23,17 @@ final class PostalIndex: Sendable {
     /// Number of data rows (the header is not counted).
     var count: Int { codeOffsets.count }
 
-    /// Takes ownership of the decompressed TSV bytes (with header line). Throws on a malformed table (wrong column
-    /// count, unsorted rows, bad coordinates) with the line number.
+    /// Takes ownership of the decompressed TSV bytes (with header line) and the zone names its `timezone_id` column
+    /// indexes. Throws on a malformed table (wrong column count, unsorted rows, bad coordinates, a zone id out of
+    /// range) with the line number.
     ///
     /// The bytes are kept as they are, not copied, as long as the caller holds no other reference to the array.
     /// See ``PostalTableScanner`` for every check.
-    init(tsv: [UInt8]) throws(PostalTableError) {
+    init(tsv: [UInt8], timeZones: [String]) throws(PostalTableError) {
         let layout = try tsv.withUnsafeBufferPointer { bytes throws(PostalTableError) in
-            try PostalTableScanner.scan(bytes)
+            try PostalTableScanner.scan(bytes, timeZoneCount: timeZones.count)
         }
+        self.timeZones = timeZones
         table = tsv
         codeOffsets = layout.codeOffsets
         countryRowStarts = layout.countryRowStarts
@@ -73,12 +78,15 @@ final class PostalIndex: Sendable {
     func record(at row: Int) -> PostalRecord {
         let codeStart = Int(codeOffsets[row])
         return table.withUnsafeBufferPointer { bytes in
-            // The scan guaranteed six tab-separated columns, so each delimiter search stops inside this row.
+            // The scan guaranteed seven tab-separated columns, so each delimiter search stops inside this row.
             let codeEnd = PostalTableScanner.nextDelimiter(in: bytes, from: codeStart)
             let placeEnd = PostalTableScanner.nextDelimiter(in: bytes, from: codeEnd + 1)
             let admin1End = PostalTableScanner.nextDelimiter(in: bytes, from: placeEnd + 1)
             let latitudeEnd = PostalTableScanner.nextDelimiter(in: bytes, from: admin1End + 1)
             let longitudeEnd = PostalTableScanner.nextDelimiter(in: bytes, from: latitudeEnd + 1)
+            let zoneEnd = PostalTableScanner.nextDelimiter(in: bytes, from: longitudeEnd + 1)
+            // Checked by the scan; the fallback only avoids a trap in a server.
+            let zone = PostalTableScanner.timeZoneID(bytes, (longitudeEnd + 1)..<zoneEnd) ?? 0
             func text(_ range: Range<Int>) -> String {
                 String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
             }
@@ -92,7 +100,8 @@ final class PostalIndex: Sendable {
                 place: text((codeEnd + 1)..<placeEnd),
                 admin1: text((placeEnd + 1)..<admin1End),
                 latitude: degrees((admin1End + 1)..<latitudeEnd),
-                longitude: degrees((latitudeEnd + 1)..<longitudeEnd)
+                longitude: degrees((latitudeEnd + 1)..<longitudeEnd),
+                timeZone: timeZones[zone]
             )
         }
     }

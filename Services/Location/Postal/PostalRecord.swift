@@ -15,4 +15,6 @@ struct PostalRecord: Sendable, Equatable {
     let latitude: Double
     /// WGS84 degrees; the mean of the code's source rows, rounded to 4 decimals by the data build.
     let longitude: Double
+    /// IANA zone id (`Europe/Paris`) of the code's point, from timezone-boundary-builder (Data/postal/ATTRIBUTION.md).
+    let timeZone: String
 }

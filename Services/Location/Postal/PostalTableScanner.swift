@@ -21,17 +21,19 @@ struct PostalTableLayout: Sendable {
 
 /// Validates the decompressed TSV and finds its rows in one pass over the bytes, without splitting into Strings.
 ///
-/// Checks, each failing with the 1-based line number: the exact header; six tab-separated columns; a country of two
+/// Checks, each failing with the 1-based line number: the exact header; seven tab-separated columns; a country of two
 /// upper-case ASCII letters; a postal code that is already in ``PostalQuery``'s normal form (1 to 16 characters of
 /// A-Z, 0-9, space, hyphen, no outer or double spaces), so every stored row can be reached by some query; rows sorted
 /// strictly by country, then postal code in byte order (binary search depends on it; equal keys are duplicates);
-/// latitude in -90...90 and longitude in -180...180 in plain decimal notation.
+/// latitude in -90...90 and longitude in -180...180 in plain decimal notation; a time-zone id that is a decimal index
+/// into the zone table (no leading zero).
 enum PostalTableScanner {
     /// The header line the data build writes (ATTRIBUTION.md, step 5).
-    static let header = Array("country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude".utf8)
+    static let header = Array("country_code\tpostal_code\tplace_name\tadmin1\tlatitude\tlongitude\ttimezone_id".utf8)
 
-    /// Scans a whole table; offsets are 32-bit, so tables of 4 GiB or more are refused.
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws(PostalTableError) -> PostalTableLayout {
+    /// Scans a whole table whose zone ids index a table of `timeZoneCount` names; offsets are 32-bit, so tables of
+    /// 4 GiB or more are refused.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, timeZoneCount: Int) throws(PostalTableError) -> PostalTableLayout {
         guard bytes.count < Int(UInt32.max) else {
             throw PostalTableError(line: 0, message: "table has \(bytes.count) bytes; at most 4 GiB is supported")
         }
@@ -39,7 +41,8 @@ enum PostalTableScanner {
         guard bytes[0..<headerEnd].elementsEqual(header) else {
             throw PostalTableError(
                 line: 1,
-                message: "expected the header 'country_code<TAB>postal_code<TAB>place_name<TAB>admin1<TAB>latitude<TAB>longitude'"
+                message:
+                    "expected the header 'country_code<TAB>postal_code<TAB>place_name<TAB>admin1<TAB>latitude<TAB>longitude<TAB>timezone_id'"
             )
         }
         var codeOffsets: [UInt32] = []
@@ -74,6 +77,9 @@ enum PostalTableScanner {
             }
             try validateCoordinate(bytes, row.latitude, limit: 90, line: line)
             try validateCoordinate(bytes, row.longitude, limit: 180, line: line)
+            guard let zone = timeZoneID(bytes, row.timeZone), zone < timeZoneCount else {
+                throw PostalTableError(line: line, message: "timezone_id must be an index into the \(timeZoneCount) zones of timezones.tsv")
+            }
             codeOffsets.append(UInt32(code.lowerBound))
             previousCode = code
             position = row.end + 1
@@ -110,6 +116,7 @@ enum PostalTableScanner {
         let code: Range<Int>
         let latitude: Range<Int>
         let longitude: Range<Int>
+        let timeZone: Range<Int>
         /// Index of the line feed ending the row, or the table's end.
         let end: Int
     }
@@ -123,14 +130,16 @@ enum PostalTableScanner {
         let placeEnd = try tab(endingColumn: 3, in: bytes, from: codeEnd + 1, lineEnd: end, line: line)
         let admin1End = try tab(endingColumn: 4, in: bytes, from: placeEnd + 1, lineEnd: end, line: line)
         let latitudeEnd = try tab(endingColumn: 5, in: bytes, from: admin1End + 1, lineEnd: end, line: line)
-        guard firstIndex(of: PostalByte.tab, in: bytes, from: latitudeEnd + 1, to: end) == end else {
-            throw PostalTableError(line: line, message: "expected 6 tab-separated columns, found more")
+        let longitudeEnd = try tab(endingColumn: 6, in: bytes, from: latitudeEnd + 1, lineEnd: end, line: line)
+        guard firstIndex(of: PostalByte.tab, in: bytes, from: longitudeEnd + 1, to: end) == end else {
+            throw PostalTableError(line: line, message: "expected 7 tab-separated columns, found more")
         }
         return Row(
             country: start..<countryEnd,
             code: (countryEnd + 1)..<codeEnd,
             latitude: (admin1End + 1)..<latitudeEnd,
-            longitude: (latitudeEnd + 1)..<end,
+            longitude: (latitudeEnd + 1)..<longitudeEnd,
+            timeZone: (longitudeEnd + 1)..<end,
             end: end
         )
     }
@@ -145,7 +154,7 @@ enum PostalTableScanner {
     ) throws(PostalTableError) -> Int {
         let index = firstIndex(of: PostalByte.tab, in: bytes, from: start, to: lineEnd)
         guard index < lineEnd else {
-            throw PostalTableError(line: line, message: "expected 6 tab-separated columns, found \(column)")
+            throw PostalTableError(line: line, message: "expected 7 tab-separated columns, found \(column)")
         }
         return index
     }
@@ -203,6 +212,21 @@ enum PostalTableScanner {
         guard previous != PostalByte.space else {
             throw PostalTableError(line: line, message: "postal code is not in normal form (A-Z, 0-9, single inner spaces, hyphens)")
         }
+    }
+
+    /// The zone id written in `field`: 1 to 4 digits without a leading zero (the data has a few hundred zones), else nil.
+    static func timeZoneID(_ bytes: UnsafeBufferPointer<UInt8>, _ field: Range<Int>) -> Int? {
+        let length = field.upperBound - field.lowerBound
+        guard length >= 1, length <= 4, length == 1 || bytes[field.lowerBound] != PostalByte.zero else { return nil }
+        var value = 0
+        var index = field.lowerBound
+        while index < field.upperBound {
+            let byte = bytes[index]
+            guard PostalByte.isDigit(byte) else { return nil }
+            value = value * 10 + Int(byte - PostalByte.zero)
+            index += 1
+        }
+        return value
     }
 
     private static func validateCoordinate(

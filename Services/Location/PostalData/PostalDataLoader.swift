@@ -8,18 +8,29 @@ struct PostalDataError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Reads the gzipped table into a `PostalIndex`.
+/// Reads the gzipped table, and the `timezones.tsv` beside it that its zone ids index, into a `PostalIndex`.
 ///
-/// The table ships gzipped (9.7 MB instead of 54 MB) and is decompressed in memory at start-up with
+/// The table ships gzipped (9.8 MB instead of 58 MB) and is decompressed in memory at start-up with
 /// compress-nio (zlib): Foundation on Linux has no gunzip, and decompressing at start (~0.3 s) keeps
-/// one file as the single source of truth, with no build step that could leave a stale copy behind.
+/// the shipped files the single source of truth, with no build step that could leave a stale copy behind.
 func loadPostalIndex(from gzipURL: URL) throws -> PostalIndex {
+    let zonesURL = gzipURL.deletingLastPathComponent().appendingPathComponent("timezones.tsv")
+    let timeZones: [String]
+    do {
+        timeZones = try PostalTimeZones.parse(String(contentsOf: zonesURL, encoding: .utf8))
+    } catch let error as PostalTableError {
+        throw PostalDataError(description: "\(zonesURL.path): \(error)")
+    } catch {
+        throw PostalDataError(
+            description: "cannot read \(zonesURL.path) (the zone names of the table's timezone_id column): \(error.localizedDescription)"
+        )
+    }
     // The decompressed buffer is copied into an array the index owns; decompressing in a separate
     // function frees the compressed input first, which keeps the start-up peak near 120 MB.
     let decompressed = try decompressGzip(at: gzipURL)
     let bytes = decompressed.getBytes(at: decompressed.readerIndex, length: decompressed.readableBytes) ?? []
     do {
-        return try PostalIndex(tsv: bytes)
+        return try PostalIndex(tsv: bytes, timeZones: timeZones)
     } catch {
         throw PostalDataError(description: "\(gzipURL.path): \(error)")
     }

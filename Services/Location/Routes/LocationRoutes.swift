@@ -40,6 +40,8 @@ struct LocationResponse: ResponseCodable, Equatable {
     let admin1: String
     let latitude: Double
     let longitude: Double
+    /// IANA zone id of the place, e.g. `Europe/Paris`.
+    let timezone: String
 
     init(_ record: PostalRecord) {
         postalCode = record.postalCode
@@ -48,10 +50,11 @@ struct LocationResponse: ResponseCodable, Equatable {
         admin1 = record.admin1
         latitude = record.latitude
         longitude = record.longitude
+        timezone = record.timeZone
     }
 
     enum CodingKeys: String, CodingKey {
         case postalCode = "postal_code"
-        case country, place, admin1, latitude, longitude
+        case country, place, admin1, latitude, longitude, timezone
     }
 }
