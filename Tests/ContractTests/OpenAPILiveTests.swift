@@ -91,7 +91,10 @@ struct OpenAPILiveTests {
                 Probe(path: "/api/sun/97227/U1", template: template, status: 400),
                 Probe(path: "/api/sun/97227/US?date=2026-13-01", template: template, status: 400),
                 Probe(path: "/api/sun/97227/US?date=2026-06-21&tz=utc", template: template, status: 200),
-                Probe(path: "/api/sun/75001/FR?date=2026-10-25&tz=Asia/Tokyo", template: template, status: 200),
+                Probe(path: "/api/sun/75001/FR?date=2026-10-25&tz=Asia/Kolkata", template: template, status: 200),
+                // The place's own zone, Asia/Kolkata, is a canonical IANA name that ICU's list lacks.
+                Probe(path: "/api/sun/110001/IN?date=2026-10-25", template: template, status: 200),
+                Probe(path: "/api/sun/75001/FR?date=2026-10-25&tz=Etc/GMT-5", template: template, status: 200),
                 Probe(path: "/api/sun/97227/US?tz=Mars/Base", template: template, status: 400),
             ]
         var seen = try await check(healthy, document: "Gateway", probes: probes, finish: false)

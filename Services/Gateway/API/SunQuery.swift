@@ -48,9 +48,9 @@ struct SunQuery: Sendable, Equatable {
         return date
     }
 
-    /// The ids `tz` accepts besides `utc`: the list Foundation publishes (the sun service's `tzid` list), so the
-    /// OpenAPI document can enumerate them and every zone asked for is one the sun service renders.
-    static let knownZones: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC"])
+    /// The ids `tz` accepts besides `utc`: the sun service's `tzid` list, so the OpenAPI document can enumerate
+    /// them and every zone asked for is one the sun service renders.
+    static let knownZones: Set<String> = TimeZoneNames.accepted
 
     static func zone(_ raw: String?) throws(ServiceError) -> AnswerZone? {
         guard let raw, !raw.isEmpty else { return nil }

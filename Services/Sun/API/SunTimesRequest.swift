@@ -155,11 +155,8 @@ struct SunTimesRequest: Sendable, Equatable {
         return CalendarDate(year: fields.year.0, month: fields.month.0, day: fields.day.0)
     }
 
-    /// The zones `tzid` accepts: Foundation's list of IANA ids, plus `UTC`, which it also knows. A fixed list
-    /// rather than whatever `TimeZone(identifier:)` takes (aliases, `GMT+2`, ids mapped to paths under
-    /// /usr/share/zoneinfo), so the OpenAPI document can list exactly what is accepted, and `../../dev/zero`
-    /// never reaches Foundation.
-    static let knownZones: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC"])
+    /// The zones `tzid` accepts (the list the OpenAPI document enumerates).
+    static let knownZones: Set<String> = TimeZoneNames.accepted
 
     static func timeZone(_ tzid: String) -> TimeZone? {
         knownZones.contains(tzid) ? TimeZone(identifier: tzid) : nil
