@@ -1,8 +1,8 @@
-#if !os(Linux)
-#error("EpollKit (the proxy's event loop) is Linux-only: it is built on epoll, eventfd and accept4.")
+#if os(Linux)
+    import Glibc
+#else
+    #error("EpollKit (the proxy's event loop) is Linux-only: it is built on epoll, eventfd and accept4.")
 #endif
-
-import Glibc
 
 /// A system call of the loop or of one of its sockets failed, or a connect ran out of time.
 ///
