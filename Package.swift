@@ -122,12 +122,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // epoll, eventfd and accept4 for the proxy's own event loop (Proxy/EventLoop).
-        .systemLibrary(name: "CEpoll", path: "Services/CEpoll"),
+        // MARK: The proxy
+        // Linux only: the proxy's data path runs on epoll (EpollKit, Proxy/EpollKit/README.md), and a build of
+        // it elsewhere stops at a one-line `#error`. The services above also build on macOS 15.
+        // epoll, eventfd and accept4, which Swift's Glibc module does not expose.
+        .systemLibrary(name: "CEpoll", path: "Proxy/EpollKit/CEpoll"),
+        // The proxy's event loops, sockets and listener, behind a small public surface.
+        .target(
+            name: "EpollKit",
+            dependencies: [
+                "CEpoll",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Proxy/EpollKit",
+            exclude: ["CEpoll", "README.md"],
+            // Release builds skip the run-time exclusivity checks, as the proxy's own code does (below).
+            swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
         .executableTarget(
             name: "ProxyServer",
             dependencies: [
-                "CityscapeKit", "CEpoll",
+                "CityscapeKit", "EpollKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -142,6 +158,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Proxy",
+            exclude: ["EpollKit"],
             // Release builds skip the run-time exclusivity checks (about a tenth of the proxy's user CPU per
             // request, measured): its state is confined to one event loop thread, and the debug builds that
             // `make test` runs keep the checks, so an overlapping access still fails the tests.
@@ -238,6 +255,7 @@ let package = Package(
             name: "ProxyServerTests",
             dependencies: [
                 "ProxyServer",
+                "EpollKit",
                 "CityscapeTestSupport",
                 "CityscapeKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -250,6 +268,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/ProxyServerTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EpollKitTests",
+            dependencies: [
+                "EpollKit",
+                "CityscapeTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/EpollKitTests",
             swiftSettings: swiftSettings
         ),
         // The OpenAPI documents against the routers (route lists) and the live processes (answers).

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CityscapeKit
+import EpollKit
 import Hummingbird
 import Logging
 import NIOCore
@@ -13,14 +14,28 @@ struct ProxyApplication {
     let configuration: ProxyConfiguration
     let pool: BackendPool
     let client: HTTPClient
+    /// The proxy listener's event loops, shut down after everything else (`EpollLoopService`).
+    let loops: EpollLoopGroup
+    /// How backend host names are resolved: off the loops, on NIO's thread pool.
+    let resolver: OffLoopResolver
     let metrics: ServiceMetrics
     let logger: Logger
     /// Called with the bound proxy and admin addresses (tests use it to learn port-0 ports).
     var onListening: @Sendable (_ role: String, _ url: String) async -> Void = { _, _ in }
 
-    /// The composition root: the only place concrete dependencies are made.
-    init(configuration: ProxyConfiguration, logger: Logger, metrics: ServiceMetrics = ServiceMetrics()) {
+    /// The composition root: the only place concrete dependencies are made. `loopCount` epoll loops are
+    /// started here (one per core unless a test asks otherwise) and stopped when the service group ends.
+    init(
+        configuration: ProxyConfiguration,
+        logger: Logger,
+        metrics: ServiceMetrics = ServiceMetrics(),
+        loopCount: Int = System.coreCount,
+        loopName: String = ProxyIdentity.name,
+        resolver: OffLoopResolver = OffLoopResolver()
+    ) throws {
         self.configuration = configuration
+        self.loops = try EpollLoopGroup(count: loopCount, name: loopName)
+        self.resolver = resolver
         self.logger = logger
         self.metrics = metrics
         self.pool = BackendPool(
@@ -66,6 +81,8 @@ struct ProxyApplication {
         return ProxyListener(
             host: configuration.server.host,
             port: configuration.server.port,
+            group: loops,
+            resolver: resolver,
             forwarder: Forwarder(
                 pool: pool,
                 guardrails: RequestGuard(limits: limits),
@@ -114,7 +131,7 @@ struct ProxyApplication {
     /// All services, in start order; a service group stops them in reverse, so the proxy listener
     /// drains first and the upstream client closes last.
     func services() -> [any Service] {
-        var services: [any Service] = [HTTPClientService(client: client)]
+        var services: [any Service] = [EpollLoopService(group: loops), HTTPClientService(client: client)]
         let checker = HealthChecker(
             pool: pool,
             client: client,

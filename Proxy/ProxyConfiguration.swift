@@ -144,7 +144,7 @@ struct HealthPolicy: Sendable, Equatable {
     var path = "/healthz"
     var interval: Duration = .seconds(1)
     /// Passing checks an ejected backend needs before it is routed to again. 1 by default, so a restarted
-    /// backend is back within one interval of answering (the anchors: nginx ~3.8 s, HAProxy ~2.3 s).
+    /// backend is back within one interval of answering.
     var rise = 1
     /// Consecutive failures that eject a healthy backend.
     var fall = 2
@@ -152,7 +152,7 @@ struct HealthPolicy: Sendable, Equatable {
 
 /// Size limits on what a client may send.
 struct RequestLimits: Sendable, Equatable {
-    /// Request line + header block; larger → 431. nginx allows 8 KiB per line, HAProxy ~15 KiB in all.
+    /// Request line + header block; larger → 431.
     var maxHeaderBytes = 16 * 1024
     /// Larger bodies → 413.
     var maxBodyBytes = 10 * 1024 * 1024

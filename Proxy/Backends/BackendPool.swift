@@ -4,6 +4,12 @@ import Synchronization
 
 /// The backends, their health and counters, and the balancing policy's state.
 ///
+/// The forwarding path meets it in two calls only, both made by `ProxyHandler` when `ExchangeStateMachine`
+/// asks for them: `next(excluding:)` picks the backend of an attempt (and counts it in flight), and
+/// `finish(_:outcome:reason:)` ends that count with the attempt's outcome. A balancing policy (least
+/// outstanding, power of two choices, weights, slow start) changes what happens inside those two calls,
+/// not who calls them or when.
+///
 /// One `Mutex` guards everything: a pick is a few comparisons over a handful of backends, far cheaper
 /// than the request it routes, and one lock keeps "pick + count in flight" atomic, so the in-flight
 /// counts the policies read cost no write beyond that lock. Transitions are logged after it is released.

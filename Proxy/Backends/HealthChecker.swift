@@ -54,7 +54,7 @@ struct HealthChecker: Service {
             _ = try await response.body.collect(upTo: 64 * 1024)
             return (200..<300).contains(Int(response.status.code)) ? nil : "status \(response.status.code)"
         } catch {
-            return UpstreamFailure(error).summary
+            return BackendFailure(error).summary
         }
     }
 }

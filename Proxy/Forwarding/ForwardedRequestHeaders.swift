@@ -3,7 +3,7 @@ import NIOCore
 /// Writes the request head sent to a backend from the one the client sent, copying kept field lines as
 /// they arrived.
 ///
-/// - hop-by-hop headers and those named in `Connection` are dropped;
+/// - hop-by-hop headers, those named in `Connection` and those with an underscore in their name are dropped;
 /// - framing is re-stated from what `RequestGuard` accepted: `Content-Length` for a known length,
 ///   `Transfer-Encoding: chunked` for a chunked body (re-chunked by `ProxyHandler`), nothing otherwise;
 /// - `Host` is kept, or set to the backend when the client sent none (HTTP/1.0), so a backend always
@@ -30,8 +30,8 @@ struct ForwardedRequestHeaders {
                 host = host ?? field.value
             case .xForwardedFor:
                 if !field.value.isEmpty { forwardedFor.append(field.value) }
-            // Written below from what the proxy decided, never taken from the client.
-            case .contentLength, .xForwardedProto, .xForwardedHost, .xRealIP, .xRequestID:
+            // Written below from what the proxy decided, never taken from the client; an underscored name is dropped.
+            case .contentLength, .xForwardedProto, .xForwardedHost, .xRealIP, .xRequestID, .underscored:
                 break
             case .other, .connection, .transferEncoding, .otherHopByHop:
                 if !hopByHop.drops(field, in: wire) { wire.copy(field.lineStart..<field.lineEnd, into: &buffer) }

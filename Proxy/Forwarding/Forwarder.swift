@@ -17,7 +17,7 @@ struct Forwarder: Sendable {
     static let bufferedBodyBytes = 64 * 1024
 
     /// 503 when no backend was available at all, 504 when the last one timed out, 502 otherwise.
-    func error(for failure: UpstreamFailure?) -> ServiceError {
+    func error(for failure: BackendFailure?) -> ServiceError {
         switch failure {
         case .none:
             return ServiceError(.serviceUnavailable, code: "no_healthy_backend", message: "no healthy backend is available")

@@ -1,16 +1,16 @@
 import CityscapeKit
+import EpollKit
 import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// The proxy listener: a `TCPListener` on the proxy's own event loops (`EpollLoopGroup`) whose
+/// The proxy listener: a `TCPListener` on the proxy's own event loops (`EpollLoopGroup`, passed in) whose
 /// connections are served by `ProxyHandler`, as a `Service`.
 ///
-/// Written directly on sockets rather than on Hummingbird and AsyncHTTPClient, and since session 5 on its
-/// own epoll loop rather than SwiftNIO's channels: a proxy does almost nothing per request but move bytes,
-/// so the per-request cost of tasks and async streams (about 10 times nginx's CPU per request), then of
-/// NIO's channel pipeline (about 1.5 times), was most of the cost.
+/// Written directly on sockets rather than on Hummingbird and AsyncHTTPClient or NIO's channels: a proxy
+/// does almost nothing per request but move bytes, so per-request machinery is most of its cost
+/// (Proxy/EpollKit/README.md).
 ///
 /// Shutdown: on graceful shutdown the listening socket closes and every connection is told to quiesce;
 /// `ProxyHandler` closes each one after its current response (or after a short grace when idle).
@@ -18,19 +18,26 @@ import Synchronization
 struct ProxyListener: Service {
     let host: String
     let port: Int
+    let group: EpollLoopGroup
+    let resolver: OffLoopResolver
     let forwarder: Forwarder
     let connectionGuard: ConnectionGuard
     let upstreamSettings: UpstreamConnectionPool.Settings
     let onListening: @Sendable (_ url: String) async -> Void
 
     func run() async throws {
-        let loops = EpollLoopGroup.shared.loops
-        let perLoop = try await ListenerLoops.make(loops: loops, settings: upstreamSettings, metrics: forwarder.metrics)
+        let perLoop = try await ListenerLoops.make(loops: group.loops, settings: upstreamSettings, resolver: resolver, metrics: forwarder.metrics)
         // Also when binding fails: the loops outlive this listener and must let go of what it left on them.
         defer { perLoop.closeAll() }
         let open = OpenConnections()
-        let listener = try TCPListener(host: host, port: port, backlog: 4096, loops: loops) {
-            [forwarder, connectionGuard] connection in
+        let logger = forwarder.logger
+        let listener = try TCPListener(
+            host: host,
+            port: port,
+            backlog: 4096,
+            group: group,
+            onError: { error in logger.error("proxy listener: \(error); accepting pauses for 100 ms on that loop") }
+        ) { [forwarder, connectionGuard] connection in
             let loop = connection.loop
             let id = open.nextID()
             let state = perLoop.state(of: loop)
@@ -76,7 +83,12 @@ struct ListenerLoops: Sendable {
 
     private let states: [ObjectIdentifier: NIOLoopBound<State>]
 
-    static func make(loops: [EpollLoop], settings: UpstreamConnectionPool.Settings, metrics: ProxyMetrics) async throws -> ListenerLoops {
+    static func make(
+        loops: [EpollLoop],
+        settings: UpstreamConnectionPool.Settings,
+        resolver: OffLoopResolver,
+        metrics: ProxyMetrics
+    ) async throws -> ListenerLoops {
         var perLoop = settings
         // `--pool-size` is per backend for the whole process; each loop keeps its share.
         perLoop.maxIdlePerBackend = max(1, (settings.maxIdlePerBackend + loops.count - 1) / loops.count)
@@ -84,7 +96,7 @@ struct ListenerLoops: Sendable {
         for loop in loops {
             states[ObjectIdentifier(loop)] = try await loop.submit { [perLoop] in
                 let state = State(
-                    upstreams: UpstreamConnectionPool(eventLoop: loop, settings: perLoop),
+                    upstreams: UpstreamConnectionPool(eventLoop: loop, settings: perLoop, resolver: resolver),
                     tally: RequestTally(metrics: metrics, loop: loop)
                 )
                 return NIOLoopBound(state, eventLoop: loop)

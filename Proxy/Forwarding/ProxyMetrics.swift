@@ -1,5 +1,6 @@
 import CityscapeKit
 import CoreMetrics
+import EpollKit
 
 /// The proxy's own counters, created once (not per request) so the hot path does no label lookups.
 struct ProxyMetrics: Sendable {

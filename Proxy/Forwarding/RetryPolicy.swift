@@ -3,7 +3,7 @@ import NIOHTTP1
 /// When a failed attempt may be tried again on another backend.
 ///
 /// - nothing was sent (connect refused / unreachable): any method;
-/// - connect timeout: idempotent methods only (the rule; nothing was sent either, but a slow
+/// - connect timeout: idempotent methods only (nothing was sent either, but a slow
 ///   connect can mean a SYN that is still being processed, so only requests safe to repeat go on);
 /// - the connection died after sending, before a response head: idempotent methods whose body, if any,
 ///   is still held in memory (`hasBody` means a consumed stream that cannot be replayed); this is what
@@ -13,7 +13,7 @@ import NIOHTTP1
 struct RetryPolicy: Sendable {
     var maxRetries: Int
 
-    func shouldRetry(_ failure: UpstreamFailure, method: HTTPMethod, hasBody: Bool, retriesSoFar: Int) -> Bool {
+    func shouldRetry(_ failure: BackendFailure, method: HTTPMethod, hasBody: Bool, retriesSoFar: Int) -> Bool {
         guard retriesSoFar < maxRetries else { return false }
         switch failure {
         case .connectFailed: return true

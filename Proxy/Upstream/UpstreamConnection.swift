@@ -1,4 +1,5 @@
 import CityscapeKit
+import EpollKit
 import NIOCore
 import NIOHTTP1
 
@@ -18,7 +19,7 @@ protocol UpstreamConnectionDelegate: AnyObject {
     func upstreamReadComplete(_ connection: UpstreamConnection)
     func upstreamWritabilityChanged(_ connection: UpstreamConnection)
     /// The exchange failed before its response ended (reset, close, timeout, bad response).
-    func upstream(_ connection: UpstreamConnection, failed failure: UpstreamFailure)
+    func upstream(_ connection: UpstreamConnection, failed failure: BackendFailure)
 }
 
 /// One keep-alive HTTP/1.1 connection to a backend: requests go out as bytes the client side wrote,
@@ -27,7 +28,8 @@ protocol UpstreamConnectionDelegate: AnyObject {
 /// Serves one exchange at a time for its `delegate`; between exchanges it is parked in the event loop's
 /// `UpstreamConnectionPool`, which it leaves when the backend closes it.
 final class UpstreamConnection: TCPConnectionDelegate {
-    /// The largest response head accepted from a backend (nginx's default proxy buffer is 4–8 KiB).
+    /// The largest response head accepted from a backend: generous, so a backend's large cookies or CSP headers
+    /// are not a 502.
     static let maxResponseHeadBytes = 64 * 1024
 
     let backend: BackendAddress
@@ -138,7 +140,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
             received.writeImmutableBuffer(buffer)
         }
         if timer?.isSet == true { timer?.set(after: timeout, ()) }
-        do throws(UpstreamFailure) {
+        do throws(BackendFailure) {
             try deliverReceived()
             // Let go of a consumed read buffer, so the loop can read into it again instead of allocating another.
             if received.readableBytes == 0 { received = ByteBuffer() }
@@ -150,7 +152,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
     }
 
     /// Hands the delegate every complete part in `received`, until the response ends or more bytes are needed.
-    private func deliverReceived() throws(UpstreamFailure) {
+    private func deliverReceived() throws(BackendFailure) {
         while let delegate {
             guard var decoder = body else {
                 let wire: WireHead?
@@ -206,10 +208,10 @@ final class UpstreamConnection: TCPConnectionDelegate {
         delegate?.upstreamWritabilityChanged(self)
     }
 
-    func connectionClosed(_ error: (any Error)?) {
+    func connectionClosed(_ error: SocketError?) {
         timer?.stop()
         reusable = false
-        if let error { fail(UpstreamFailure(error)) }
+        if let error { fail(BackendFailure(error)) }
         pool?.remove(self)
         if let decoder = body, decoder.endsWithClose, let delegate {
             // A response delimited by the close has just ended.
@@ -220,7 +222,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
         fail(.closedBeforeResponse("connection closed by backend"))
     }
 
-    private func fail(_ failure: UpstreamFailure) {
+    private func fail(_ failure: BackendFailure) {
         guard let delegate else { return }
         self.delegate = nil
         timer?.clear()

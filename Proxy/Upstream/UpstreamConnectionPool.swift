@@ -1,4 +1,4 @@
-import Glibc
+import EpollKit
 import NIOCore
 
 /// The keep-alive connections of one event loop to each backend: idle ones, connects in flight, and
@@ -22,7 +22,7 @@ final class UpstreamConnectionPool {
     }
 
     /// Called with a connection, or the connect failure that also ends the wait.
-    typealias Waiter = (Result<UpstreamConnection, any Error>) -> Void
+    typealias Waiter = (Result<UpstreamConnection, BackendFailure>) -> Void
 
     /// What the pool keeps for one backend.
     private final class Slot {
@@ -40,15 +40,17 @@ final class UpstreamConnectionPool {
 
     let eventLoop: EpollLoop
     private let settings: Settings
+    private let resolver: OffLoopResolver
     /// Found by a linear search: a handful of backends compare faster than a `String` hashes, and this
     /// runs twice per request.
     private var slots: [Slot] = []
     private var sweep: Scheduled<Void>?
 
     /// Call on `eventLoop`.
-    init(eventLoop: EpollLoop, settings: Settings) {
+    init(eventLoop: EpollLoop, settings: Settings, resolver: OffLoopResolver) {
         self.eventLoop = eventLoop
         self.settings = settings
+        self.resolver = resolver
         scheduleSweep()
     }
 
@@ -100,20 +102,26 @@ final class UpstreamConnectionPool {
         }
     }
 
-    /// Opens a new connection to `slot`'s backend, trying its addresses in order until one connects.
-    private func connect(_ slot: Slot, completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
-        if slot.addresses.isEmpty {
-            do {
-                // On the loop, as NIO's default resolver does: once per backend, usually /etc/hosts or a container's DNS.
-                slot.addresses = try HostResolver.addresses(of: slot.backend.host, port: slot.backend.port)
-            } catch {
-                return completion(.failure(error))
+    /// Opens a new connection to `slot`'s backend, trying its addresses in order until one connects. A name
+    /// is resolved off the loop (`OffLoopResolver`), so a slow lookup delays only this backend's connects.
+    private func connect(_ slot: Slot, completion: @escaping (Result<UpstreamConnection, BackendFailure>) -> Void) {
+        guard slot.addresses.isEmpty else { return connect(slot, addresses: slot.addresses[...], completion: completion) }
+        resolver.resolve(slot.backend.host, port: slot.backend.port, on: eventLoop) { [self] result in
+            switch result {
+            case .success(let addresses):
+                slot.addresses = addresses
+                connect(slot, addresses: addresses[...], completion: completion)
+            case .failure(let error):
+                completion(.failure(BackendFailure(error)))
             }
         }
-        connect(slot, addresses: slot.addresses[...], completion: completion)
     }
 
-    private func connect(_ slot: Slot, addresses: ArraySlice<SocketAddress>, completion: @escaping (Result<UpstreamConnection, any Error>) -> Void) {
+    private func connect(
+        _ slot: Slot,
+        addresses: ArraySlice<SocketAddress>,
+        completion: @escaping (Result<UpstreamConnection, BackendFailure>) -> Void
+    ) {
         guard let address = addresses.first else { return }
         TCPConnection.connect(to: address, on: eventLoop, timeout: settings.connectTimeout) { [self] result in
             switch result {
@@ -124,7 +132,7 @@ final class UpstreamConnectionPool {
             case .failure where addresses.count > 1:
                 connect(slot, addresses: addresses.dropFirst(), completion: completion)
             case .failure(let error):
-                completion(.failure(error))
+                completion(.failure(BackendFailure(error)))
             }
         }
     }

@@ -15,7 +15,7 @@ struct UpstreamResponseHead {
     let hopByHop: HopByHopHeaders
 
     /// - Parameter toHEAD: whether the request was a HEAD, whose response has no body whatever it declares.
-    init(_ wire: WireHead, toHEAD: Bool) throws(UpstreamFailure) {
+    init(_ wire: WireHead, toHEAD: Bool) throws(BackendFailure) {
         self.wire = wire
         let code = wire.bytes.withUnsafeReadableBytes { head in
             wire.startLine.1.reduce(0) { $0 * 10 + Int(head[$1] - UInt8(ascii: "0")) }

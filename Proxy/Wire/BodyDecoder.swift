@@ -80,15 +80,27 @@ struct BodyDecoder {
                 let size = try Self.chunkSize(line)
                 state = size == 0 ? .trailers(seen: 0) : .chunkData(remaining: size)
             case .trailers(let seen):
-                // Trailer fields are dropped, like NIO's codec did before: nothing of ours forwards them.
+                // Trailer fields are dropped (nothing of ours forwards them), but each must be a valid field
+                // line: a request line or an obs-fold here is a smuggling attempt, not a trailer.
                 guard let line = try Self.readLine(&buffer) else { return nil }
                 if line.readableBytes == 0 {
                     state = .done
                 } else {
                     guard seen + line.readableBytes <= Self.maxLineBytes else { throw Failure(reason: "trailer section too large") }
+                    guard Self.isFieldLine(line) else { throw Failure(reason: "a trailer line is not a valid header field") }
                     state = .trailers(seen: seen + line.readableBytes)
                 }
             }
+        }
+    }
+
+    /// RFC 9112 §5: a token, a colon right after it, then a value with no control character but tab.
+    private static func isFieldLine(_ line: ByteBuffer) -> Bool {
+        line.withUnsafeReadableBytes { bytes in
+            var index = 0
+            while index < bytes.count && HeadScanner.isTokenByte(bytes[index]) { index += 1 }
+            guard index > 0, index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
+            return bytes[(index + 1)...].allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
         }
     }
 

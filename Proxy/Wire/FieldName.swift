@@ -14,6 +14,10 @@ enum FieldName: UInt8 {
     case xForwardedProto
     case xForwardedHost
     case xRealIP
+    /// A name with an underscore (`Content_Length`): never one of the above, and dropped from requests,
+    /// as nginx does by default, because CGI-style backends map `-` and `_` to the same variable and would
+    /// read `Transfer_Encoding` as framing.
+    case underscored
 
     /// Recognises the name at `range` of `head` (ASCII case-insensitive).
     static func of(_ head: UnsafeRawBufferPointer, _ range: Range<Int>) -> FieldName {

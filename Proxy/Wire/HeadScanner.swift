@@ -34,6 +34,7 @@ struct HeadScanner {
     mutating func next(from buffer: inout ByteBuffer) throws(Failure) -> WireHead? {
         if searched == 0 { skipEmptyLines(&buffer) }
         guard let end = try findEnd(in: buffer) else {
+            if kind == .request { try Self.checkRequestLineHasVersion(buffer) }
             searched = buffer.readableBytes
             if buffer.readableBytes > limit { throw .tooLarge }
             return nil
@@ -42,6 +43,16 @@ struct HeadScanner {
         if end > limit { throw .tooLarge }
         let bytes = buffer.readSlice(length: end)!
         return try Self.parse(bytes, kind: kind)
+    }
+
+    /// A complete request line with no version (`GET /`, HTTP/0.9) is refused at once: its head would
+    /// never end in an empty line, so waiting for one could only end in the header timeout.
+    private static func checkRequestLineHasVersion(_ buffer: ByteBuffer) throws(Failure) {
+        let spaces: Int? = buffer.withUnsafeReadableBytes { bytes in
+            guard let lineEnd = bytes.firstIndex(of: 0x0D) else { return nil }
+            return bytes[..<lineEnd].reduce(0) { $0 + ($1 == 0x20 ? 1 : 0) }
+        }
+        if let spaces, spaces < 2 { throw .malformed("the request line has no HTTP version (HTTP/0.9 is not served)") }
     }
 
     /// RFC 9112 §2.2: empty lines before a request line are ignored (clients send one after a POST body).
@@ -146,7 +157,11 @@ struct HeadScanner {
         while head[index] != 0x0D {
             let lineStart = index
             if head[index] == 0x20 || head[index] == 0x09 { throw .malformed("obsolete line folding is not accepted") }
-            while isTokenByte(head[index]) { index += 1 }
+            var underscore = false
+            while isTokenByte(head[index]) {
+                if head[index] == UInt8(ascii: "_") { underscore = true }
+                index += 1
+            }
             guard index > lineStart, head[index] == UInt8(ascii: ":") else {
                 throw .malformed("a header name is empty, holds a forbidden byte or is followed by space before its colon")
             }
@@ -164,7 +179,8 @@ struct HeadScanner {
             // `findEnd` saw every LF preceded by a CR; a CR must be followed by its LF.
             guard head[index + 1] == 0x0A else { throw .malformed("a header line holds a bare CR") }
             index += 2
-            fields.append(WireField(name: name, known: FieldName.of(head, name), value: valueStart..<valueEnd, lineStart: lineStart, lineEnd: index))
+            let known = underscore ? FieldName.underscored : FieldName.of(head, name)
+            fields.append(WireField(name: name, known: known, value: valueStart..<valueEnd, lineStart: lineStart, lineEnd: index))
         }
         guard head[index + 1] == 0x0A else { throw .malformed("the head ends in a bare CR") }
         return fields

@@ -4,8 +4,8 @@ import NIOCore
 /// line are byte offsets into `bytes`, so nothing is copied, decoded or lowercased unless it is asked for.
 ///
 /// The proxy reads every header of every message but forwards most of them untouched, so it compares
-/// names as bytes and copies whole lines, where NIO's codec builds two `String`s per header (the cost that
-/// kept cityscape-proxy at half nginx's throughput).
+/// names as bytes and copies whole lines rather than building `String`s per header, which would cost more
+/// per request than the rest of the forwarding.
 struct WireHead {
     /// The head, from its start line through the empty line that ends it.
     let bytes: ByteBuffer

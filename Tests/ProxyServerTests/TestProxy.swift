@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CityscapeKit
 import CityscapeTestSupport
+import EpollKit
 import Foundation
 import Logging
 import NIOCore
@@ -21,6 +22,9 @@ struct TestProxy: Sendable {
 func withProxy<T: Sendable>(
     backends: [BackendAddress],
     recorder: LogRecorder = LogRecorder(),
+    loopCount: Int = 2,
+    loopName: String = "cityscape-proxy",
+    resolver: OffLoopResolver = OffLoopResolver(),
     configure: (inout ProxyConfiguration) -> Void = { _ in },
     _ body: @Sendable (TestProxy) async throws -> T
 ) async throws -> T {
@@ -32,7 +36,13 @@ func withProxy<T: Sendable>(
     configuration.server.drainTimeout = .seconds(1)
     configure(&configuration)
     let (stream, continuation) = AsyncStream.makeStream(of: (String, String).self)
-    var application = ProxyApplication(configuration: configuration, logger: recorder.logger(label: "cityscape-proxy", level: .info))
+    var application = try ProxyApplication(
+        configuration: configuration,
+        logger: recorder.logger(label: "cityscape-proxy", level: .info),
+        loopCount: loopCount,
+        loopName: loopName,
+        resolver: resolver
+    )
     application.onListening = { role, url in continuation.yield((role, url)) }
     let app = application
     let serviceGroup = app.serviceGroup(signals: [])

@@ -166,6 +166,6 @@ struct WireParsingTests {
         ]
     )
     func ambiguousFraming(fields: String) {
-        #expect(throws: UpstreamFailure.self) { _ = try Self.response("HTTP/1.1 200 OK\r\n\(fields)\r\n\r\n") }
+        #expect(throws: BackendFailure.self) { _ = try Self.response("HTTP/1.1 200 OK\r\n\(fields)\r\n\r\n") }
     }
 }

@@ -1,9 +1,9 @@
 import CEpoll
 import Glibc
-import NIOCore
+public import NIOCore
 
 /// What a `TCPConnection` tells the code that owns it; called on the connection's loop.
-protocol TCPConnectionDelegate: AnyObject {
+public protocol TCPConnectionDelegate: AnyObject {
     /// Bytes read; the buffer may be kept (a later read then uses another).
     func connectionRead(_ buffer: ByteBuffer)
     /// The reads of one readiness event are done: the moment to flush what they produced.
@@ -11,7 +11,7 @@ protocol TCPConnectionDelegate: AnyObject {
     /// `isWritable` changed: the queued output went over the high mark, or back under the low one.
     func connectionWritabilityChanged()
     /// The connection closed: by `close()`, by the peer (nil error on a clean end of input), or on an error.
-    func connectionClosed(_ error: (any Error)?)
+    func connectionClosed(_ error: SocketError?)
 }
 
 /// A non-blocking TCP socket on an `EpollLoop`: reads are delivered to the delegate while reads are
@@ -19,17 +19,17 @@ protocol TCPConnectionDelegate: AnyObject {
 /// goes false while more than `highWaterMark` bytes wait, which is the backpressure signal the proxy
 /// uses to stop reading from the other side.
 ///
-/// Used on its loop only. Errors are NIO's `IOError` and `ChannelError`, so the proxy maps them as before.
-final class TCPConnection: EpollHandler {
-    static let highWaterMark = 64 * 1024
-    static let lowWaterMark = 32 * 1024
+/// Used on its loop only. Errors are `SocketError`s: the call that failed and its `errno`.
+public final class TCPConnection: EpollHandler {
+    public static let highWaterMark = 64 * 1024
+    public static let lowWaterMark = 32 * 1024
 
     let fd: Int32
-    let loop: EpollLoop
+    public let loop: EpollLoop
     /// Strong until the connection closes, which breaks the cycle with a delegate that holds the connection.
-    var delegate: (any TCPConnectionDelegate)?
-    private(set) var isOpen = true
-    private(set) var isWritable = true
+    public var delegate: (any TCPConnectionDelegate)?
+    public private(set) var isOpen = true
+    public private(set) var isWritable = true
 
     private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 4)
     private var queuedBytes = 0
@@ -37,7 +37,7 @@ final class TCPConnection: EpollHandler {
     /// EPOLLOUT is registered: the socket was full (or connecting), so writes wait for it.
     private var awaitingWritable = false
     private var closeWhenFlushed = false
-    private var connectCompletion: ((Result<Void, any Error>) -> Void)?
+    private var connectCompletion: ((Result<Void, SocketError>) -> Void)?
     private var connectTimer: Scheduled<Void>?
 
     private init(fd: Int32, loop: EpollLoop) {
@@ -45,37 +45,47 @@ final class TCPConnection: EpollHandler {
         self.loop = loop
     }
 
-    /// An accepted socket, registered for reads. Call on `loop`.
-    static func accepted(_ fd: Int32, on loop: EpollLoop) -> TCPConnection {
+    /// An accepted socket, registered for reads; on failure the socket is closed. Call on `loop`.
+    static func accepted(_ fd: Int32, on loop: EpollLoop) throws(SocketError) -> TCPConnection {
         setNoDelay(fd)
         let connection = TCPConnection(fd: fd, loop: loop)
-        loop.register(fd, connection, events: EPOLLIN.rawValue)
+        do {
+            try loop.register(fd, connection, events: EPOLLIN.rawValue)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
         return connection
     }
 
     /// Connects to `address`; `completion` gets the connection once it is up, or the error (refused,
-    /// unreachable: `IOError`; no answer within `timeout`: `ChannelError.connectTimeout`). Call on `loop`.
-    static func connect(
+    /// unreachable: its `errno`; no answer within `timeout`: `timedOut`). Call on `loop`.
+    public static func connect(
         to address: SocketAddress,
         on loop: EpollLoop,
         timeout: TimeAmount,
-        completion: @escaping (Result<TCPConnection, any Error>) -> Void
+        completion: @escaping (Result<TCPConnection, SocketError>) -> Void
     ) {
         let fd = address.makeNonBlockingStreamSocket()
-        guard fd >= 0 else { return completion(.failure(IOError(errnoCode: errno, reason: "socket"))) }
+        guard fd >= 0 else { return completion(.failure(SocketError("socket", errno: errno))) }
         setNoDelay(fd)
         let result = address.withSockAddr { pointer, length in Glibc.connect(fd, pointer, socklen_t(length)) }
         let connection = TCPConnection(fd: fd, loop: loop)
         if result != 0 && errno != EINPROGRESS {
-            let error = IOError(errnoCode: errno, reason: "connect")
+            let error = SocketError("connect", errno: errno)
+            Glibc.close(fd)
+            return completion(.failure(error))
+        }
+        do {
+            try loop.register(fd, connection, events: EPOLLOUT.rawValue)
+        } catch {
             Glibc.close(fd)
             return completion(.failure(error))
         }
         connection.awaitingWritable = true
-        loop.register(fd, connection, events: EPOLLOUT.rawValue)
         connection.connectCompletion = { result in completion(result.map { connection }) }
         connection.connectTimer = loop.assumeIsolated().scheduleTask(in: timeout) {
-            connection.finishConnect(.failure(ChannelError.connectTimeout(timeout)))
+            connection.finishConnect(.failure(.timedOut("connect")))
         }
     }
 
@@ -85,13 +95,13 @@ final class TCPConnection: EpollHandler {
     }
 
     /// The peer's IP address, for `X-Forwarded-For`.
-    var remoteIP: String? {
+    public var remoteIP: String? {
         SocketAddress.of(socket: fd, peer: true)?.ipAddress
     }
 
     // MARK: Writing
 
-    func write(_ bytes: ByteBuffer) {
+    public func write(_ bytes: ByteBuffer) {
         guard isOpen, bytes.readableBytes > 0 else { return }
         queued.append(bytes)
         queuedBytes += bytes.readableBytes
@@ -101,13 +111,13 @@ final class TCPConnection: EpollHandler {
         }
     }
 
-    func flush() {
+    public func flush() {
         guard isOpen, !awaitingWritable, !queued.isEmpty else { return }
         writeQueued()
     }
 
     /// Flushes, then closes once everything queued is written (a close would drop it).
-    func closeAfterFlush() {
+    public func closeAfterFlush() {
         guard isOpen else { return }
         closeWhenFlushed = true
         if queued.isEmpty { close() } else { flush() }
@@ -124,7 +134,7 @@ final class TCPConnection: EpollHandler {
             if written < 0 {
                 if errno == EAGAIN || errno == EWOULDBLOCK { return awaitWritable() }
                 if errno == EINTR { continue }
-                return close(IOError(errnoCode: errno, reason: "write"))
+                return close(SocketError("write", errno: errno))
             }
             consume(written)
         }
@@ -181,13 +191,13 @@ final class TCPConnection: EpollHandler {
     // MARK: Reading
 
     /// Stops reading from the socket (backpressure) until `resumeReads`.
-    func pauseReads() {
+    public func pauseReads() {
         guard readsEnabled else { return }
         readsEnabled = false
         updateInterest()
     }
 
-    func resumeReads() {
+    public func resumeReads() {
         guard !readsEnabled else { return }
         readsEnabled = true
         updateInterest()
@@ -195,7 +205,12 @@ final class TCPConnection: EpollHandler {
 
     private func updateInterest() {
         guard isOpen, connectCompletion == nil else { return }
-        loop.modify(fd, events: (readsEnabled ? EPOLLIN.rawValue : 0) | (awaitingWritable ? EPOLLOUT.rawValue : 0))
+        do {
+            try loop.modify(fd, events: (readsEnabled ? EPOLLIN.rawValue : 0) | (awaitingWritable ? EPOLLOUT.rawValue : 0))
+        } catch {
+            // The socket can no longer be waited on as needed: it is closed rather than left stalled.
+            close(error)
+        }
     }
 
     func ready(_ events: UInt32) {
@@ -211,7 +226,7 @@ final class TCPConnection: EpollHandler {
                 readOnce()
             } else if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
                 // Reset while reads are held: nothing more can be read, and the loop would keep reporting it.
-                close(socketError(reason: "read") ?? IOError(errnoCode: ECONNRESET, reason: "read"))
+                close(socketError(reason: "read") ?? SocketError("read", errno: ECONNRESET))
             }
         }
     }
@@ -230,7 +245,7 @@ final class TCPConnection: EpollHandler {
         guard result > 0 else {
             if result == 0 { return close() }
             if readError == EAGAIN || readError == EWOULDBLOCK || readError == EINTR { return }
-            return close(IOError(errnoCode: readError, reason: "read"))
+            return close(SocketError("read", errno: readError))
         }
         loop.readBuffers.record(actualReadBytes: result)
         delegate?.connectionRead(buffer)
@@ -241,14 +256,14 @@ final class TCPConnection: EpollHandler {
     // MARK: Connecting and closing
 
     /// The error pending on the socket (`SO_ERROR`), if any, reported as happening in `reason`.
-    private func socketError(reason: String) -> (any Error)? {
+    private func socketError(reason: String) -> SocketError? {
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-        return error == 0 ? nil : IOError(errnoCode: error, reason: reason)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else { return SocketError("getsockopt(SO_ERROR)", errno: errno) }
+        return error == 0 ? nil : SocketError(reason, errno: error)
     }
 
-    private func finishConnect(_ result: Result<Void, any Error>) {
+    private func finishConnect(_ result: Result<Void, SocketError>) {
         guard let completion = connectCompletion else { return }
         connectCompletion = nil
         connectTimer?.cancel()
@@ -265,8 +280,15 @@ final class TCPConnection: EpollHandler {
         }
     }
 
+    /// The loop is stopping: a connect in progress fails, an open connection closes.
+    func loopShuttingDown() {
+        let stopped = SocketError("event loop shut down", errno: ECANCELED)
+        if connectCompletion != nil { return finishConnect(.failure(stopped)) }
+        close(stopped)
+    }
+
     /// Closes at once, dropping whatever is still queued; the delegate hears of it (once).
-    func close(_ error: (any Error)? = nil) {
+    public func close(_ error: SocketError? = nil) {
         guard isOpen else { return }
         isOpen = false
         queued.removeAll()

@@ -1,13 +1,17 @@
 import AsyncHTTPClient
+import EpollKit
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// What went wrong talking to a backend, in the terms the retry rules and health need.
+/// What went wrong talking to a backend, in the terms the retry rules and health need: the proxy's own
+/// failure cases, into which both its sockets' errors (`SocketError`, `ResolutionError`) and its health
+/// checker's (AsyncHTTPClient and NIO errors) are mapped.
 ///
 /// The distinction that matters is whether request bytes may have reached the backend: only then is
 /// a retry a replay.
-enum UpstreamFailure: Error, Sendable, Equatable {
+enum BackendFailure: Error, Sendable, Equatable {
     /// The TCP connect failed (refused, unreachable): nothing was sent.
     case connectFailed(String)
     /// The TCP connect (or the wait for a pooled connection) timed out: nothing was sent.
@@ -21,6 +25,12 @@ enum UpstreamFailure: Error, Sendable, Equatable {
 
     init(_ error: any Error) {
         switch error {
+        case let error as BackendFailure:
+            self = error
+        case let error as SocketError:
+            self = Self.mapped(error)
+        case let error as ResolutionError:
+            self = .connectFailed(error.description)
         case let error as HTTPClientError:
             switch error {
             case .connectTimeout, .getConnectionFromPoolTimeout: self = .connectTimeout
@@ -43,6 +53,23 @@ enum UpstreamFailure: Error, Sendable, Equatable {
             self = .closedBeforeResponse("connection closed by backend")
         default:
             self = .other(String(describing: error))
+        }
+    }
+
+    /// A failure of one of the proxy's own sockets: a connect that was refused or timed out sent nothing.
+    init(_ error: SocketError) {
+        self = Self.mapped(error)
+    }
+
+    private static func mapped(_ error: SocketError) -> BackendFailure {
+        switch error.errnoCode {
+        case nil where error.operation == "connect": .connectTimeout
+        case nil: .timeout
+        case let code? where error.operation == "connect" || [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(code):
+            .connectFailed(error.description)
+        case let code? where [ECONNRESET, EPIPE].contains(code):
+            .closedBeforeResponse(error.description)
+        default: .other(error.description)
         }
     }
 

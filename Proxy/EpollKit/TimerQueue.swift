@@ -9,23 +9,38 @@ struct TimerQueue {
     /// the queue (`EpollLoop.scheduleTask` hops there before cancelling).
     final class Entry: @unchecked Sendable {
         private var fire: (() -> Void)?
+        /// Called instead of `fire` when the loop stops first.
+        private var abandon: (() -> Void)?
 
-        init(_ fire: @escaping () -> Void) {
+        init(fire: @escaping () -> Void, abandon: (() -> Void)? = nil) {
             self.fire = fire
+            self.abandon = abandon
         }
 
         var isPending: Bool { fire != nil }
 
         /// Returns whether the entry was still pending.
         func cancel() -> Bool {
-            defer { fire = nil }
+            defer {
+                fire = nil
+                abandon = nil
+            }
             return fire != nil
         }
 
         func run() {
             guard let fire else { return }
             self.fire = nil
+            abandon = nil
             fire()
+        }
+
+        /// The loop stopped before the deadline.
+        func abandonIfPending() {
+            guard fire != nil, let abandon else { return }
+            fire = nil
+            self.abandon = nil
+            abandon()
         }
     }
 
@@ -75,6 +90,14 @@ struct TimerQueue {
         removeFirst()
         if !first.entry.isPending && cancelled > 0 { cancelled -= 1 }
         return first.entry
+    }
+
+    /// Empties the queue, telling every pending entry that it will never fire (the loop is stopping).
+    mutating func abandonAll() {
+        let entries = heap.map(\.entry)
+        heap = []
+        cancelled = 0
+        for entry in entries { entry.abandonIfPending() }
     }
 
     private mutating func removeFirst() {
