@@ -34,6 +34,7 @@ struct SunQueryTests {
             ("utc", "UTC"), ("UTC", "UTC"), ("Europe/Paris", "Europe/Paris"),
             ("America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires"),
             ("Pacific/Apia", "Pacific/Apia"), ("America/St_Johns", "America/St_Johns"),
+            ("Asia/Kolkata", "Asia/Kolkata"), ("Etc/GMT+7", "Etc/GMT+7"),
         ]
     )
     func validZone(raw: String, identifier: String) throws {
@@ -48,7 +49,7 @@ struct SunQueryTests {
     @Test(
         "an unknown or malformed tz is 400 invalid_timezone",
         arguments: [
-            "Utc", "Etc/GMT+7", "Europe/Pariss", "Mars/Olympus_Mons", "../../etc/passwd", "/etc/localtime", "Europe//Paris", "Europe/Paris/",
+            "Utc", "GMT+2", "US/Pacific", "Europe/Pariss", "Mars/Olympus_Mons", "../../etc/passwd", "/etc/localtime", "Europe//Paris", "Europe/Paris/",
             "1Europe", "Europe/Par is",
             "Europe%2FParis", String(repeating: "A", count: 65),
         ]
