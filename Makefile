@@ -31,7 +31,7 @@ PYTHON      ?= python3
 # Where `make build` put the binaries; a shell substitution, so only the targets that need it pay for it.
 BIN_DIR      = $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
 
-.PHONY: help deps build release run start stop status test test-tooling fuzz-api fuzz-raw faults soak lint format demo bench bench-foundation bench-gateway clean deploy-check deploy-test install uninstall postal-timezones
+.PHONY: help deps build release run start stop status test test-tooling fuzz-api fuzz-raw faults soak lint format demo bench bench-foundation bench-gateway profile-gateway clean deploy-check deploy-test install uninstall postal-timezones
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -150,6 +150,10 @@ bench-foundation: release ## wrk: location and sun vs a trivial route, start-up 
 bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L = 1 s, then async and a Go peer at c=1000/5000/10000
 	@scripts/install-deps.sh wrk golang-go
 	@bench/gateway.py $(RELEASE_BIN)
+
+profile-gateway: release ## perf: where the CPU of an async gateway request goes, per process, at c=1000/5000 (not in make test)
+	@scripts/install-deps.sh wrk linux-perf
+	@bench/profile_gateway.py $(RELEASE_BIN)
 
 clean: ## remove build products
 	rm -rf .build $(FUZZ_VENV) $(LAB_VENV) $(TZ_VENV)

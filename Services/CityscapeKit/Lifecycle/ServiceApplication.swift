@@ -59,7 +59,13 @@ public enum ServiceApplication {
 
     /// Runs `application` until SIGTERM or SIGINT, then lets in-flight requests finish for at most
     /// `configuration.drainTimeout` (Hummingbird's own `runService()` would wait for them without limit).
+    ///
+    /// Only the service binaries call this, so it is also where a process moves Swift concurrency onto
+    /// NIO's event loops (``EventLoopExecutor``); the installation is process-wide and happens once.
     public static func run(_ application: some ApplicationProtocol, configuration: ServerConfiguration, logger: Logger) async throws {
+        if !EventLoopExecutor.install() {
+            logger.warning("NIO's event loops could not become the global executor; tasks run on Swift's default pool")
+        }
         var group = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = configuration.drainTimeout
         try await ServiceGroup(configuration: group).run()
