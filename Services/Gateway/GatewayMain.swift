@@ -21,7 +21,7 @@ struct GatewayMain: AsyncParsableCommand {
             try GatewayConfiguration(settings: settings)
         }
         let app = buildApplication(configuration: configuration, logger: logger)
-        try await ServiceApplication.run(app, configuration: configuration.server, logger: logger)
+        try await ServiceApplication.run(app, configuration: configuration.server, onEventLoops: false, logger: logger)
     }
 }
 

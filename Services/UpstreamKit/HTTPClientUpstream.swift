@@ -63,31 +63,14 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
         )
     }
 
-    /// Sends the request through AsyncHTTPClient's future API with the delegate on the caller's event loop.
-    ///
-    /// With NIO's event loops as the global executor (``EventLoopExecutor``) the caller runs on the loop
-    /// that serves its client, and `any()` returns that loop: the pool prefers an idle connection on it,
-    /// the response is collected there, and the caller resumes there, with no hop to another thread.
-    /// The async `execute` would add a response body stream and a task hop per part for bodies that fit
-    /// in one read.
     public func get(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError) -> UpstreamResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        for header in headers { request.headers.add(name: header.name, value: header.value) }
         do {
-            var fields = HTTPHeaders()
-            for header in headers { fields.add(name: header.name, value: header.value) }
-            let request = try HTTPClient.Request(url: url, method: .GET, headers: fields)
-            let collector = ResponseAccumulator(request: request, maxBodySize: UpstreamLimits.maximumBodyBytes)
-            let task = client.execute(
-                request: request,
-                delegate: collector,
-                eventLoop: .delegate(on: client.eventLoopGroup.any()),
-                deadline: .now() + timeout.timeAmount
-            )
-            let response = try await withTaskCancellationHandler {
-                try await task.futureResult.get()
-            } onCancel: {
-                task.cancel()
-            }
-            return UpstreamResponse(status: Int(response.status.code), body: response.body.map { Array(buffer: $0) } ?? [])
+            let response = try await client.execute(request, deadline: .now() + timeout.timeAmount)
+            let body = try await response.body.collect(upTo: UpstreamLimits.maximumBodyBytes)
+            return UpstreamResponse(status: Int(response.status.code), body: Array(buffer: body))
         } catch {
             throw Self.classify(error)
         }
@@ -116,7 +99,7 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
                 return .connectionReset(detail)
             }
         }
-        if error is NIOTooManyBytesError || error is ResponseAccumulator.ResponseTooBigError { return .bodyTooLarge(detail) }
+        if error is NIOTooManyBytesError { return .bodyTooLarge(detail) }
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError { return .tls(detail) }
         if error is NIOConnectionError { return .connectionFailed(detail) }
         if let error = error as? IOError {

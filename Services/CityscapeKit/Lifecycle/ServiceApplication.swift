@@ -61,9 +61,16 @@ public enum ServiceApplication {
     /// `configuration.drainTimeout` (Hummingbird's own `runService()` would wait for them without limit).
     ///
     /// Only the service binaries call this, so it is also where a process moves Swift concurrency onto
-    /// NIO's event loops (``EventLoopExecutor``); the installation is process-wide and happens once.
-    public static func run(_ application: some ApplicationProtocol, configuration: ServerConfiguration, logger: Logger) async throws {
-        if !EventLoopExecutor.install() {
+    /// NIO's event loops (``EventLoopExecutor``) when `onEventLoops` is true; the installation is
+    /// process-wide and happens once. The gateway passes false: under high concurrency its requests queued
+    /// past the client timeout on the event loops, which location and sun do not show.
+    public static func run(
+        _ application: some ApplicationProtocol,
+        configuration: ServerConfiguration,
+        onEventLoops: Bool = true,
+        logger: Logger
+    ) async throws {
+        if onEventLoops && !EventLoopExecutor.install() {
             logger.warning("NIO's event loops could not become the global executor; tasks run on Swift's default pool")
         }
         var group = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
