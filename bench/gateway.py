@@ -48,7 +48,7 @@ HIGH_CONNECTIONS = (1000, 5000, 10000)
 def high_scenarios(seconds, with_peer):
     rows = []
     for connections in HIGH_CONNECTIONS:
-        rows.append((f"async c={connections}", "cityscape", ["--mode", "async"], connections, seconds, "5s"))
+        rows.append((f"async c={connections}", "cityscape", ["--mode", "async", "--max-in-flight", "auto"], connections, seconds, "5s"))
         if with_peer:
             rows.append((f"go c={connections}", "go", [], connections, seconds, "5s"))
     return rows

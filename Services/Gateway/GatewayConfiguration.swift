@@ -18,7 +18,7 @@ enum GatewayMode: String, CaseIterable, Sendable {
 /// | `--mode` | `CITYSCAPE_MODE` | `async` | `async` or `blocking` |
 /// | `--workers` | `CITYSCAPE_WORKERS` | `1` | blocking: worker threads (1–1024) |
 /// | `--queue-limit` | `CITYSCAPE_QUEUE_LIMIT` | `1024` | blocking: requests waiting for a worker, or `auto` (follows latency); beyond it 503 |
-/// | `--max-in-flight` | `CITYSCAPE_MAX_IN_FLIGHT` | `auto` | async: requests handled at once, a number or `auto` (follows latency); beyond it 503 |
+/// | `--max-in-flight` | `CITYSCAPE_MAX_IN_FLIGHT` | `10000` | async: requests handled at once, a number or `auto` (follows latency); beyond it 503 |
 /// | `--max-in-flight-ceiling` | `CITYSCAPE_MAX_IN_FLIGHT_CEILING` | `10000` | the most an `auto` limit may reach (in flight, or waiting in blocking mode) |
 /// | `--location-url` | `CITYSCAPE_LOCATION_URL` | `http://127.0.0.1:8001` | location service base URL |
 /// | `--sun-url` | `CITYSCAPE_SUN_URL` | `http://127.0.0.1:8002` | sun service (or sunrise-sunset.org) base URL |
@@ -40,6 +40,7 @@ struct GatewayConfiguration: Sendable {
     static let cacheSize = Setting("cache-size")
 
     static let defaultQueueLimit = 1024
+    static let defaultMaxInFlight = 10_000
     static let defaultMaxInFlightCeiling = 10_000
     static let defaultCacheSize = 10_000
 
@@ -47,7 +48,7 @@ struct GatewayConfiguration: Sendable {
     var mode: GatewayMode = .async
     var workers = 1
     var queueLimit = LimitSetting.fixed(defaultQueueLimit)
-    var maxInFlight = LimitSetting.auto
+    var maxInFlight = LimitSetting.fixed(defaultMaxInFlight)
     /// The highest value an `auto` limit may take.
     var maxInFlightCeiling = defaultMaxInFlightCeiling
     /// Without a trailing slash, so paths append cleanly.
@@ -69,7 +70,7 @@ struct GatewayConfiguration: Sendable {
         mode = try settings.choice(Self.mode, default: GatewayMode.async)
         workers = try settings.integer(Self.workers, default: 1, in: 1...1024)
         queueLimit = try Self.limit(settings, Self.queueLimit, default: .fixed(Self.defaultQueueLimit), in: 0...1_000_000)
-        maxInFlight = try Self.limit(settings, Self.maxInFlight, default: .auto, in: 1...1_000_000)
+        maxInFlight = try Self.limit(settings, Self.maxInFlight, default: .fixed(Self.defaultMaxInFlight), in: 1...1_000_000)
         maxInFlightCeiling = try settings.integer(Self.maxInFlightCeiling, default: Self.defaultMaxInFlightCeiling, in: 1...1_000_000)
         locationURL = try Self.baseURL(settings, Self.locationURL, default: locationURL)
         sunURL = try Self.baseURL(settings, Self.sunURL, default: sunURL)

@@ -20,7 +20,7 @@ struct GatewayOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Async mode: requests handled at once, or auto to follow latency; beyond it 503 (env CITYSCAPE_MAX_IN_FLIGHT, default auto).",
+            "Async mode: requests handled at once, or auto to follow latency; beyond it 503 (env CITYSCAPE_MAX_IN_FLIGHT, default \(GatewayConfiguration.defaultMaxInFlight)).",
             valueName: "n|auto"
         )
     )
