@@ -162,36 +162,12 @@ func withDelayedBackends<T: Sendable>(
     _ delays: [Duration],
     _ body: @Sendable ([(backend: DelayedBackend, address: BackendAddress)]) async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        var started: [(backend: DelayedBackend, address: BackendAddress)] = []
-        var serviceGroups: [ServiceGroup] = []
-        for delay in delays {
-            let backend = DelayedBackend(delay: delay)
-            let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-            let app = Application(
-                router: backend.router(),
-                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) },
-                logger: Logger(label: "backend") { _ in SwiftLogNoOpLogHandler() }
-            )
-            var configuration = ServiceGroupConfiguration(services: [app], logger: app.logger)
-            configuration.maximumGracefulShutdownDuration = .seconds(1)
-            let serviceGroup = ServiceGroup(configuration: configuration)
-            serviceGroups.append(serviceGroup)
-            group.addTask { try await serviceGroup.run() }
-            var iterator = stream.makeAsyncIterator()
-            let port = await iterator.next() ?? 0
-            started.append((backend, BackendAddress(host: "127.0.0.1", port: port)))
-        }
-        // A graceful stop, never a cancellation of the servers (see `withProxy`).
-        let result: Result<T, any Error>
-        do {
-            result = .success(try await body(started))
-        } catch {
-            result = .failure(error)
-        }
-        for serviceGroup in serviceGroups { await serviceGroup.triggerGracefulShutdown() }
-        try await group.waitForAll()
-        return try result.get()
+    try await withLiveBackends(delays.map { DelayedBackend(delay: $0) }, body) { backend, address, onServerRunning in
+        Application(
+            router: backend.router(),
+            configuration: .init(address: address),
+            onServerRunning: onServerRunning,
+            logger: Logger(label: "backend") { _ in SwiftLogNoOpLogHandler() }
+        )
     }
 }

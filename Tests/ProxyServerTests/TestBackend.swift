@@ -110,20 +110,31 @@ final class ConnectionCounter: ChannelInboundHandler, RemovableChannelHandler {
 func withBackends<T: Sendable>(_ count: Int, _ body: @Sendable ([(backend: TestBackend, address: BackendAddress)]) async throws -> T) async throws
     -> T
 {
+    try await withLiveBackends((0..<count).map { TestBackend(name: "b\($0)") }, body) { backend, address, onServerRunning in
+        Application(
+            router: backend.router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionCounter(backend: backend)])),
+            configuration: .init(address: address),
+            onServerRunning: onServerRunning,
+            logger: Logger(label: "backend") { _ in SwiftLogNoOpLogHandler() }
+        )
+    }
+}
+
+/// Runs `body` with one Hummingbird application per backend, each built by `makeApplication` on 127.0.0.1
+/// port 0, started in order (each one's port known before the next starts); they stop gracefully when it returns.
+func withLiveBackends<Backend: Sendable, App: Service, T: Sendable>(
+    _ backends: [Backend],
+    _ body: @Sendable ([(backend: Backend, address: BackendAddress)]) async throws -> T,
+    makeApplication: (Backend, BindAddress, _ onServerRunning: @escaping @Sendable (any Channel) async -> Void) -> App
+) async throws -> T {
     try await withThrowingTaskGroup(of: Void.self) { group in
-        var started: [(backend: TestBackend, address: BackendAddress)] = []
+        var started: [(backend: Backend, address: BackendAddress)] = []
         var serviceGroups: [ServiceGroup] = []
-        for index in 0..<count {
-            let backend = TestBackend(name: "b\(index)")
+        for backend in backends {
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-            let app = Application(
-                router: backend.router(),
-                server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionCounter(backend: backend)])),
-                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) },
-                logger: Logger(label: "backend") { _ in SwiftLogNoOpLogHandler() }
-            )
-            var configuration = ServiceGroupConfiguration(services: [app], logger: app.logger)
+            let app = makeApplication(backend, .hostname("127.0.0.1", port: 0)) { continuation.yield($0.localAddress?.port ?? 0) }
+            var configuration = ServiceGroupConfiguration(services: [app], logger: Logger(label: "backend") { _ in SwiftLogNoOpLogHandler() })
             // `/hang` never answers: the graceful stop below may wait for it this long, then cancels.
             configuration.maximumGracefulShutdownDuration = .seconds(1)
             let serviceGroup = ServiceGroup(configuration: configuration)
