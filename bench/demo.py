@@ -62,7 +62,7 @@ class Profile:
         self.async_start, self.async_factor = (100, 3) if quick else (50, math.sqrt(2))
         self.async_min_steps, self.async_max_steps = (3, 3) if quick else (8, 13)
         self.accuracy_rate, self.accuracy_s = 2000, (1 if quick else 4)
-        self.slow_replica_s = 2 if quick else 7
+        self.slow_replica_s = 2 if quick else 6
 
     def step_seconds(self, rate):
         """Long enough for a few dozen requests at low rates, short at high ones."""

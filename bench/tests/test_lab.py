@@ -134,7 +134,7 @@ class SlowReplica(unittest.TestCase):
         xml.dom.minidom.parseString(svg)
         self.assertEqual(svg.count('class="mark"'), 4 * (3 + 4))
         self.assertIn("replica 4 (the slow one, L = 3 s)", svg)
-        self.assertIn("target: 1.2 × all-healthy p99 = 1,212 ms", svg)
+        self.assertIn("dashed: target 1.2 × all-healthy p99 = 1,212 ms", svg)
 
 
 if __name__ == "__main__":
