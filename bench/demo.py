@@ -14,7 +14,10 @@ avg/p99, timeouts, CPU, threads, peak RSS), and with cityscape-openload (bench/o
     the services' own in-flight gauges), for scenarios 1–4;
   - open-loop capacity sweeps from 0.25× to 2× of N/L for blocking ×4 and scale-out (run side by side:
     together they need a few dozen req/s), and for async up to where this machine saturates;
-  - the generator's own accuracy at 2,000 req/s against scenario 5.
+  - the generator's own accuracy at 2,000 req/s against scenario 5;
+  - one slow replica (bench/slow_replica.py): scale-out with one of the 4 replicas at 3 × L, open loop at
+    70 % of N/L, for the proxy's round-robin, least-outstanding and p2c, nginx least_conn and HAProxy
+    leastconn (when installed), beside an all-healthy baseline.
 Writes results/demo-<UTC timestamp>.json (all data), .md (the tables) and .html (one self-contained page
 with inline SVG charts).
 
@@ -29,6 +32,7 @@ import time
 import chart
 import lab
 import lab_report
+import slow_replica
 from harness import countdown, cpu_seconds, peak_rss_mib, ratio, start, stop, timestamp, wrk, write_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,6 +62,7 @@ class Profile:
         self.async_start, self.async_factor = (100, 3) if quick else (50, math.sqrt(2))
         self.async_min_steps, self.async_max_steps = (3, 3) if quick else (8, 13)
         self.accuracy_rate, self.accuracy_s = 2000, (1 if quick else 4)
+        self.slow_replica_s = 2 if quick else 6
 
     def step_seconds(self, rate):
         """Long enough for a few dozen requests at low rates, short at high ones."""
@@ -173,7 +178,7 @@ def lab_lines(result):
               f"{accuracy['url_kind']}, actual − intended start p50 {accuracy['lag_p50_ms']:.3f} ms, "
               f"p99 {accuracy['lag_p99_ms']:.3f} ms, max {accuracy['lag_max_ms']:.3f} ms."]
     lines += [""] + data["little_reading"] + ["", data["cost_reading"]]
-    return lines
+    return lines + slow_replica.md_lines(data["slow_replica"])
 
 
 def run_lab_sweeps(generator, deployments, options):
@@ -205,6 +210,16 @@ def run_lab_sweeps(generator, deployments, options):
         fix["reading"] = lab.sweep_reading(fix)
         fixes.append(fix)
     return fixes
+
+
+# Above the slow replica's 3 s, so a request it answers counts as slow, not as lost; its queue still times out.
+SLOW_TIMEOUT_S = 5.0
+
+
+def slow_progress(run):
+    shares = " / ".join(f"{share:.0%}" for share in run["replica_shares"])
+    print(f"      {run['label']}: p50 {run['p50_ms']:,.0f} ms, p99 {run['p99_ms']:,.0f} ms, {run['timeouts']} timeouts of "
+          f"{run['requests']}; shares {shares}", flush=True)
 
 
 def main():
@@ -263,6 +278,14 @@ def main():
         print(f"[sweeps] open loop, offered load from {profile.multiples[0]:g}× to {profile.multiples[-1]:g}× N/L "
               "(blocking ×4 and scale-out side by side), then async up to saturation", flush=True)
         sweeps = run_lab_sweeps(generator, kept, options)
+        for deployment, _ in kept.values():
+            deployment.stop()
+        kept.clear()
+        print(f"[slow replica] {slow_replica.REPLICAS} blocking replicas × {slow_replica.WORKERS} workers, one with its "
+              f"upstreams {slow_replica.SLOW_FACTOR} × slower; open loop at {slow_replica.LOAD_SHARE:.0%} of N/L for "
+              f"{profile.slow_replica_s} s per balancing policy, nginx and HAProxy as anchors", flush=True)
+        slow = slow_replica.run(binary, generator, (location_url, sun_url), options.latency_s, profile.slow_replica_s,
+                                SLOW_TIMEOUT_S, slow_progress, anchors=slow_replica.anchors_available())
     finally:
         for deployment, _ in kept.values():
             deployment.stop()
@@ -288,7 +311,8 @@ def main():
               "header": header, "explanation": explanation(rows, options), "scenarios": rows,
               "json_name": os.path.basename(base) + ".json",
               "lab": {"timeout_s": options.timeout_s, "accuracy": accuracy, "sweeps": sweeps, "timelines": timelines,
-                      "little_reading": lab.little_reading(timelines), "cost_reading": lab.cost_reading(rows)}}
+                      "little_reading": lab.little_reading(timelines), "cost_reading": lab.cost_reading(rows),
+                      "slow_replica": slow}}
     write_results(base, result, lines + lab_lines(result))
     with open(base + ".html", "w") as page:
         page.write(lab_report.render(result, course_svg(result)))

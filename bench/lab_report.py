@@ -219,6 +219,32 @@ def cost_svg(rows):
     return marked(chart.render("What each way of serving costs at c=20 (the course run)", labels, panels))
 
 
+def slow_replica_svg(data):
+    """p50/p99 and timeouts per configuration, and every replica's share of the requests, the slow one in red."""
+    runs, slow = data["runs"], data["slow_index"]
+    labels = [run["label"] for run in runs]
+    limit = data["target"]["p99_limit_ms"]
+    replica_colours = [chart.PALETTE[0], chart.PALETTE[4], chart.PALETTE[6], chart.PALETTE[3]]
+    shares = [(f"replica {i + 1}" + (f" (the slow one, L = {data['slow_latency_s']:g} s)" if i == slow else ""),
+               [round(100 * run["replica_shares"][i]) for run in runs], replica_colours[i % len(replica_colours)])
+              for i in range(data["replicas"])]
+    panels = [
+        # The target's value goes in the title: a label on the line would sit on the bars' own labels near it.
+        {"title": f"latency, ms (generator timeout {data['timeout_s']:g} s); dashed: target 1.2 × all-healthy p99 = "
+                  f"{limit:,.0f} ms", "line": (limit, ""),
+         "series": [("p50", [run["p50_ms"] for run in runs], COLOURS["p50"]),
+                    ("p99", [run["p99_ms"] for run in runs], COLOURS["p99"])]},
+        {"title": f"timeouts (no answer within {data['timeout_s']:g} s)",
+         "series": [("timeouts", [run["timeouts"] for run in runs], COLOURS["timeout"])]},
+        {"title": "share of the requests each replica got, % (all healthy: replica 4 is a healthy one)", "unit": " %",
+         "series": shares},
+    ]
+    return marked(chart.render(f"One slow replica: {data['replicas']} × {data['workers']} blocking behind the proxy, "
+                               f"{data['rate']:g} req/s open loop", labels, panels,
+                               note=f"{data['duration_s']:g} s per configuration; replica {slow + 1}'s location and sun answer "
+                                    f"in {data['slow_latency_s'] / 2:g} s each instead of 0.5 s"))
+
+
 def table_html(rows):
     head = ["scenario", "proc.", "requests", "req/s", "÷ c/L", "in time /s", "avg", "p99", "timeouts",
             "non-2xx", "CPU s", "threads", "peak RSS", "CPU ms/1k"]
@@ -250,6 +276,8 @@ def chart_ids(result):
         ids["timeline-" + run["id"]] = len(run["points"])
     ids["little"] = 2 * len(result["lab"]["timelines"])
     ids["cost"] = 3 * len(result["scenarios"])
+    slow = result["lab"]["slow_replica"]
+    ids["slow-replica"] = (3 + slow["replicas"]) * len(slow["runs"])
     return ids
 
 
@@ -301,6 +329,13 @@ def render(result, course_svg):
         "the difference is time the client did not see: requests it gave up on that the service still held.</p>",
         "<h2>5. What each fix costs</h2>",
         figure("cost", cost_svg(result["scenarios"]), lab["cost_reading"]),
+        "<h2>6. Scale-out with one slow replica: the balancer decides</h2>",
+        f"<p>{lab['slow_replica']['replicas']} blocking replicas × {lab['slow_replica']['workers']} workers behind "
+        "cityscape-proxy, one of them slow but alive: its own location and sun answer 3 × slower. Open loop at 70 % of "
+        f"the healthy capacity N/L, {lab['slow_replica']['rate']:g} req/s, once per <code>--balance</code> policy and once "
+        "with all replicas healthy. Health checks catch a dead replica, not a slow one; only the policy can steer "
+        "around it.</p>",
+        figure("slow-replica", slow_replica_svg(lab["slow_replica"]), lab["slow_replica"]["reading"]),
         "<h2>The generator's own accuracy</h2>",
         f"<p>cityscape-openload at {accuracy['rate']:,.0f} req/s for {accuracy['duration_s']:g} s against the {esc(accuracy['url_kind'])}: "
         f"{accuracy['requests']:,} requests, actual minus intended start p50 {accuracy['lag_p50_ms']:.3f} ms, "

@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import lab  # noqa: E402
 import lab_report  # noqa: E402
 import loadgen  # noqa: E402
+import slow_replica  # noqa: E402
 
 
 def step(rate, p99, ok_share=1.0, timeout_share=0.0):
@@ -89,6 +90,51 @@ class Page(unittest.TestCase):
                "steps": [step(r, 1010) for r in (50, 100)], "knee": [100, None]}
         self.assertIn("off the chart", lab_report.sweep_svg(fix, 2000))
         self.assertIn("far beyond this machine", lab.sweep_reading(fix))
+
+
+def slow_run(config_id, balance, p50, p99, timeouts, shares, slow=True, requests=110):
+    return {"id": config_id, "label": config_id, "balance": balance, "slow_replica": slow, "duration_s": 10,
+            "requests": requests, "ok": requests - timeouts, "timeouts": timeouts, "timeout_share": timeouts / requests,
+            "ok_share": 1 - timeouts / requests, "p50_ms": p50, "p99_ms": p99,
+            "replica_shares": shares, "replica_requests": [round(s * requests) for s in shares]}
+
+
+def slow_result(lo_p99, lo_timeouts, lo_share):
+    rest = (1 - lo_share) / 3
+    result = {"replicas": 4, "workers": 4, "latency_s": 1.0, "slow_latency_s": 3.0, "slow_index": 3, "capacity_rps": 16,
+              "rate": 11.2, "duration_s": 10, "timeout_s": 5.0,
+              "runs": [slow_run("healthy", "round-robin", 1005, 1010, 0, [0.25] * 4, slow=False),
+                       slow_run("round-robin", "round-robin", 1010, 5000, 17, [0.25] * 4),
+                       slow_run("least-outstanding", "least-outstanding", 1005, lo_p99, lo_timeouts, [rest] * 3 + [lo_share]),
+                       slow_run("p2c", "p2c", 1005, 3020, 0, [0.3, 0.3, 0.3, 0.1])]}
+    result["target"] = slow_replica.target(result)
+    result["reading"] = slow_replica.reading(result)
+    return result
+
+
+class SlowReplica(unittest.TestCase):
+    def test_round_robin_failure_and_a_missed_target_are_said(self):
+        result = slow_result(3010, 0, 0.08)
+        self.assertFalse(result["target"]["p99_met"])
+        self.assertTrue(result["target"]["timeouts_met"])
+        text = " ".join(result["reading"])
+        self.assertIn("round-robin still sends it 25% of the requests", text)
+        self.assertIn("17 of 110 timed out after 5 s", text)
+        self.assertIn("= 1,212 ms with 0 timeouts: not met (p99 3,010 ms, 0 timeouts): every request", text)
+        self.assertIn("| round-robin | 110 | 1,010 ms | 5,000 ms | 17 | 84.5% | 25% / 25% / 25% / 25%* |",
+                      slow_replica.md_lines(result))
+
+    def test_a_met_target_is_said_met(self):
+        result = slow_result(1100, 0, 0.005)
+        self.assertTrue(result["target"]["p99_met"])
+        self.assertIn("0 timeouts: met (p99 1,100 ms, 0 timeouts).", result["reading"][-1])
+
+    def test_chart_has_a_mark_per_latency_timeout_and_share(self):
+        svg = lab_report.slow_replica_svg(slow_result(3010, 0, 0.08))
+        xml.dom.minidom.parseString(svg)
+        self.assertEqual(svg.count('class="mark"'), 4 * (3 + 4))
+        self.assertIn("replica 4 (the slow one, L = 3 s)", svg)
+        self.assertIn("dashed: target 1.2 × all-healthy p99 = 1,212 ms", svg)
 
 
 if __name__ == "__main__":

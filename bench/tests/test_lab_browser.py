@@ -26,8 +26,8 @@ try:
 except ImportError:
     websocket = None
 
-MISSING = [name for name, present in (("chromium", CHROMIUM), ("websocket-client", websocket), ("wrk", shutil.which("wrk")))
-           if not present]
+MISSING = [name for name, present in (("chromium", CHROMIUM), ("websocket-client", websocket), ("wrk", shutil.which("wrk")),
+                                      ("nginx", shutil.which("nginx")), ("haproxy", shutil.which("haproxy"))) if not present]
 
 
 def expected_marks(result):
@@ -39,6 +39,8 @@ def expected_marks(result):
         marks["sweep-" + fix["id"]] = 5 * len(fix["steps"])  # p50 dot, p99 dot, three failure shares per step
     for run in lab["timelines"]:
         marks["timeline-" + run["id"]] = run["requests"]     # one dot per request
+    slow = lab["slow_replica"]
+    marks["slow-replica"] = (3 + slow["replicas"]) * len(slow["runs"])  # p50, p99, timeouts, a share per replica
     return marks
 
 
@@ -119,7 +121,7 @@ RENDERED = """JSON.stringify([...document.querySelectorAll('figure[data-chart]')
 @unittest.skipIf(MISSING and not REQUIRED, f"not installed: {', '.join(MISSING)} (make test-tooling installs them)")
 class LabReportInBrowser(unittest.TestCase):
     def test_quick_demo_report_renders_every_chart(self):
-        self.assertEqual(MISSING, [], "make test-tooling installs chromium, wrk and websocket-client")
+        self.assertEqual(MISSING, [], "make test-tooling installs chromium, wrk, nginx, haproxy and websocket-client")
         with tempfile.TemporaryDirectory() as out:
             started = time.monotonic()
             run = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "demo.py"), BIN_DIR, "--quick", "--out", out],
@@ -143,6 +145,14 @@ class LabReportInBrowser(unittest.TestCase):
             self.assertGreater(rows["async"]["requests"], rows["blocking ×1"]["requests"])
             self.assertEqual(len(result["lab"]["sweeps"]), 3)
             self.assertEqual(len(result["lab"]["timelines"]), 4)
+            slow = result["lab"]["slow_replica"]
+            self.assertEqual([run["balance"] for run in slow["runs"]],
+                             ["round-robin", "round-robin", "least-outstanding", "p2c", "least_conn", "leastconn"])
+            for run in slow["runs"]:
+                if run["shares_from"] == "proxy /status":  # every request the generator sent went to one replica
+                    self.assertEqual(sum(run["replica_requests"]), run["requests"], run)
+                else:  # the gateways count what they finished: at least every answer, at most every request
+                    self.assertTrue(run["ok"] <= sum(run["replica_requests"]) <= run["requests"], run)
 
             browser = Browser(os.path.join(out, "chromium-profile"))
             try:

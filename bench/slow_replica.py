@@ -1,0 +1,269 @@
+"""The slow-replica scenario of `make demo`: scale-out is only as good as its balancer.
+
+Four blocking replicas × 4 workers behind cityscape-proxy, one of them slow but alive: its
+--location-url and --sun-url point at a second location and sun pair at 3 × the normal latency, so its
+requests take 3 × L while the others' take L. An open-loop load at 70 % of the healthy capacity (N/L)
+runs once per balancing policy (round-robin, least-outstanding, p2c), and once at the same rate over
+four healthy replicas as the baseline. Each proxy's /status says how many requests every replica got.
+
+The healthy baseline runs first and round-robin last: round-robin leaves a queue at the slow replica
+that takes longer to drain than the run itself, and nothing runs after it.
+"""
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import urllib.request
+
+import lab
+import loadgen
+from harness import free_port, spawn, start, stop, wait_healthy
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SLOW_FACTOR = 3
+REPLICAS = 4
+WORKERS = 4
+LOAD_SHARE = 0.7
+# (id, label, balancing policy, the slow replica in the set); the order in which they run.
+# nginx and HAProxy run the repo's deploy configs with their least-connections policy, as anchors.
+CONFIGS = [
+    ("healthy", "all healthy (RR)", "round-robin", False),
+    ("least-outstanding", "least-outstanding", "least-outstanding", True),
+    ("p2c", "p2c", "p2c", True),
+    ("nginx-least_conn", "nginx least_conn", "nginx", True),
+    ("haproxy-leastconn", "HAProxy leastconn", "haproxy", True),
+    ("round-robin", "round-robin", "round-robin", True),
+]
+SHOWN = ("healthy", "round-robin", "least-outstanding", "p2c", "nginx-least_conn", "haproxy-leastconn")  # page order
+ANCHORS = ("nginx", "haproxy")
+
+
+def proxy_status(admin_url):
+    with urllib.request.urlopen(admin_url + "/status", timeout=5) as response:
+        return json.load(response)
+
+
+def requests_by_address(status):
+    return {backend["address"]: backend["requests"] for backend in status["backends"]}
+
+
+def drain(gateways, seconds):
+    """Waits until no gateway holds a request any more (the slow one may still work off its queue)."""
+    with loadgen.InFlightSampler([base + "/metrics" for _, base in gateways], lab.GATEWAY_METRIC) as sampler:
+        return sampler.wait_empty(seconds)
+
+
+def gateway_requests(gateways):
+    """API requests each gateway has finished, from its own http_requests_total (health checks left out)."""
+    counts = []
+    for _, base in gateways:
+        with urllib.request.urlopen(base + "/metrics", timeout=5) as response:
+            text = response.read().decode()
+        counts.append(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                          if line.startswith("http_requests_total{") and 'route="/api/' in line))
+    return counts
+
+
+def anchors_available():
+    return [name for name in ANCHORS if shutil.which(name)]
+
+
+def start_anchor(kind, backends, directory):
+    """nginx (least_conn) or HAProxy (leastconn) from deploy/, rendered with this run's ports and backends."""
+    port = free_port()
+    addresses = [base.removeprefix("http://") for base in backends]
+    if kind == "nginx":
+        with open(os.path.join(ROOT, "deploy", "nginx", "cityscape.conf")) as source:
+            text = source.read()
+        template = re.search(r"^( *)server 127\.0\.0\.1:8010( [^;]*);$", text, re.M)
+        servers = "\n".join(f"{template.group(1)}server {address}{template.group(2)};" for address in addresses)
+        text = re.sub(r"^ *server 127\.0\.0\.1:8011[^\n]*\n", "", text, flags=re.M).replace(template.group(0), servers)
+        text = text.replace("upstream cityscape_gateways {", "upstream cityscape_gateways {\n        least_conn;", 1)
+        text = text.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+        path = os.path.join(directory, "nginx.conf")
+        settings = f"daemon off; pid {directory}/nginx.pid; error_log {directory}/nginx-error.log warn;"
+        command = ["nginx", "-c", path, "-p", directory, "-g", settings]
+        check = ["nginx", "-t", "-q", "-c", path, "-p", directory, "-g", settings]
+    else:
+        with open(os.path.join(ROOT, "deploy", "haproxy", "cityscape.cfg")) as source:
+            text = source.read()
+        template = re.search(r"^( *)server gateway-b1 127\.0\.0\.1:8010( [^\n]*)$", text, re.M)
+        servers = "\n".join(f"{template.group(1)}server gateway-{i + 1} {address}{template.group(2)}"
+                             for i, address in enumerate(addresses))
+        text = re.sub(r"^ *server gateway-b2 [^\n]*\n?", "", text, flags=re.M).replace(template.group(0), servers)
+        text = text.replace("balance roundrobin", "balance leastconn").replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+        path = os.path.join(directory, "haproxy.cfg")
+        command = ["haproxy", "-db", "-f", path]
+        check = ["haproxy", "-c", "-q", "-f", path]
+    with open(path, "w") as out:
+        out.write(text)
+    checked = subprocess.run(check, capture_output=True, text=True)
+    if checked.returncode != 0:
+        raise RuntimeError(f"{' '.join(check)} failed: {checked.stdout}{checked.stderr}")
+    process = spawn(command)
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(process, url + "/healthz")
+    return process, url
+
+
+def run(binary, generator, upstreams, latency_s, duration_s, timeout_s, progress=None, anchors=()):
+    """Starts the slow upstreams and five gateways, runs every configuration, stops what it started."""
+    slow_ms = round(SLOW_FACTOR * latency_s * 1000 / 2)
+    rate = round(LOAD_SHARE * REPLICAS * WORKERS / latency_s, 1)
+    flags = ["--mode", "blocking", "--workers", str(WORKERS)]
+    started = []
+    try:
+        location, location_url, _ = start(binary("cityscape-location"), "--latency", f"{slow_ms}ms")
+        started.append(location)
+        sun, sun_url, _ = start(binary("cityscape-sun"), "--latency", f"{slow_ms}ms")
+        started.append(sun)
+        healthy = []
+        for _ in range(REPLICAS):
+            process, base, _ = start(binary("cityscape-gateway"), "--location-url", upstreams[0], "--sun-url", upstreams[1],
+                                     *flags)
+            started.append(process)
+            healthy.append((process, base))
+        process, slow_base, _ = start(binary("cityscape-gateway"), "--location-url", location_url, "--sun-url", sun_url,
+                                      *flags)
+        started.append(process)
+        # The slow replica takes the last healthy one's place, so the replica numbers mean the same in every run.
+        with_slow = healthy[:-1] + [(process, slow_base)]
+        runs = {}
+        for config_id, label, policy, slow in CONFIGS:
+            if policy in ANCHORS and policy not in anchors:
+                continue
+            gateways = with_slow if slow else healthy
+            if policy in ANCHORS:
+                runs[config_id] = anchor_run(policy, gateways, generator, config_id, label, rate, duration_s, timeout_s,
+                                             latency_s)
+            else:
+                runs[config_id] = proxy_run(binary, policy, gateways, generator, config_id, label, slow, rate, duration_s,
+                                            timeout_s, latency_s)
+            if progress:
+                progress(runs[config_id])
+            if config_id != CONFIGS[-1][0]:
+                drain(gateways, SLOW_FACTOR * latency_s * 4)
+    finally:
+        for process in reversed(started):
+            stop(process)
+    shown = [config_id for config_id in SHOWN if config_id in runs]
+    result = {"replicas": REPLICAS, "workers": WORKERS, "latency_s": latency_s, "slow_latency_s": SLOW_FACTOR * latency_s,
+              "slow_index": REPLICAS - 1, "capacity_rps": REPLICAS * WORKERS / latency_s, "rate": rate,
+              "duration_s": duration_s, "timeout_s": timeout_s, "runs": [runs[i] for i in shown]}
+    result["target"] = target(result)
+    result["reading"] = reading(result)
+    return result
+
+
+def proxy_run(binary, policy, gateways, generator, config_id, label, slow, rate, duration_s, timeout_s, latency_s):
+    """One configuration behind cityscape-proxy; the shares come from its /status."""
+    proxy, url, admin = lab.start_proxy(binary("cityscape-proxy"), [base for _, base in gateways], "--balance", policy)
+    try:
+        deployment = lab.Deployment(label, gateways, proxy, url, admin)
+        before = requests_by_address(proxy_status(admin))  # start_proxy's own /healthz went through it
+        report, sampler = lab.measured_run(generator, deployment, drain_s=2, rate=rate, duration_s=duration_s,
+                                           timeout_s=timeout_s, warm=math.ceil(rate * latency_s * 1.1))
+        step = lab.summarize(report, sampler, offered=rate)
+        status = proxy_status(admin)
+    finally:
+        stop(proxy)
+    by_address = {backend["address"]: backend for backend in status["backends"]}
+    addresses = [base.removeprefix("http://") for _, base in gateways]
+    counts = [by_address[address]["requests"] - before[address] for address in addresses]
+    total = sum(counts) or 1
+    step.pop("little")
+    return {"id": config_id, "label": label, "balance": status["balance"], "slow_replica": slow, "duration_s": duration_s,
+            **step, "replica_requests": counts, "replica_shares": [round(c / total, 4) for c in counts],
+            "replica_states": [by_address[address]["state"] for address in addresses], "shares_from": "proxy /status"}
+
+
+def anchor_run(kind, gateways, generator, config_id, label, rate, duration_s, timeout_s, latency_s):
+    """One configuration behind nginx or HAProxy; the shares come from the gateways' own request counters."""
+    with tempfile.TemporaryDirectory() as directory:
+        process, url = start_anchor(kind, [base for _, base in gateways], directory)
+        try:
+            deployment = lab.Deployment(label, gateways)
+            deployment.url = url
+            before = gateway_requests(gateways)
+            report, sampler = lab.measured_run(generator, deployment, drain_s=SLOW_FACTOR * latency_s * 4, rate=rate,
+                                               duration_s=duration_s, timeout_s=timeout_s,
+                                               warm=math.ceil(rate * latency_s * 1.1))
+            step = lab.summarize(report, sampler, offered=rate)
+            after = gateway_requests(gateways)
+        finally:
+            stop(process)
+    counts = [round(b - a) for a, b in zip(before, after)]
+    total = sum(counts) or 1
+    step.pop("little")
+    return {"id": config_id, "label": label, "balance": "least_conn" if kind == "nginx" else "leastconn",
+            "slow_replica": True, "duration_s": duration_s, **step, "replica_requests": counts,
+            "replica_shares": [round(c / total, 4) for c in counts], "shares_from": "gateways' http_requests_total"}
+
+
+def target(result):
+    """The issue's target: least-outstanding p99 ≤ 1.2 × the all-healthy p99, and no timeouts."""
+    by = {run["id"]: run for run in result["runs"]}
+    limit = 1.2 * by["healthy"]["p99_ms"]
+    lo = by["least-outstanding"]
+    return {"p99_limit_ms": round(limit, 1), "p99_met": lo["p99_ms"] <= limit, "timeouts_met": lo["timeouts"] == 0}
+
+
+def failed(run):
+    return run["requests"] - run["ok"]
+
+
+def reading(result):
+    """A plain-language reading, one line per configuration, from the numbers."""
+    by = {run["id"]: run for run in result["runs"]}
+    slow = result["slow_index"]
+    base, rr = by["healthy"], by["round-robin"]
+    slow_capacity = result["workers"] / result["slow_latency_s"]
+    sent = result["rate"] * rr["replica_shares"][slow]
+    lines = [
+        f"All {result['replicas']} replicas healthy, round-robin at {result['rate']:g} req/s "
+        f"({LOAD_SHARE:.0%} of N/L = {result['capacity_rps']:g} req/s): p50 {lab.fmt(base['p50_ms'])} ms, "
+        f"p99 {lab.fmt(base['p99_ms'])} ms, {base['timeouts']} timeouts of {base['requests']}.",
+        f"Replica {slow + 1}'s upstreams made {SLOW_FACTOR} × slower (its L = {result['slow_latency_s']:g} s, so its "
+        f"{result['workers']} workers finish at most {slow_capacity:.1f} req/s): round-robin still sends it "
+        f"{rr['replica_shares'][slow]:.0%} of the requests, {sent:.1f} req/s, "
+        f"{'so its queue grows for the whole run' if sent > slow_capacity else 'and each of them takes 3 × L'}: p99 {lab.fmt(rr['p99_ms'])} ms, {rr['timeouts']} of {rr['requests']} "
+        f"timed out after {result['timeout_s']:g} s ({rr['timeout_share']:.0%}), {failed(rr)} not answered in time — "
+        "the proxy's health check sees a live replica, not a slow one.",
+    ]
+    for policy in ("least-outstanding", "p2c", "nginx-least_conn", "haproxy-leastconn"):
+        if policy not in by:
+            continue
+        run = by[policy]
+        lines.append(
+            f"{run['label']}: the slow replica got {run['replica_shares'][slow]:.0%} of the requests (it holds each one "
+            f"{SLOW_FACTOR} × longer, so it has the most in flight); p50 {lab.fmt(run['p50_ms'])} ms, "
+            f"p99 {lab.fmt(run['p99_ms'])} ms, {run['timeouts']} timeouts.")
+    goal = result["target"]
+    lo = by["least-outstanding"]
+    verdict = "met" if goal["p99_met"] and goal["timeouts_met"] else "not met"
+    why = ""
+    if not goal["p99_met"]:
+        why = (f": every request it still sends to the slow replica takes at least {result['slow_latency_s']:g} s, and "
+               f"{lo['replica_shares'][slow]:.0%} of the requests is more than the 1 % that p99 can hide")
+    lines.append(f"Target least-outstanding p99 ≤ 1.2 × all-healthy p99 = {lab.fmt(goal['p99_limit_ms'])} ms with 0 timeouts: "
+                 f"{verdict} (p99 {lab.fmt(lo['p99_ms'])} ms, {lo['timeouts']} timeouts){why}.")
+    return lines
+
+
+def md_lines(result):
+    slow = result["slow_index"]
+    lines = ["", f"## One slow replica ({result['replicas']} blocking replicas × {result['workers']} workers, replica {slow + 1} at "
+             f"{result['slow_latency_s']:g} s, open loop {result['rate']:g} req/s for {result['duration_s']:g} s, "
+             f"timeout {result['timeout_s']:g} s)", "",
+             "| configuration | requests | p50 | p99 | timeouts | answered in time | share per replica (slow one marked *) |",
+             "|---|---|---|---|---|---|---|"]
+    for run in result["runs"]:
+        shares = " / ".join(f"{share:.0%}" + ("*" if i == slow and run["slow_replica"] else "")
+                            for i, share in enumerate(run["replica_shares"]))
+        lines.append(f"| {run['label']} | {run['requests']} | {lab.fmt(run['p50_ms'])} ms | {lab.fmt(run['p99_ms'])} ms | "
+                     f"{run['timeouts']} | {run['ok_share']:.1%} | {shares} |")
+    return lines + [""] + result["reading"]
