@@ -10,12 +10,10 @@ import Synchronization
 /// the factory (which renders and hashes the labels under its own lock) twice.
 public struct RequestMetricsMiddleware: RouterMiddleware {
     public typealias Context = CityscapeRequestContext
-    let factory: any MetricsFactory
     let inFlight: Meter
     private let series: RequestSeries
 
     public init(factory: any MetricsFactory) {
-        self.factory = factory
         self.inFlight = Meter(label: "http_requests_in_flight", factory: factory)
         self.series = RequestSeries(factory: factory)
     }

@@ -9,7 +9,8 @@ import HTTPTypes
 /// upstream call (400 `invalid_country` / `invalid_postal_code`). The date is a `CalendarDate`:
 /// `YYYY-MM-DD`, a real day in years 1–9999, else 400 `invalid_date`; when absent, today at the place,
 /// which needs the place's zone and is resolved by ``SunLookup`` from `now`. `tz` is `utc` or an IANA zone
-/// id of ``knownZones``, else 400 `invalid_timezone`; when absent, the place's own zone.
+/// id of `TimeZoneNames.accepted` (the sun service's `tzid` list, which the OpenAPI document enumerates),
+/// else 400 `invalid_timezone`; when absent, the place's own zone.
 struct SunQuery: Sendable, Equatable {
     let postalCode: String
     let country: String
@@ -48,14 +49,10 @@ struct SunQuery: Sendable, Equatable {
         return date
     }
 
-    /// The ids `tz` accepts besides `utc`: the sun service's `tzid` list, so the OpenAPI document can enumerate
-    /// them and every zone asked for is one the sun service renders.
-    static let knownZones: Set<String> = TimeZoneNames.accepted
-
     static func zone(_ raw: String?) throws(ServiceError) -> AnswerZone? {
         guard let raw, !raw.isEmpty else { return nil }
         if raw == "utc" || raw == "UTC" { return .utc }
-        guard knownZones.contains(raw), let zone = AnswerZone(identifier: raw) else {
+        guard let zone = AnswerZone(identifier: raw) else {
             throw ServiceError(
                 .badRequest,
                 code: "invalid_timezone",
@@ -83,10 +80,11 @@ struct AnswerZone: Sendable, Equatable {
         self.timeZone = timeZone
     }
 
-    /// nil unless `identifier` is shaped like an IANA id and the system database knows it. The shape is checked
-    /// first because Foundation maps ids to paths under /usr/share/zoneinfo, so `../../dev/zero` must never reach it.
+    /// nil unless `identifier` is one of the accepted zone ids (``TimeZoneNames/accepted``, the list the sun service
+    /// renders). The list is checked before Foundation sees the id, because Foundation maps ids to paths under
+    /// /usr/share/zoneinfo, so `../../dev/zero` must never reach it.
     init?(identifier: String) {
-        guard Self.isZoneShaped(identifier), let timeZone = TimeZone(identifier: identifier) else { return nil }
+        guard TimeZoneNames.accepted.contains(identifier), let timeZone = TimeZone(identifier: identifier) else { return nil }
         self.init(checked: identifier, timeZone)
     }
 
@@ -96,25 +94,4 @@ struct AnswerZone: Sendable, Equatable {
     }
 
     var isUTC: Bool { identifier == "UTC" }
-
-    /// `Area/Location[/Sub]`: 1 to 64 bytes, parts of letters, digits, `_`, `+`, `-`, each starting with a letter.
-    static func isZoneShaped(_ identifier: String) -> Bool {
-        guard identifier.utf8.count <= 64 else { return false }
-        var atPartStart = true
-        for byte in identifier.utf8 {
-            let isLetter = (byte | 0x20) &- UInt8(ascii: "a") < 26
-            if atPartStart {
-                guard isLetter else { return false }
-                atPartStart = false
-            } else if byte == UInt8(ascii: "/") {
-                atPartStart = true
-            } else {
-                let isDigit = byte &- UInt8(ascii: "0") < 10
-                guard isLetter || isDigit || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") else {
-                    return false
-                }
-            }
-        }
-        return !atPartStart
-    }
 }

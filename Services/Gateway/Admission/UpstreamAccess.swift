@@ -52,11 +52,14 @@ final class AsyncAccess: UpstreamAccess {
             let setting = limit.isAdaptive ? "--max-in-flight auto, the limit that keeps latency near its no-load value" : "--max-in-flight"
             throw Overload.refused(metrics: metrics, reason: "\(maxInFlight) requests are already in flight (\(setting))")
         }
-        let start = ContinuousClock.now
+        // Only an adaptive limit needs the request's latency: a fixed one spares the hot path both clock reads.
+        let start: ContinuousClock.Instant? = limit.isAdaptive ? .now : nil
         defer {
             admitted.wrappingSubtract(1, ordering: .relaxed)
-            let now = ContinuousClock.now
-            limit.record(latency: now - start, inFlight: inFlight, at: now)
+            if let start {
+                let now = ContinuousClock.now
+                limit.record(latency: now - start, inFlight: inFlight, at: now)
+            }
         }
         return try await body(client, nil)
     }
