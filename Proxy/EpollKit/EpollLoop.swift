@@ -24,23 +24,16 @@ protocol EpollHandler: AnyObject {
 /// `@unchecked Sendable`: the loop-confined state (`handlers`, `timers`, `closingFDs`, `turnHooks`,
 /// `readBuffers`, `running`) is touched only on the loop's own thread (every method using it is documented
 /// "on the loop" and asserts so in debug builds); other threads reach the loop only through `execute`, whose
-/// queue is a `Mutex`, and the wake-up eventfd.
+/// queue (`LoopInbox`) is behind a lock, and the wake-up eventfd.
 public final class EpollLoop: EventLoop, @unchecked Sendable {
     public let name: String
     private let epollFD: Int32
     private let wakeFD: Int32
-    private let inbox = Mutex<Inbox>(Inbox())
+    private let inbox = LoopInbox()
     private let threadID = Atomic<UInt>(0)
 
     /// Held while a task sent after the stop runs on its sender's thread (see `execute`).
     private let lateTasks = Mutex(())
-
-    private struct Inbox {
-        var tasks: [@Sendable () -> Void] = []
-        /// Set once the loop has stopped: tasks are no longer taken.
-        var stopped = false
-        var onStopped: [@Sendable () -> Void] = []
-    }
 
     // Loop-confined.
     private var running = true
@@ -87,15 +80,10 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
     /// registered are closed (their users hear of it), and the thread exits. Returns once it has.
     public func shutdown() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let stopped = inbox.withLock { inbox in
-                if inbox.stopped { return true }
-                inbox.onStopped.append { continuation.resume() }
-                return false
-            }
-            if stopped {
-                continuation.resume()
-            } else {
+            if inbox.onStop({ continuation.resume() }) {
                 execute { [self] in running = false }
+            } else {
+                continuation.resume()
             }
         }
     }
@@ -175,8 +163,7 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
         defer { events.deallocate() }
         while running {
             // A task queued from the loop itself wrote no wake-up: the wait must not block then.
-            let tasksWaiting = inbox.withLock { !$0.tasks.isEmpty }
-            let timeout = tasksWaiting ? 0 : timers.millisecondsUntilNext(now: .now())
+            let timeout = inbox.hasTasks ? 0 : timers.millisecondsUntilNext(now: .now())
             let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
             if count < 0 && errno != EINTR {
                 preconditionFailure("\(SocketError("epoll_wait", errno: errno))")
@@ -201,20 +188,17 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
         stop()
     }
 
-    /// The end of the loop: what is still registered is closed, what is still scheduled fails, and the
-    /// tasks queued before the stop run.
+    /// The end of the loop: what is still registered is closed, what is still scheduled fails, and every
+    /// task queued before the stop runs.
     private func stop() {
         for case let handler? in handlers { handler.loopShuttingDown() }
         handlers = []
         turnHooks = []
+        // Once stopped, `execute` runs a task on its caller's thread, so the inbox is complete here and
+        // every task in it runs; a timer set by one of them fails at once (see `scheduleTask`).
+        let onStopped = inbox.stop()
         runTasks()
         timers.abandonAll()
-        let onStopped = inbox.withLock { inbox in
-            inbox.stopped = true
-            return inbox.onStopped
-        }
-        // Tasks queued after the last run are dropped: nothing runs on a stopped loop.
-        inbox.withLock { $0.tasks = [] }
         closePending()
         Glibc.close(wakeFD)
         Glibc.close(epollFD)
@@ -235,12 +219,7 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
     }
 
     private func runTasks() {
-        let tasks = inbox.withLock { inbox -> [@Sendable () -> Void] in
-            guard !inbox.tasks.isEmpty else { return [] }
-            defer { inbox.tasks.removeAll(keepingCapacity: true) }
-            return inbox.tasks
-        }
-        for task in tasks { task() }
+        for task in inbox.takeAll() { task() }
     }
 
     @inline(__always) private func assertInLoop() {
@@ -257,12 +236,7 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
     /// and seen as on the loop (its thread has ended, so nothing else touches the loop's state): futures of
     /// a stopped loop still complete, as NIO's callbacks always hop through `execute`.
     public func execute(_ task: @escaping @Sendable () -> Void) {
-        let queued = inbox.withLock { inbox -> Bool? in
-            guard !inbox.stopped else { return nil }
-            inbox.tasks.append(task)
-            return inbox.tasks.count == 1
-        }
-        guard let wake = queued else {
+        guard case .queued(let wake) = inbox.enqueue(task) else {
             lateTasks.withLock { _ in
                 let loopThread = threadID.exchange(pthread_self(), ordering: .acquiringAndReleasing)
                 task()
@@ -286,7 +260,11 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
             fire: { do { promise.assumeIsolated().succeed(try task()) } catch { promise.fail(error) } },
             abandon: { promise.fail(EventLoopError.shutdown) }
         )
-        let add: @Sendable () -> Void = { [self] in timers.add(entry, at: deadline) }
+        // A stopped loop never turns its timer heap again, so a timer set on it fails at once, as the
+        // pending ones did when it stopped.
+        let add: @Sendable () -> Void = { [self] in
+            if inbox.isStopped { entry.abandonIfPending() } else { timers.add(entry, at: deadline) }
+        }
         if inEventLoop { add() } else { execute(add) }
         return Scheduled(promise: promise) { [self] in
             let cancel: @Sendable () -> Void = { [self] in

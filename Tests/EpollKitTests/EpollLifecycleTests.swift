@@ -49,6 +49,20 @@ struct EpollLifecycleTests {
         #expect(closed.withLock { $0 } == SocketError("event loop shut down", errno: ECANCELED))
     }
 
+    @Test("a timer set on a stopped loop, or by a task the stop runs, fails at once instead of never")
+    func timersAfterTheStopFail() async throws {
+        let group = try EpollLoopGroup(count: 1, name: "elc-late")
+        let loop = group.loops[0]
+        let setByLastTask = Mutex<Scheduled<Void>?>(nil)
+        // Queued together with the stop, so it runs while the loop stops.
+        loop.execute { setByLastTask.withLock { $0 = loop.scheduleTask(in: .seconds(60)) {} } }
+        await group.shutdown()
+        let late = loop.scheduleTask(in: .milliseconds(1)) {}
+        await #expect(throws: EventLoopError.shutdown) { try await late.futureResult.get() }
+        let fromTask = try #require(setByLastTask.withLock { $0 })
+        await #expect(throws: EventLoopError.shutdown) { try await fromTask.futureResult.get() }
+    }
+
     @Test("a listener on a group accepts, and after close refuses")
     func listenerAcceptsThenCloses() async throws {
         let group = try EpollLoopGroup(count: 2, name: "elc-listen")
