@@ -22,12 +22,17 @@ LIBEXECDIR   = $(PREFIX)/libexec/swift/linux
 BINARIES     = cityscape-location cityscape-sun cityscape-gateway cityscape-proxy
 UNITS        = cityscape-location.service cityscape-sun.service cityscape-gateway@.service cityscape-proxy.service cityscape.target
 
-# Python tools for fuzzing, fault injection and soak, pinned in tools/reliability/requirements.txt.
+# Python dev tooling runs as modules from the repository root (`python3 -m bench.demo`), so the shared package
+# tools/cityscape_tools imports the same way in every interpreter and venv: nothing to install, no path hacks.
+# One venv per set of pinned PyPI packages, each requirements file saying why in its first line:
+# schemathesis (tools/reliability/requirements.txt), the lab/tooling tests (bench/requirements-lab.txt),
+# the time-zone column (tools/timezones/requirements.txt); scripts/deploy-*.sh make .venv-deploy and .venv-podman.
 FUZZ_VENV    = .venv-fuzz
 LAB_VENV     = .venv-lab
-# Python tools that regenerate the postal table's time-zone column, pinned in tools/timezones/requirements.txt.
 TZ_VENV      = .venv-timezones
 PYTHON      ?= python3
+# Every Python test folder, each next to what it tests (make test-tooling runs them all).
+TOOLING_TESTS = tools/cityscape_tools/tests bench/tests tools/deploy/tests scripts/tests
 # Where `make build` put the binaries; a shell substitution, so only the targets that need it pay for it.
 BIN_DIR      = $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
 
@@ -64,18 +69,18 @@ test: build $(FUZZ_VENV)/bin/st ## every test: Swift (unit, router, live), deplo
 	@scripts/deploy-test.sh $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
 	@$(MAKE) --no-print-directory test-tooling fuzz-api fuzz-raw faults
 
-test-tooling: $(LAB_VENV)/bin/python ## Python tests of the stack script, demo, lab report (in Chromium) and bench tooling
+test-tooling: $(LAB_VENV)/bin/python ## Python tests: shared toolkit, stack script, demo, lab report (in Chromium), bench and deploy tooling
 	@scripts/install-deps.sh wrk nginx-light haproxy chromium
-	CITYSCAPE_BIN_DIR=$(DEBUG_BIN) CITYSCAPE_REQUIRE_BROWSER=1 $(LAB_VENV)/bin/python -m unittest discover -s bench/tests -v
+	@for dir in $(TOOLING_TESTS); do echo "== $$dir"; \
+	  CITYSCAPE_BIN_DIR=$(DEBUG_BIN) CITYSCAPE_REQUIRE_BROWSER=1 $(LAB_VENV)/bin/python -m unittest discover -s $$dir -t . -v || exit 1; done
 
-# The lab report's browser test speaks the DevTools protocol through websocket-client, pinned here.
 $(LAB_VENV)/bin/python: bench/requirements-lab.txt
 	$(PYTHON) -m venv $(LAB_VENV)
 	$(LAB_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements-lab.txt
 	@touch $@
 
 postal-timezones: $(TZ_VENV)/bin/python ## recompute the time-zone column of Data/postal (dev tooling, not part of the build; see ATTRIBUTION.md)
-	$(TZ_VENV)/bin/python tools/timezones/assign_timezones.py Data/postal
+	$(TZ_VENV)/bin/python -m tools.timezones.assign_timezones Data/postal
 
 $(TZ_VENV)/bin/python: tools/timezones/requirements.txt
 	$(PYTHON) -m venv $(TZ_VENV)
@@ -87,16 +92,16 @@ $(FUZZ_VENV)/bin/st: tools/reliability/requirements.txt
 	@touch $@
 
 fuzz-api: $(FUZZ_VENV)/bin/st ## schemathesis against location, sun and gateway from their served OpenAPI documents
-	$(FUZZ_VENV)/bin/python tools/reliability/schemathesis_run.py --bin-dir $(BIN_DIR)
+	$(FUZZ_VENV)/bin/python -m tools.reliability.schemathesis_run --bin-dir $(BIN_DIR)
 
 fuzz-raw: ## malformed HTTP (Tests/HTTPFuzzCorpus + seeded mutations) at every listener
-	$(PYTHON) tools/reliability/raw_fuzz.py --bin-dir $(BIN_DIR)
+	$(PYTHON) -m tools.reliability.raw_fuzz --bin-dir $(BIN_DIR)
 
 faults: ## fault injection: replicas killed under load, upstream faults, connection floods
-	$(PYTHON) tools/reliability/faults.py --bin-dir $(BIN_DIR)
+	$(PYTHON) -m tools.reliability.faults --bin-dir $(BIN_DIR)
 
 soak: release $(FUZZ_VENV)/bin/st ## 10 min mixed load through the full stack with a fault every minute (not in make test)
-	$(PYTHON) tools/soak/soak.py --bin-dir $(RELEASE_BIN)
+	$(PYTHON) -m tools.soak.soak --bin-dir $(RELEASE_BIN)
 
 deploy-check: ## validate deploy/ (compose, Dockerfile, systemd, Kubernetes) with the real tools, offline
 	@scripts/deploy-check.sh
@@ -137,23 +142,23 @@ format: ## rewrite sources with the committed .swift-format
 
 demo: release ## the lesson as a lab report: results/demo-*.html/.json/.md (< 5 min; QUICK=1: < 90 s)
 	@scripts/install-deps.sh wrk
-	@bench/demo.py $(RELEASE_BIN) $(if $(QUICK),--quick)
+	@$(PYTHON) -m bench.demo $(RELEASE_BIN) $(if $(QUICK),--quick)
 
 bench: release ## proxies (nginx, HAProxy), gateway and peers (Flask, Quart) side by side (< 15 min)
 	@scripts/install-deps.sh wrk nginx-light haproxy
-	@bench/bench.py $(RELEASE_BIN)
+	@$(PYTHON) -m bench.bench $(RELEASE_BIN)
 
 bench-foundation: release ## wrk: location and sun vs a trivial route, start-up time and memory
 	@scripts/install-deps.sh wrk
-	@bench/foundation.py $(RELEASE_BIN)
+	@$(PYTHON) -m bench.foundation $(RELEASE_BIN)
 
 bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L = 1 s, then async and a Go peer at c=1000/5000/10000
 	@scripts/install-deps.sh wrk golang-go
-	@bench/gateway.py $(RELEASE_BIN)
+	@$(PYTHON) -m bench.gateway $(RELEASE_BIN)
 
 profile-gateway: release ## perf: where the CPU of an async gateway request goes, per process, at c=1000/5000 (not in make test)
 	@scripts/install-deps.sh wrk linux-perf
-	@bench/profile_gateway.py $(RELEASE_BIN)
+	@$(PYTHON) -m bench.profile_gateway $(RELEASE_BIN)
 
 clean: ## remove build products
 	rm -rf .build $(FUZZ_VENV) $(LAB_VENV) $(TZ_VENV)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """make bench: Cityscape against what users would pick instead, every comparison side by side in one run.
 
 1. proxy: one backend directly vs nginx vs HAProxy vs cityscape-proxy, each round-robin over the same 2
@@ -17,7 +16,7 @@
    Python >= 3.13); the seed scenario (c=20, 15 s, --timeout 2s) and c=1000, c=4000. Ratios Cityscape/peer.
 
 Writes results/bench-<UTC timestamp>.json, .md and .svg. Loopback only; every load is bounded by wrk -d.
-Usage: bench/bench.py BIN_DIR [--reps 3] [--seconds 5] [--quick] [--only proxy,gateway,peers] [--out DIR]
+Usage (from the repository root): python3 -m bench.bench BIN_DIR [--reps 3] [--seconds 5] [--quick] [--only proxy,gateway,peers] [--out DIR]
 """
 import argparse
 import os
@@ -29,9 +28,11 @@ import tempfile
 import threading
 import time
 
-import chart
-from harness import (children, countdown, cpu_seconds, free_port, median, peak_rss_mib, ratio, rss_kib, spawn, start,
-                     stop, timestamp, wait_healthy, write_results, wrk)
+from tools.cityscape_tools import charts
+from tools.cityscape_tools.harness import free_port, spawn, start, stop, wait_healthy
+from tools.cityscape_tools.procs import children, cpu_seconds, loadavg, peak_rss_mib, rss_kib
+from tools.cityscape_tools.results import median, ratio, timestamp, write_results
+from tools.cityscape_tools.wrk import countdown, wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv")
@@ -42,11 +43,6 @@ TARGETS = ["direct", "nginx", "nginx-least_conn", "haproxy", "cityscape-proxy", 
 # no HTTP: measured as the floor under any SwiftNIO proxy, not as a proxy.
 PROXIES = ["nginx", "haproxy", "cityscape-proxy"]
 began = time.monotonic()
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def say(text):
@@ -477,9 +473,9 @@ def svg(out, path):
         cs = out["options"]["proxy_connections"]
         by = {(row["target"], row["connections"]): row for row in out["proxy"]}
         panels.append({"title": "proxy: median req/s (2 backends, tiny JSON)", "categories": [f"c={c}" for c in cs],
-                       "series": [(t, [by[(t, c)]["rps"] for c in cs], chart.PALETTE[i]) for i, t in enumerate(TARGETS)]})
+                       "series": [(t, [by[(t, c)]["rps"] for c in cs], charts.PALETTE[i]) for i, t in enumerate(TARGETS)]})
         panels.append({"title": "proxy: CPU seconds per 10k requests (lower is better)", "categories": [f"c={c}" for c in cs],
-                       "series": [(t, [by[(t, c)]["cpu_s_per_10k"] for c in cs], chart.PALETTE[i + 1])
+                       "series": [(t, [by[(t, c)]["cpu_s_per_10k"] for c in cs], charts.PALETTE[i + 1])
                                   for i, t in enumerate(TARGETS[1:])]})
     if "gateway" in out:
         rows = out["gateway"]
@@ -487,15 +483,15 @@ def svg(out, path):
                        "categories": [short_label(row["scenario"]) for row in rows],
                        "line": (1.0, "limit"),
                        "series": [("share of limit", [row.get("ratio_to_expected") or row["ratio_to_limit"] for row in rows],
-                                   chart.PALETTE[0])]})
+                                   charts.PALETTE[0])]})
     if "peers" in out:
         loads = list(dict.fromkeys(row["load"] for row in out["peers"]))
         servers = list(dict.fromkeys(row["server"] for row in out["peers"]))
         by = {(row["load"], row["server"]): row for row in out["peers"]}
         panels.append({"title": "peers: req/s as a share of c/L", "categories": loads, "line": (1.0, "c/L"),
-                       "series": [(s, [by[(l, s)]["ratio_to_limit"] if (l, s) in by else None for l in loads], chart.PALETTE[i])
+                       "series": [(s, [by[(l, s)]["ratio_to_limit"] if (l, s) in by else None for l in loads], charts.PALETTE[i])
                                   for i, s in enumerate(servers)]})
-    chart.write(path, f"Cityscape benchmark {out['date']} ({out['cores']} cores)", [], panels)
+    charts.write(path, f"Cityscape benchmark {out['date']} ({out['cores']} cores)", [], panels)
 
 
 def versions():
@@ -532,7 +528,7 @@ def main():
 
     load_before = loadavg()
     out = {"date": timestamp(), "cores": os.cpu_count(), "load_before": load_before, "versions": versions(),
-           "command": "bench/bench.py " + " ".join(sys.argv[1:]),
+           "command": "python3 -m bench.bench " + " ".join(sys.argv[1:]),
            "options": {k: v for k, v in vars(options).items() if k != "bin_dir"}}
     say(f"benchmark: {', '.join(parts)}; load average {load_before}")
     directory = tempfile.mkdtemp(prefix="cityscape-bench-")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """make demo: the lesson in one command, as a lab report.
 
 Starts location and sun on free loopback ports with --latency 500ms each, so one gateway request
@@ -21,7 +20,7 @@ avg/p99, timeouts, CPU, threads, peak RSS), and with cityscape-openload (bench/o
 Writes results/demo-<UTC timestamp>.json (all data), .md (the tables) and .html (one self-contained page
 with inline SVG charts).
 
-Usage: bench/demo.py BIN_DIR [--quick] [--duration 15] [--connections 20] [--out DIR]
+Usage (from the repository root): python3 -m bench.demo BIN_DIR [--quick] [--duration 15] [--connections 20] [--out DIR]
 """
 import argparse
 import math
@@ -29,11 +28,12 @@ import os
 import sys
 import time
 
-import chart
-import lab
-import lab_report
-import slow_replica
-from harness import countdown, cpu_seconds, peak_rss_mib, ratio, start, stop, timestamp, wrk, write_results
+from bench import lab, lab_report, slow_replica
+from tools.cityscape_tools import charts, procs
+from tools.cityscape_tools.harness import start, stop
+from tools.cityscape_tools.procs import cpu_seconds, loadavg, peak_rss_mib
+from tools.cityscape_tools.results import ratio, timestamp, write_results
+from tools.cityscape_tools.wrk import countdown, wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = lab.PATH
@@ -93,7 +93,7 @@ def course_row(deployment, scenario, options, prefix):
     tick.done()
     cpu = round(sum(cpu_seconds(process.pid) - before[process.pid] for process in serving), 2)
     rss = peak_rss_mib([process.pid for process in serving])
-    threads = lab.threads_of([process.pid for process in serving])
+    threads = procs.threads([process.pid for process in serving])
     limit = options.connections / options.latency_s
     return {"scenario": label, "description": description, "processes": len(serving),
             "connections": options.connections, "duration_s": options.profile.wrk_s, **result, "limit_rps": limit,
@@ -142,13 +142,13 @@ def explanation(rows, options):
 def course_svg(result):
     """The SVG bar chart of the course run."""
     rows, limit, timeout = result["scenarios"], result["limit_rps"], result["timeout"]
-    return chart.render(f"wrk -c{result['connections']} -d{result['duration_s']}s --timeout {timeout}, "
+    return charts.render(f"wrk -c{result['connections']} -d{result['duration_s']}s --timeout {timeout}, "
                         f"upstreams 2 × 500 ms (L = {result['latency_s']:g} s)", [row["scenario"] for row in rows], [
                             {"title": "requests per second", "cap": 1.5 * limit, "line": (limit, f"limit c/L = {limit:g} req/s"),
-                             "series": [("all responses (wrk)", [row["rps"] for row in rows], chart.PALETTE[0]),
-                                        (f"answered within {timeout}", [row["ok_rps"] for row in rows], chart.PALETTE[2])]},
+                             "series": [("all responses (wrk)", [row["rps"] for row in rows], charts.PALETTE[0]),
+                                        (f"answered within {timeout}", [row["ok_rps"] for row in rows], charts.PALETTE[2])]},
                             {"title": f"timeouts (no answer within {timeout})",
-                             "series": [("timeouts", [row["timeouts"] for row in rows], chart.PALETTE[3])]},
+                             "series": [("timeouts", [row["timeouts"] for row in rows], charts.PALETTE[3])]},
                         ], note=f"{result['date']}, {result['cores']} cores; bars above 1.5 × c/L are cut (zig-zag) and "
                                 "labelled with their value")
 
@@ -241,8 +241,7 @@ def main():
     generator = binary("cityscape-openload")
 
     began = time.monotonic()
-    with open("/proc/loadavg") as f:
-        load_before = " ".join(f.read().split()[:3])
+    load_before = loadavg()
     profile = options.profile
     print(f"Cityscape lab: location and sun at --latency 500ms (one gateway request ≥ {options.latency_s:g} s); "
           f"{len(SCENARIOS)} scenarios under wrk -t2 -c{options.connections} -d{profile.wrk_s}s --timeout {options.timeout}, "
@@ -294,11 +293,10 @@ def main():
 
     for run in timelines:
         run["reading"] = lab.timeline_reading([run], options.timeout_s)
-    with open("/proc/loadavg") as f:
-        load_after = " ".join(f.read().split()[:3])
+    load_after = loadavg()
     stamp = timestamp()
     limit = options.connections / options.latency_s
-    command = f"bench/demo.py {options.bin_dir}" + (" --quick" if profile.quick else "") + \
+    command = f"python3 -m bench.demo {options.bin_dir}" + (" --quick" if profile.quick else "") + \
         (f" --duration {options.duration}" if options.duration else "")
     header = (f"Cityscape demo {stamp}: {os.cpu_count()} cores, location and sun at --latency 500ms (L = {options.latency_s:g} s), "
               f"`wrk -t2 -c{options.connections} -d{profile.wrk_s}s --timeout {options.timeout}`, c/L = {limit:g} req/s, "

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Foundation benchmark: location lookup and sun computation vs a trivial route, in one run.
 
 Starts the release binaries on free loopback ports, measures start-up (exec → first 200 from
@@ -9,13 +8,16 @@ Starts the release binaries on free loopback ports, measures start-up (exec → 
 interleaved, and reports req/s, the ratio to the trivial route, p99 and RSS.
 Writes results/foundation-<timestamp>.json and .md.
 
-Usage: bench/foundation.py BIN_DIR [--duration 10] [--connections 100] [--rounds 3]
+Usage (from the repository root): python3 -m bench.foundation BIN_DIR [--duration 10] [--connections 100] [--rounds 3]
 """
 import argparse
 import datetime
 import os
 
-from harness import rss_kib, start, stop, wrk, write_results
+from tools.cityscape_tools.harness import start, stop
+from tools.cityscape_tools.procs import rss_kib
+from tools.cityscape_tools.results import write_results
+from tools.cityscape_tools.wrk import wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -71,7 +73,7 @@ def main():
             "errors": sum(run["socket_errors"] + run["non_2xx"] for run in runs[name]),
         }
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    command = " ".join(["bench/foundation.py", options.bin_dir, f"--duration {options.duration}",
+    command = " ".join(["python3 -m bench.foundation", options.bin_dir, f"--duration {options.duration}",
                         f"--connections {options.connections}", f"--rounds {options.rounds}"])
     result = {"date": stamp, "cores": os.cpu_count(), "command": command, "startup": startups,
               "memory_after_load": memory, "summary": summary, "runs": runs}

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Gateway benchmark: the course's scenario (blocking x1, blocking x4, async) and async at high concurrency,
 next to the same gateway written with Go's standard library (bench/peers/gogateway).
 
@@ -16,7 +15,7 @@ and times each answer by status, for p99 of the 200s and of the 503s separately.
 c=10000, the trajectory of its `gateway_in_flight_limit`, sampled from /metrics once a second.
 Writes results/gateway-<timestamp>.json and .md.
 
-Usage: bench/gateway.py BIN_DIR [--skip-high] [--skip-peer] [--seconds 30]
+Usage (from the repository root): python3 -m bench.gateway BIN_DIR [--skip-high] [--skip-peer] [--seconds 30]
 """
 import argparse
 import datetime
@@ -30,7 +29,10 @@ import threading
 import time
 import urllib.request
 
-from harness import cpu_seconds, free_port, parse_wrk, rss_kib, spawn, start, stop, wait_healthy, write_results
+from tools.cityscape_tools.harness import free_port, spawn, start, stop, wait_healthy
+from tools.cityscape_tools.procs import cpu_seconds, rss_kib
+from tools.cityscape_tools.results import write_results
+from tools.cityscape_tools.wrk import parse_wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATENCY_S = 1.0  # 500 ms at location + 500 ms at sun
@@ -215,7 +217,7 @@ def main():
 
 def report(rows, upstream_rss, options, fd_limit):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    command = "bench/gateway.py " + options.bin_dir + (" --skip-high" if options.skip_high else "") + \
+    command = "python3 -m bench.gateway " + options.bin_dir + (" --skip-high" if options.skip_high else "") + \
         (" --skip-peer" if options.skip_peer else "") + (f" --seconds {options.seconds}" if options.seconds != 30 else "")
     with open("/proc/loadavg") as loadavg:
         load = " ".join(loadavg.read().split()[:3])

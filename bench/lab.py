@@ -9,8 +9,8 @@ import math
 import statistics
 import threading
 
-import loadgen
-from harness import free_port, spawn, stop, wait_healthy
+from bench import loadgen
+from tools.cityscape_tools.harness import free_port, spawn, stop, wait_healthy
 
 PATH = "/api/sun/97227/US?date=2026-06-21"
 GATEWAY_METRIC = "gateway_requests_in_flight"
@@ -205,16 +205,6 @@ def in_parallel(jobs):
 
 
 # MARK: cost and readings
-
-def threads_of(pids):
-    total = 0
-    for pid in pids:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("Threads:"):
-                    total += int(line.split()[1])
-    return total
-
 
 def fmt(value, digits=0):
     if value is None:

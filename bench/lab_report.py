@@ -7,7 +7,7 @@ test counts against the JSON.
 import html
 import re
 
-import chart
+from tools.cityscape_tools import charts
 
 WIDTH = 760
 COLOURS = {"ok": "#59a14f", "503": "#f28e2b", "timeout": "#e15759", "error": "#9c755f",
@@ -24,7 +24,7 @@ def num(value, digits=0):
 
 
 def marked(svg):
-    """chart.render's bars (a rect with a <title>) as marks, so every chart is counted the same way."""
+    """charts.render's bars (a rect with a <title>) as marks, so every chart is counted the same way."""
     return re.sub(r"<rect (x=[^>]*)><title>", r'<rect class="mark" \1><title>', svg)
 
 
@@ -48,12 +48,10 @@ def sweep_svg(fix, timeout_ms):
     x_of = lambda i: left + slot * (i + 0.5)
     y_top = max(timeout_ms * 1.1, max(s["p99_ms"] for s in steps) * 1.05)
     y_of = lambda ms: top + plot_h - ms / y_top * plot_h
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
-           'font-family="sans-serif" font-size="12" role="img">',
-           f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
-           f'<text x="{left}" y="18" font-size="14" font-weight="bold">{esc(fix["scenario"])}: latency as offered load grows '
-           f'(open loop, {step_lengths(steps)} per step)</text>',
-           f'<text x="{left}" y="36" fill="#555">latency from the intended send time, ms (timeouts count as {timeout_ms:,.0f} ms)</text>']
+    out = charts.frame(WIDTH, height, role="img") + [
+        f'<text x="{left}" y="18" font-size="14" font-weight="bold">{esc(fix["scenario"])}: latency as offered load grows '
+        f'(open loop, {step_lengths(steps)} per step)</text>',
+        f'<text x="{left}" y="36" fill="#555">latency from the intended send time, ms (timeouts count as {timeout_ms:,.0f} ms)</text>']
     for tick in latency_ticks(y_top):
         y = y_of(tick)
         out.append(f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>')
@@ -156,13 +154,11 @@ def timeline_svg(run, timeout_ms, latency_s, x_max):
     counts = {}
     for _, _, outcome in run["points"]:
         counts[outcome] = counts.get(outcome, 0) + 1
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
-           'font-family="sans-serif" font-size="12" role="img">',
-           f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
-           f'<text x="{left}" y="18" font-size="14" font-weight="bold">{esc(run["scenario"])}: every request of c={run["connections"]} '
-           f'for {run["duration_s"]:g} s</text>',
-           f'<text x="{left}" y="33" fill="#555">one dot per request: sent at x (s), took y (ms); dots sent at the same '
-           'moment overlap</text>']
+    out = charts.frame(WIDTH, height, role="img") + [
+        f'<text x="{left}" y="18" font-size="14" font-weight="bold">{esc(run["scenario"])}: every request of c={run["connections"]} '
+        f'for {run["duration_s"]:g} s</text>',
+        f'<text x="{left}" y="33" fill="#555">one dot per request: sent at x (s), took y (ms); dots sent at the same '
+        'moment overlap</text>']
     for tick in latency_ticks(y_top):
         y = y_of(tick)
         out.append(f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>')
@@ -202,21 +198,21 @@ def little_svg(rows):
     labels = [row["scenario"] for row in rows]
     panel = {"title": "requests in flight: the service's own gauge vs throughput × mean latency",
              "series": [("measured: mean of the in-flight gauge", [row["little"]["measured_in_flight"] for row in rows],
-                         chart.PALETTE[0]),
+                         charts.PALETTE[0]),
                         ("Little's law: throughput × mean time inside", [row["little"]["predicted_in_flight"] for row in rows],
-                         chart.PALETTE[1])]}
-    return marked(chart.render("Little's law, c=20 closed loop per fix", labels, [panel]))
+                         charts.PALETTE[1])]}
+    return marked(charts.render("Little's law, c=20 closed loop per fix", labels, [panel]))
 
 
 def cost_svg(rows):
     labels = [row["scenario"] for row in rows]
     panels = [
         {"title": "CPU ms per 1,000 requests (all serving processes)", "series": [
-            ("CPU ms / 1,000 requests", [row["cpu_ms_per_1k"] for row in rows], chart.PALETTE[5])]},
-        {"title": "threads (all serving processes)", "series": [("threads", [row["threads"] for row in rows], chart.PALETTE[4])]},
-        {"title": "peak RSS, MiB (sum)", "series": [("peak RSS", [row["peak_rss_mib"] for row in rows], chart.PALETTE[6])]},
+            ("CPU ms / 1,000 requests", [row["cpu_ms_per_1k"] for row in rows], charts.PALETTE[5])]},
+        {"title": "threads (all serving processes)", "series": [("threads", [row["threads"] for row in rows], charts.PALETTE[4])]},
+        {"title": "peak RSS, MiB (sum)", "series": [("peak RSS", [row["peak_rss_mib"] for row in rows], charts.PALETTE[6])]},
     ]
-    return marked(chart.render("What each way of serving costs at c=20 (the course run)", labels, panels))
+    return marked(charts.render("What each way of serving costs at c=20 (the course run)", labels, panels))
 
 
 def slow_replica_svg(data):
@@ -224,7 +220,7 @@ def slow_replica_svg(data):
     runs, slow = data["runs"], data["slow_index"]
     labels = [run["label"] for run in runs]
     limit = data["target"]["p99_limit_ms"]
-    replica_colours = [chart.PALETTE[0], chart.PALETTE[4], chart.PALETTE[6], chart.PALETTE[3]]
+    replica_colours = [charts.PALETTE[0], charts.PALETTE[4], charts.PALETTE[6], charts.PALETTE[3]]
     shares = [(f"replica {i + 1}" + (f" (the slow one, L = {data['slow_latency_s']:g} s)" if i == slow else ""),
                [round(100 * run["replica_shares"][i]) for run in runs], replica_colours[i % len(replica_colours)])
               for i in range(data["replicas"])]
@@ -239,7 +235,7 @@ def slow_replica_svg(data):
         {"title": "share of the requests each replica got, % (all healthy: replica 4 is a healthy one)", "unit": " %",
          "series": shares},
     ]
-    return marked(chart.render(f"One slow replica: {data['replicas']} × {data['workers']} blocking behind the proxy, "
+    return marked(charts.render(f"One slow replica: {data['replicas']} × {data['workers']} blocking behind the proxy, "
                                f"{data['rate']:g} req/s open loop", labels, panels,
                                note=f"{data['duration_s']:g} s per configuration; replica {slow + 1}'s location and sun answer "
                                     f"in {data['slow_latency_s'] / 2:g} s each instead of 0.5 s"))

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Where the CPU of a gateway request goes: the async gateway, location and sun under wrk, sampled with perf.
 
 Location and sun run with --latency 500ms (L = 1 s per gateway request) and the async gateway in front of
@@ -10,7 +9,7 @@ samples it prints, per process: the share of samples per thread kind (NIO event 
 cooperative pool), the inclusive share of each cost category (a sample counts for every category one of
 its frames matches, so categories overlap and do not add up to 100 %), and the top symbols by self time.
 
-Needs `perf` (Debian `linux-perf`) and `wrk`. Usage: bench/profile_gateway.py BIN_DIR [--connections 1000 5000]
+Needs `perf` (Debian `linux-perf`) and `wrk`. Usage (from the repository root): python3 -m bench.profile_gateway BIN_DIR [--connections 1000 5000]
 [--seconds 20] [--perf-seconds 8] [--top 25]. Writes results/profile-gateway-<timestamp>.md.
 """
 import argparse
@@ -25,7 +24,10 @@ import tempfile
 import threading
 import time
 
-from harness import cpu_seconds, rss_kib, start, stop, timestamp, wrk
+from tools.cityscape_tools.harness import start, stop
+from tools.cityscape_tools.procs import cpu_seconds, rss_kib
+from tools.cityscape_tools.results import timestamp
+from tools.cityscape_tools.wrk import wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = "/api/sun/97227/US?date=2026-06-21"
@@ -143,7 +145,7 @@ def main():
     location, location_url, _ = start(binary("cityscape-location"), "--latency", "500ms")
     sun, sun_url, _ = start(binary("cityscape-sun"), "--latency", "500ms")
     lines = [f"Gateway profile {timestamp()}, {os.cpu_count()} cores, load average before {' '.join(load_before)}, "
-             f"`bench/profile_gateway.py {' '.join(sys.argv[1:])}`", ""]
+             f"`python3 -m bench.profile_gateway {' '.join(sys.argv[1:])}`", ""]
     workdir = tempfile.mkdtemp(prefix="cityscape-profile-")
     try:
         for connections in options.connections:

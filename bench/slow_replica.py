@@ -18,9 +18,8 @@ import subprocess
 import tempfile
 import urllib.request
 
-import lab
-import loadgen
-from harness import free_port, spawn, start, stop, wait_healthy
+from bench import lab, loadgen
+from tools.cityscape_tools.harness import free_port, spawn, start, stop, wait_healthy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

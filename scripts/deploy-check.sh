@@ -147,13 +147,13 @@ else
 fi
 
 # MARK: stack.conf
-step "deploy/ matches deploy/stack.conf (tools/deploy/check_stack.py and its unit tests)"
-"$VENV/bin/python" -m unittest discover -s tools/deploy -t tools/deploy 2>&1 | tail -3
-"$VENV/bin/python" tools/deploy/check_stack.py
+step "deploy/ matches deploy/stack.conf (tools/deploy/check_stack.py and its unit tests in tools/deploy/tests)"
+"$VENV/bin/python" -m unittest discover -s tools/deploy/tests -t . 2>&1 | tail -3
+"$VENV/bin/python" -m tools.deploy.check_stack
 
 step "each unit's ExecStart= against the built binaries"
 if [ -n "$bin_dir" ]; then
-    python3 tools/deploy/units_smoke.py "$bin_dir"
+    python3 -m tools.deploy.units_smoke "$bin_dir"
 elif [ "${DEPLOY_SMOKE:-}" = required ]; then
     fail "no built binaries in .build/release or .build/debug"
 else

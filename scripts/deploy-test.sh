@@ -26,4 +26,4 @@ if ! cmp -s "$requirements" "$VENV/requirements.installed" 2>/dev/null; then
 fi
 # runc, ulimits within the sandbox's hard limits, netavark: see the file.
 export CONTAINERS_CONF=$PWD/deploy/podman/containers.conf
-exec python3 tools/deploy/deploy_test.py --bin-dir "$bin_dir" --venv "$VENV"
+exec python3 -m tools.deploy.deploy_test --bin-dir "$bin_dir" --venv "$VENV"

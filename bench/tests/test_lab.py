@@ -1,16 +1,8 @@
 """The lab's arithmetic on made-up data: knees, Little's law from samples, metric parsing, the page's marks."""
-import os
-import sys
 import unittest
 import xml.dom.minidom
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-
-import lab  # noqa: E402
-import lab_report  # noqa: E402
-import loadgen  # noqa: E402
-import slow_replica  # noqa: E402
+from bench import lab, lab_report, loadgen, slow_replica
 
 
 def step(rate, p99, ok_share=1.0, timeout_share=0.0):

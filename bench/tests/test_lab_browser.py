@@ -124,8 +124,8 @@ class LabReportInBrowser(unittest.TestCase):
         self.assertEqual(MISSING, [], "make test-tooling installs chromium, wrk, nginx, haproxy and websocket-client")
         with tempfile.TemporaryDirectory() as out:
             started = time.monotonic()
-            run = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "demo.py"), BIN_DIR, "--quick", "--out", out],
-                                 capture_output=True, text=True, timeout=240)
+            run = subprocess.run([sys.executable, "-m", "bench.demo", BIN_DIR, "--quick", "--out", out],
+                                 capture_output=True, text=True, timeout=240, cwd=ROOT)
             print(f"\ndemo --quick took {time.monotonic() - started:.0f} s", file=sys.stderr)
             self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
             names = sorted(os.listdir(out))

@@ -7,18 +7,16 @@ counted from the intended start, the Server-Timing parts, and the closed-loop mo
 import http.server
 import os
 import subprocess
-import sys
 import threading
 import time
 import unittest
 
+from bench import loadgen
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN_DIR = os.environ.get("CITYSCAPE_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
 GENERATOR = os.path.join(BIN_DIR, "cityscape-openload")
-
-import loadgen  # noqa: E402
 
 
 class SlowHandler(http.server.BaseHTTPRequestHandler):

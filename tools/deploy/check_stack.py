@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Checks that the files under deploy/ describe the stack of deploy/stack.conf.
 
 deploy/stack.conf is the one stack description (name, binary, port, extra flags per line). This checker
@@ -6,7 +5,7 @@ reads compose.yaml, the systemd units and the Kubernetes manifests and reports e
 a flag or a replica count differs from it, plus a few invariants of each format (drain vs stop timeouts,
 identical hardening in every unit, every manifest listed in kustomization.yaml).
 
-Usage: check_stack.py [REPO_ROOT]    (exit 1 and one line per problem when something differs)
+Usage (from the repository root): python3 -m tools.deploy.check_stack [REPO_ROOT]    (exit 1 and one line per problem when something differs)
 Development tooling only: nothing here is on the serving path. Needs PyYAML (in the deploy-check venv).
 """
 

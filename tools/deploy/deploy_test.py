@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """make deploy-test: the deploy files run for real under rootful podman, then torn down.
 
 1. image: the base image (debootstrap + podman import) when it is missing, then deploy/Dockerfile from
@@ -31,6 +30,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from tools.cityscape_tools.harness import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 LABEL = "cityscape.deploy-test"
@@ -98,16 +99,6 @@ def get(url: str, timeout: float = 5) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def listening(port: int) -> bool:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Starts the stack the way the systemd units would, and checks that it answers.
 
 For every process of deploy/stack.conf, in order: take its unit's ExecStart= command line (`%i` expanded),
@@ -9,7 +8,7 @@ wait for GET /healthz. Addresses of upstreams and backends are rewritten from st
 real ones. Then a request goes through the proxy and the async gateway, and every process gets SIGTERM
 (by PID, in reverse order) and must exit 0 within the unit's TimeoutStopSec.
 
-Usage: units_smoke.py [BIN_DIR]   (default: .build/release when it holds all four binaries, else .build/debug)
+Usage (from the repository root): python3 -m tools.deploy.units_smoke [BIN_DIR]   (default: .build/release when it holds all four binaries, else .build/debug)
 Development tooling only: nothing here is on the serving path.
 """
 
@@ -18,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from check_stack import parse_env_file, parse_stack, parse_unit, seconds, unit_environment
+from tools.cityscape_tools.harness import terminate
+from tools.deploy.check_stack import parse_env_file, parse_stack, parse_unit, seconds, unit_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARIES = ("cityscape-location", "cityscape-sun", "cityscape-gateway", "cityscape-proxy")
@@ -75,12 +74,8 @@ class Process:
         """SIGTERM, then SIGKILL after the unit's TimeoutStopSec; returns a problem or None."""
         if self.popen.poll() is not None:
             return f"{self.name} had already exited with {self.popen.returncode}"
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            code = self.popen.wait(timeout=self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
+        code, killed = terminate(self.popen, self.stop_timeout)
+        if killed:
             return f"{self.name} ignored SIGTERM for {self.stop_timeout:g}s (TimeoutStopSec) and was killed"
         return None if code == 0 else f"{self.name} exited {code} after SIGTERM:\n{self.tail()}"
 

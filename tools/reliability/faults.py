@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fault injection on loopback, bounded: replicas killed under load, upstream faults, connection floods.
 
 1. Replicas: GET load through cityscape-proxy to 4 gateway replicas; kill -9 one and restart it,
@@ -12,7 +11,7 @@
    Retry-After, no crash, RSS flat across waves, full service afterwards.
 
 Exits non-zero on any violation; figures go to stdout and .build/faults.json.
-Usage: faults.py [--bin-dir DIR]
+Usage (from the repository root): python3 -m tools.reliability.faults [--bin-dir DIR]
 """
 import argparse
 import http.client
@@ -23,10 +22,9 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fake_upstream import FakeUpstream  # noqa: E402
-from load import Load, summarize  # noqa: E402
-from procs import ROOT, Stack, default_bin_dir, free_port, wait_healthy  # noqa: E402
+from tools.cityscape_tools.harness import ROOT, Stack, default_bin_dir, free_port, wait_healthy_url
+from tools.cityscape_tools.load import Load, summarize
+from tools.reliability.fake_upstream import FakeUpstream
 
 PATHS = [f"/api/sun/{code}/US?date=2026-06-{day:02d}" for code in ("97227", "10001", "94103", "60601") for day in (20, 21, 22)]
 # Generous enough that a debug build on a busy 2-core machine never times out a healthy call, so a
@@ -70,7 +68,7 @@ def replica_faults(stack, location, sun):
         inject(victim)
         time.sleep(2)
         victim.start()
-        wait_healthy(victim.url, timeout=10)
+        wait_healthy_url(victim.url, timeout=10)
         time.sleep(2)
         results[name] = summarize(load.window(start, time.monotonic()))
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Raw-socket fuzzing of every Cityscape HTTP listener with a corpus plus seeded mutations.
 
 Listeners: location, sun, gateway (async, wired to both), proxy (to the gateway) and the proxy's
@@ -10,7 +9,7 @@ every process is still running, answers GET /healthz, and its RSS grew by less t
 Why Python and not a Swift test: the cases are bytes no HTTP client would send, a raw socket is
 three lines here, and the same process helpers drive the fault-injection and soak tools.
 
-Usage: raw_fuzz.py [--bin-dir DIR] [--mutations N] [--seed S]
+Usage (from the repository root): python3 -m tools.reliability.raw_fuzz [--bin-dir DIR] [--mutations N] [--seed S]
 """
 import argparse
 import errno
@@ -22,10 +21,8 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procs import Stack, default_bin_dir, free_port, wait_healthy  # noqa: E402
+from tools.cityscape_tools.harness import ROOT, Stack, default_bin_dir, free_port, wait_healthy_url
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.path.join(ROOT, "Tests", "HTTPFuzzCorpus")
 CASE_TIMEOUT = 5.0
 RSS_GROWTH_KIB = 64 * 1024
@@ -148,7 +145,7 @@ def main():
         proxy = stack.start("cityscape-proxy", "--backend", f"127.0.0.1:{gateway.port}", "--admin", f"127.0.0.1:{admin_port}")
         listeners = [("location", location, location.port), ("sun", sun, sun.port), ("gateway", gateway, gateway.port),
                      ("proxy", proxy, proxy.port), ("proxy-admin", proxy, admin_port)]
-        assert wait_healthy(f"http://127.0.0.1:{admin_port}"), "proxy admin listener not healthy"
+        assert wait_healthy_url(f"http://127.0.0.1:{admin_port}"), "proxy admin listener not healthy"
         for name, service, port in listeners:
             rss_before = service.rss_kib()
             outcomes = {}
@@ -158,7 +155,7 @@ def main():
                     outcomes[outcome] = outcomes.get(outcome, 0) + 1
                     if outcome != "ok":
                         failures.append(f"{name} {case_name}: {outcome}: {detail}")
-            healthy = service.alive() and wait_healthy(f"http://127.0.0.1:{port}", timeout=5)
+            healthy = service.alive() and wait_healthy_url(f"http://127.0.0.1:{port}", timeout=5)
             growth = (service.rss_kib() or 0) - (rss_before or 0)
             if not healthy:
                 failures.append(f"{name}: not healthy after fuzzing; log {service.log.name}")

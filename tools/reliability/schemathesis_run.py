@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fuzzes location, sun and gateway with schemathesis, each from the document it serves itself.
 
 Every check schemathesis has (`--checks all`) and every phase: examples, coverage (each parameter's
@@ -11,7 +10,7 @@ Bounded so it fits `make test`: fixed seed, a fixed number of examples per opera
 services fuzzed at once (schemathesis waits on the network most of the time), and each run stopped
 after --time-limit seconds (a failure). Any failure fails the run; nothing is excluded.
 
-Usage: schemathesis_run.py [--bin-dir DIR] [--examples N] [--seed S] [--time-limit SECONDS]
+Usage (from the repository root): python3 -m tools.reliability.schemathesis_run [--bin-dir DIR] [--examples N] [--seed S] [--time-limit SECONDS]
 """
 import argparse
 import os
@@ -20,10 +19,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procs import Stack, default_bin_dir  # noqa: E402
+from tools.cityscape_tools.harness import ROOT, Stack, default_bin_dir
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 def command(st, url, examples, seed):
     return [
         st, "run", f"{url}/openapi.json", "--url", url,

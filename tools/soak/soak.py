@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Soak: mixed load through the full stack for 10 minutes with a fault every minute.
 
 Stack (loopback, ports chosen by the OS): location, sun, 4 gateway replicas (2 async, 2 blocking
@@ -12,7 +11,7 @@ SIGSTOP a replica 5 s (hung backend), kill -9 location; killed processes restart
 RSS and open fds of every process are sampled every 10 s.
 
 Writes results/soak-<UTC time>.json and .svg. Not part of `make test`.
-Usage: soak.py [--bin-dir DIR] [--duration SECONDS] [--fault-every SECONDS]
+Usage (from the repository root): python3 -m tools.soak.soak [--bin-dir DIR] [--duration SECONDS] [--fault-every SECONDS]
 """
 import argparse
 import datetime
@@ -23,12 +22,9 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reliability"))
-from load import Load, summarize  # noqa: E402
-from procs import ROOT, Stack, free_port, wait_healthy  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plot import write_svg  # noqa: E402
+from tools.cityscape_tools import charts
+from tools.cityscape_tools.harness import ROOT, Stack, free_port
+from tools.cityscape_tools.load import Load, summarize
 
 VALID = [f"/api/sun/{code}/US?date=2026-{month:02d}-15" for code in ("97227", "10001", "94103", "60601", "99701") for month in range(1, 13)]
 MIX = VALID[:48] + ["/api/sun/00000/US", "/api/sun/99999/US", "/api/sun/00001/DE", "/api/sun/A/ZZ", "/api/sun/97227/USA", "/api/sun/97227/US?date=2026-02-30"]
@@ -79,7 +75,7 @@ def main():
     base = os.path.join(ROOT, "results", f"soak-{stamp}")
     with open(base + ".json", "w") as f:
         json.dump(report, f, indent=2)
-    write_svg(base + ".svg", report)
+    write_figure(base + ".svg", report)
     print(json.dumps(report["summary"], indent=2))
     print(f"wrote {os.path.relpath(base, ROOT)}.json and .svg")
     return 0
@@ -116,6 +112,23 @@ def fault_schedule(named):
         ("SIGSTOP gateway-2 5 s (hung replica)", pause(named["gateway-2"], 5)),
         ("kill -9 location, restart after 5 s", kill_restart(named["location"], 5)),
     ]
+
+
+def write_figure(path, report):
+    """RSS and fds per process, requests and errors per 10 s, p99; every fault a dashed line on every panel,
+    so a step in memory or a burst of errors can be matched to its cause at a glance."""
+    samples, series, summary = report["samples"], report["series"], report["summary"]
+    duration = max([summary["duration_s"]] + [s["t"] for s in samples])
+    names = [k for k in (samples[0] if samples else {}) if k != "t"]
+    panels = [
+        ("RSS (MiB)", [(name, [(s["t"], (s[name]["rss_kib"] or 0) / 1024) for s in samples]) for name in names]),
+        ("open fds", [(name, [(s["t"], s[name]["fds"] or 0) for s in samples]) for name in names]),
+        ("requests / 10 s", [("requests", [(p["t"], p["requests"]) for p in series]), ("errors", [(p["t"], p["errors"]) for p in series])]),
+        ("p99 latency (ms) per 10 s", [("p99", [(p["t"], p["p99_ms"]) for p in series])]),
+    ]
+    title = (f"Soak: {summary['requests']} requests, {summary['errors']} errors, p99 {summary['p99_ms']} ms, "
+             f"{summary['faults']} faults (dashed lines)")
+    return charts.write_lines(path, title, panels, duration, [fault["t"] for fault in report["faults"]])
 
 
 def sample(named, samples, start, stop):

@@ -13,7 +13,7 @@ Output (both files rewritten, byte-reproducible: rows in input order, gzip mtime
 - `timezones.tsv` (`timezone_id<TAB>timezone`, ids 0..N-1 in name order).
 A summary (counts per reason and country) goes to stdout as JSON; ATTRIBUTION.md quotes it.
 
-Usage: python assign_timezones.py DATA_DIR   (run by `make postal-timezones`)
+Usage (from the repository root): python -m tools.timezones.assign_timezones DATA_DIR   (run by `make postal-timezones`)
 """
 
 from __future__ import annotations

@@ -2,20 +2,11 @@
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.dirname(HERE))
-
-import importlib.util  # noqa: E402
-
-# bench/bench.py by path: `import bench` could find the bench/ directory itself as a namespace package.
-_spec = importlib.util.spec_from_file_location("cityscape_bench", os.path.join(os.path.dirname(HERE), "bench.py"))
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+from bench import bench
+from tools.cityscape_tools.harness import ROOT
 
 NGINX = os.path.join(ROOT, "deploy", "nginx", "cityscape.conf")
 HAPROXY = os.path.join(ROOT, "deploy", "haproxy", "cityscape.cfg")

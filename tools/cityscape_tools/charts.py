@@ -1,12 +1,16 @@
-"""Hand-written SVG bar charts (no plotting library): panels of grouped bars over shared categories.
+"""The one SVG writer of the tooling (no plotting library): the shared frame, grouped bars, time-series lines.
 
-A panel is a dict:
+Bar charts (`render`/`write`) draw panels of grouped bars over shared categories. A panel is a dict:
   title   text above the panel
   series  [(name, [value per category], colour)]; None values draw no bar
   line    optional (value, label): a dashed horizontal line, e.g. the c/L limit
   cap     optional: bars above it are drawn cut at the cap (zig-zag top) with their real value
   unit    optional text after the value labels
   categories  optional: this panel's own x labels (default: the chart's)
+
+Line charts (`write_lines`) draw panels of time series sharing one time axis, with dashed vertical
+markers (e.g. fault injections) on every panel. Charts drawn point by point for one report (the lab
+report's sweeps and timelines) start from `frame` and use `escape`, `PALETTE` and `number` from here.
 """
 from xml.sax.saxutils import escape
 
@@ -14,7 +18,16 @@ PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#e
 WIDTH, PANEL_HEIGHT, LEFT, RIGHT, TOP = 760, 220, 70, 20, 40
 
 
+def frame(width, height, font_size=12, role=None):
+    """The opening of every chart: the <svg> element (pixel size = viewBox) and its white background."""
+    role_attribute = f' role="{role}"' if role else ""
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            f'font-family="sans-serif" font-size="{font_size}"{role_attribute}>',
+            f'<rect width="{width}" height="{height}" fill="white"/>']
+
+
 def number(value):
+    """A value label: 1,234 / 12.3 / 0.12, or – when missing."""
     if value is None:
         return "–"
     if isinstance(value, int) or abs(value) >= 100:
@@ -39,12 +52,10 @@ def nice_max(value):
 
 
 def render(title, categories, panels, note=None):
-    """The SVG document as a string."""
+    """Grouped bar panels over shared categories (see the module doc), as an SVG document."""
     height = TOP + len(panels) * (PANEL_HEIGHT + 60) + (30 if note else 0)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
-           'font-family="sans-serif" font-size="12">',
-           f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
-           f'<text x="{WIDTH / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">{escape(title)}</text>']
+    out = frame(WIDTH, height) + [
+        f'<text x="{WIDTH / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">{escape(title)}</text>']
     plot_width = WIDTH - LEFT - RIGHT
     chart_categories = categories
     for index, panel in enumerate(panels):
@@ -105,6 +116,53 @@ def render(title, categories, panels, note=None):
 
 
 def write(path, title, categories, panels, note=None):
+    """render() into a file; returns the path."""
     with open(path, "w") as svg:
         svg.write(render(title, categories, panels, note))
+    return path
+
+
+# MARK: time-series lines
+
+LINE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#17becf",
+                "#000000"]
+LINE_WIDTH, LINE_PANEL, LINE_LEFT, LINE_TOP = 900, 190, 70, 40
+
+
+def write_lines(path, title, panels, duration, markers=()):
+    """Panels of time series over 0…`duration` s, as an SVG file.
+
+    panels: [(panel title, [(series name, [(t, value)])])]; a series keeps one colour on every panel.
+    markers: times drawn as dashed vertical lines on every panel.
+    """
+    names = {name for _, lines in panels for name, _ in lines}
+    height = LINE_TOP + len(panels) * (LINE_PANEL + 40) + 20 * (len(names) // 4 + 2)
+    out = frame(LINE_WIDTH, height, font_size=11)
+    out.append(f'<text x="{LINE_LEFT}" y="20" font-size="13">{escape(title)}</text>')
+    colour_of = {}
+    for index, (panel_title, lines) in enumerate(panels):
+        y0 = LINE_TOP + index * (LINE_PANEL + 40)
+        values = [v for _, points in lines for _, v in points] or [1]
+        top = max(values) * 1.1 or 1
+        x = lambda t: LINE_LEFT + (LINE_WIDTH - LINE_LEFT - 20) * t / duration  # noqa: E731
+        y = lambda v: y0 + LINE_PANEL - LINE_PANEL * v / top  # noqa: E731
+        out.append(f'<text x="{LINE_LEFT}" y="{y0 - 6}" font-weight="bold">{escape(panel_title)}</text>')
+        out.append(f'<rect x="{LINE_LEFT}" y="{y0}" width="{LINE_WIDTH - LINE_LEFT - 20}" height="{LINE_PANEL}" fill="none" stroke="#ccc"/>')
+        for fraction in (0, 0.5, 1):
+            value = top * fraction
+            out.append(f'<text x="{LINE_LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:.0f}</text>')
+        for t in markers:
+            out.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{y0}" y2="{y0 + LINE_PANEL}" stroke="#999" stroke-dasharray="3,3"/>')
+        for name, points in lines:
+            colour = colour_of.setdefault(name, LINE_COLOURS[len(colour_of) % len(LINE_COLOURS)])
+            polyline = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in points)
+            out.append(f'<polyline points="{polyline}" fill="none" stroke="{colour}" stroke-width="1.5"><title>{escape(name)}</title></polyline>')
+        out.append(f'<text x="{LINE_WIDTH - 20}" y="{y0 + LINE_PANEL + 14}" text-anchor="end">{duration:.0f} s</text>')
+    legend_y = LINE_TOP + len(panels) * (LINE_PANEL + 40)
+    for i, (name, colour) in enumerate(colour_of.items()):
+        lx, ly = LINE_LEFT + (i % 4) * 200, legend_y + (i // 4) * 18
+        out.append(f'<rect x="{lx}" y="{ly - 9}" width="12" height="3" fill="{colour}"/><text x="{lx + 18}" y="{ly - 5}">{escape(name)}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
     return path

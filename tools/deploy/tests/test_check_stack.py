@@ -1,6 +1,7 @@
 """Unit tests of check_stack.py: the real deploy/ passes, and each kind of drift is caught.
 
-Run: .venv-deploy/bin/python -m unittest discover -s tools/deploy   (make deploy-check does)
+Run from the repository root: python3 -m unittest discover -s tools/deploy/tests -t .   (needs PyYAML;
+make deploy-check runs it in .venv-deploy, make test-tooling in .venv-lab)
 """
 
 import shutil
@@ -8,9 +9,9 @@ import tempfile
 import unittest
 from pathlib import Path
 
-import check_stack
+from tools.deploy import check_stack
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 class ParseStackTests(unittest.TestCase):
