@@ -24,11 +24,10 @@ UNITS        = cityscape-location.service cityscape-sun.service cityscape-gatewa
 
 # Python dev tooling runs as modules from the repository root (`python3 -m bench.demo`), so the shared package
 # tools/cityscape_tools imports the same way in every interpreter and venv: nothing to install, no path hacks.
-# One venv per set of pinned PyPI packages, each requirements file saying why in its first line:
-# schemathesis (tools/reliability/requirements.txt), the lab/tooling tests (bench/requirements-lab.txt),
-# the time-zone column (tools/timezones/requirements.txt); scripts/deploy-*.sh make .venv-deploy and .venv-podman.
-FUZZ_VENV    = .venv-fuzz
-LAB_VENV     = .venv-lab
+# One venv per set of pinned PyPI packages, each requirements file saying why in its first lines: the tooling
+# tests and schemathesis (tools/requirements.txt), the time-zone column (tools/timezones/requirements.txt);
+# scripts/deploy-check.sh and deploy-test.sh make .venv-deploy and .venv-podman, bench/bench.py the peers' .venv.
+TOOLS_VENV   = .venv-tools
 TZ_VENV      = .venv-timezones
 PYTHON      ?= python3
 # Every Python test folder, each next to what it tests (make test-tooling runs them all).
@@ -63,21 +62,16 @@ stop: ## stop the stack started by make run or make start (by PID, reverse order
 status: ## is the local stack running, with the PID and port of each process
 	@scripts/stack-ctl.sh status
 
-test: build $(FUZZ_VENV)/bin/st ## every test: Swift (unit, router, live), deploy-check, deploy-test, tooling, API and raw fuzzing, fault injection
+test: build $(TOOLS_VENV)/bin/st ## every test: Swift (unit, router, live), deploy-check, deploy-test, tooling, API and raw fuzzing, fault injection
 	$(SWIFT) test --skip-build --parallel $(DEBUG_FLAGS)
 	@DEPLOY_SMOKE=required DEPLOY_BIN=$$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS)) scripts/deploy-check.sh
 	@scripts/deploy-test.sh $$($(SWIFT) build --show-bin-path $(DEBUG_FLAGS))
 	@$(MAKE) --no-print-directory test-tooling fuzz-api fuzz-raw faults
 
-test-tooling: $(LAB_VENV)/bin/python ## Python tests: shared toolkit, stack script, demo, lab report (in Chromium), bench and deploy tooling
+test-tooling: $(TOOLS_VENV)/bin/st ## Python tests: shared toolkit, stack script, demo, lab report (in Chromium), bench and deploy tooling
 	@scripts/install-deps.sh wrk nginx-light haproxy chromium
 	@for dir in $(TOOLING_TESTS); do echo "== $$dir"; \
-	  CITYSCAPE_BIN_DIR=$(DEBUG_BIN) CITYSCAPE_REQUIRE_BROWSER=1 $(LAB_VENV)/bin/python -m unittest discover -s $$dir -t . -v || exit 1; done
-
-$(LAB_VENV)/bin/python: bench/requirements-lab.txt
-	$(PYTHON) -m venv $(LAB_VENV)
-	$(LAB_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements-lab.txt
-	@touch $@
+	  CITYSCAPE_BIN_DIR=$(DEBUG_BIN) CITYSCAPE_REQUIRE_BROWSER=1 $(TOOLS_VENV)/bin/python -m unittest discover -s $$dir -t . -v || exit 1; done
 
 postal-timezones: $(TZ_VENV)/bin/python ## recompute the time-zone column of Data/postal (dev tooling, not part of the build; see ATTRIBUTION.md)
 	$(TZ_VENV)/bin/python -m tools.timezones.assign_timezones Data/postal
@@ -86,13 +80,13 @@ $(TZ_VENV)/bin/python: tools/timezones/requirements.txt
 	$(PYTHON) -m venv $(TZ_VENV)
 	$(TZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/timezones/requirements.txt
 
-$(FUZZ_VENV)/bin/st: tools/reliability/requirements.txt
-	$(PYTHON) -m venv $(FUZZ_VENV)
-	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/reliability/requirements.txt
+$(TOOLS_VENV)/bin/st: tools/requirements.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
 	@touch $@
 
-fuzz-api: $(FUZZ_VENV)/bin/st ## schemathesis against location, sun and gateway from their served OpenAPI documents
-	$(FUZZ_VENV)/bin/python -m tools.reliability.schemathesis_run --bin-dir $(BIN_DIR)
+fuzz-api: $(TOOLS_VENV)/bin/st ## schemathesis against location, sun and gateway from their served OpenAPI documents
+	$(TOOLS_VENV)/bin/python -m tools.reliability.schemathesis_run --bin-dir $(BIN_DIR)
 
 fuzz-raw: ## malformed HTTP (Tests/HTTPFuzzCorpus + seeded mutations) at every listener
 	$(PYTHON) -m tools.reliability.raw_fuzz --bin-dir $(BIN_DIR)
@@ -100,7 +94,7 @@ fuzz-raw: ## malformed HTTP (Tests/HTTPFuzzCorpus + seeded mutations) at every l
 faults: ## fault injection: replicas killed under load, upstream faults, connection floods
 	$(PYTHON) -m tools.reliability.faults --bin-dir $(BIN_DIR)
 
-soak: release $(FUZZ_VENV)/bin/st ## 10 min mixed load through the full stack with a fault every minute (not in make test)
+soak: release ## 10 min mixed load through the full stack with a fault every minute (not in make test)
 	$(PYTHON) -m tools.soak.soak --bin-dir $(RELEASE_BIN)
 
 deploy-check: ## validate deploy/ (compose, Dockerfile, systemd, Kubernetes) with the real tools, offline
@@ -161,4 +155,4 @@ profile-gateway: release ## perf: where the CPU of an async gateway request goes
 	@$(PYTHON) -m bench.profile_gateway $(RELEASE_BIN)
 
 clean: ## remove build products
-	rm -rf .build $(FUZZ_VENV) $(LAB_VENV) $(TZ_VENV)
+	rm -rf .build $(TOOLS_VENV) $(TZ_VENV)

@@ -29,8 +29,8 @@ import threading
 import time
 
 from tools.cityscape_tools import charts
-from tools.cityscape_tools.harness import free_port, spawn, start, stop, wait_healthy
-from tools.cityscape_tools.procs import children, cpu_seconds, loadavg, peak_rss_mib, rss_kib
+from tools.cityscape_tools.harness import free_port, run_main, spawn, start, stop, wait_healthy
+from tools.cityscape_tools.procs import children, cpu_seconds, loadavg, rss_kib
 from tools.cityscape_tools.results import median, ratio, timestamp, write_results
 from tools.cityscape_tools.wrk import countdown, wrk
 
@@ -562,7 +562,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("\ninterrupted: every process started was stopped")
+    run_main(main)

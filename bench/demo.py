@@ -30,7 +30,7 @@ import time
 
 from bench import lab, lab_report, slow_replica
 from tools.cityscape_tools import charts, procs
-from tools.cityscape_tools.harness import start, stop
+from tools.cityscape_tools.harness import run_main, start, stop
 from tools.cityscape_tools.procs import cpu_seconds, loadavg, peak_rss_mib
 from tools.cityscape_tools.results import ratio, timestamp, write_results
 from tools.cityscape_tools.wrk import countdown, wrk
@@ -320,7 +320,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("\ninterrupted: every process started was stopped")
+    run_main(main)

@@ -22,7 +22,7 @@ BIN_DIR = os.environ.get("CITYSCAPE_BIN_DIR", os.path.join(ROOT, ".build", "debu
 REQUIRED = os.environ.get("CITYSCAPE_REQUIRE_BROWSER") == "1"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 try:
-    import websocket  # websocket-client, pinned in bench/requirements-lab.txt
+    import websocket  # websocket-client, pinned in tools/requirements.txt
 except ImportError:
     websocket = None
 

@@ -114,6 +114,14 @@ def wait_healthy(process, url, seconds=30):
     sys.exit(f"{process.args[0]} did not answer {url} (exit status {process.poll()})")
 
 
+def run_main(main):
+    """Runs a benchmark's main(); Ctrl-C ends it with one line instead of a traceback (stop_all runs at exit)."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("\ninterrupted: every process started was stopped")
+
+
 def start(binary, *args):
     """Starts a service on port 0 and returns (process, base_url, seconds_to_healthy)."""
     started = time.monotonic()

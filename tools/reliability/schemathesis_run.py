@@ -38,7 +38,7 @@ def main():
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--time-limit", type=float, default=300, help="seconds each service's run may take")
-    parser.add_argument("--st", default=os.path.join(ROOT, ".venv-fuzz", "bin", "st"))
+    parser.add_argument("--st", default=os.path.join(ROOT, ".venv-tools", "bin", "st"))
     args = parser.parse_args()
     bin_dir = args.bin_dir or default_bin_dir()
     started = time.monotonic()

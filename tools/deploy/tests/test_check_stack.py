@@ -1,7 +1,7 @@
 """Unit tests of check_stack.py: the real deploy/ passes, and each kind of drift is caught.
 
 Run from the repository root: python3 -m unittest discover -s tools/deploy/tests -t .   (needs PyYAML;
-make deploy-check runs it in .venv-deploy, make test-tooling in .venv-lab)
+make deploy-check runs it in .venv-deploy, make test-tooling in .venv-tools)
 """
 
 import shutil
