@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 from tools.cityscape_tools import procs
@@ -43,6 +44,15 @@ def free_ports(count):
     finally:
         for probe in sockets:
             probe.close()
+
+
+def get(url, timeout=5):
+    """GET url: (status, body text), an error status included; a connection failure raises."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
 
 def answers_200(url, timeout=1):

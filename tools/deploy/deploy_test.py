@@ -27,11 +27,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from tools.cityscape_tools.harness import free_ports
+from tools.cityscape_tools.harness import free_ports, get
 
 ROOT = Path(__file__).resolve().parents[2]
 LABEL = "cityscape.deploy-test"
@@ -91,14 +89,6 @@ def wait_for(what: str, condition, deadline: float, interval: float = 0.5):
         if time.monotonic() > end:
             raise Failure(f"timed out after {deadline:g}s waiting for {what}")
         time.sleep(interval)
-
-
-def get(url: str, timeout: float = 5) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def listening(port: int) -> bool:

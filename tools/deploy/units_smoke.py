@@ -21,10 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from tools.cityscape_tools.harness import terminate
+from tools.cityscape_tools.harness import get, terminate
 from tools.deploy.check_stack import parse_env_file, parse_stack, parse_unit, seconds, unit_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,14 +38,6 @@ def default_bin_dir() -> Path:
         if all((candidate / b).is_file() for b in BINARIES):
             return candidate
     raise SystemExit("units_smoke: no built binaries in .build/release or .build/debug (run `make build` first)")
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 class Process:

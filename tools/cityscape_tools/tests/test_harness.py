@@ -34,6 +34,10 @@ class SpawnedProcess(unittest.TestCase):
         try:
             self.assertTrue(harness.wait_ok(f"http://127.0.0.1:{port}/", seconds=20, process=process))
             self.assertEqual(procs.listening_port(process.pid), port)
+            status, body = harness.get(f"http://127.0.0.1:{port}/Makefile")
+            self.assertEqual(status, 200)
+            self.assertIn("make test", body)
+            self.assertEqual(harness.get(f"http://127.0.0.1:{port}/no-such-file")[0], 404)  # an error status, not an exception
             self.assertGreater(procs.rss_kib(process.pid), 1000)
             self.assertGreaterEqual(procs.rss_kib(process.pid, "VmHWM"), procs.rss_kib(process.pid))
             self.assertGreaterEqual(procs.threads([process.pid]), 1)
