@@ -64,7 +64,10 @@ def listening_port(pid):
     try:
         inodes = set()
         for fd in os.listdir(f"/proc/{pid}/fd"):
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except FileNotFoundError:  # closed since the listing: a starting process opens and closes files
+                continue
             if target.startswith("socket:["):
                 inodes.add(target[8:-1])
         with open("/proc/net/tcp") as table:
