@@ -15,20 +15,17 @@ import time
 import unittest
 import urllib.request
 
+from tools.cityscape_tools.stack import port_of, read_stack
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN_DIR = os.environ.get("CITYSCAPE_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
 CTL = os.path.join(ROOT, "scripts", "stack-ctl.sh")
 
 
 def stack_ports():
-    ports = []
-    with open(os.path.join(ROOT, "deploy", "stack.conf")) as conf:
-        for line in conf:
-            fields = line.split()
-            if fields and not fields[0].startswith("#"):
-                ports.append(int(fields[2]))
-                ports += [int(f.rsplit(":", 1)[1]) for f in fields[3:] if f.startswith("127.0.0.1:")]
-    return ports
+    """Every port of deploy/stack.conf: each process's own and those named in its flags (backends, admin)."""
+    return [port for entry in read_stack() for port in
+            [entry.port] + [port_of(value) for _, value in entry.flags if value.startswith("127.0.0.1:")]]
 
 
 def free(port):

@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 import shlex
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from tools.cityscape_tools.stack import Entry, parse_stack, port_of
 
 #: Longest drain a service needs after SIGTERM (proxy --drain-timeout default; gateway: 2 calls x 5 s).
 DRAIN_SECONDS = 10
@@ -26,49 +27,6 @@ PUBLISHED = {"gateway", "proxy"}
 
 
 # MARK: - stack.conf
-
-
-@dataclass
-class Entry:
-    """One process of deploy/stack.conf."""
-
-    name: str
-    binary: str
-    port: int
-    flags: list[tuple[str, str]] = field(default_factory=list)
-
-    def flag(self, name: str) -> list[str]:
-        return [value for flag, value in self.flags if flag == name]
-
-    @property
-    def health_port(self) -> int:
-        """The proxy answers /healthz on its admin listener; every other service on its port."""
-        admin = self.flag("--admin")
-        return port_of(admin[0]) if admin else self.port
-
-    @property
-    def blocking(self) -> bool:
-        return self.binary == "cityscape-gateway" and self.flag("--mode") == ["blocking"]
-
-
-def parse_stack(text: str) -> list[Entry]:
-    """Parses stack.conf: `name binary port [--flag value]...` per line, `#` comments."""
-    entries = []
-    for number, line in enumerate(text.splitlines(), 1):
-        words = line.split("#", 1)[0].split()
-        if not words:
-            continue
-        if len(words) < 3 or not words[2].isdigit():
-            raise ValueError(f"stack.conf:{number}: expected `name binary port [flags]`, got {line!r}")
-        flags = words[3:]
-        if len(flags) % 2 or any(not flag.startswith("--") for flag in flags[::2]):
-            raise ValueError(f"stack.conf:{number}: flags must be `--flag value` pairs, got {' '.join(flags)!r}")
-        entries.append(Entry(words[0], words[1], int(words[2]), list(zip(flags[::2], flags[1::2]))))
-    return entries
-
-
-def port_of(address: str) -> int:
-    return int(address.rsplit(":", 1)[1].rstrip("/"))
 
 
 def env_name(flag: str) -> str:

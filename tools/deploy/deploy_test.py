@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from tools.cityscape_tools.harness import free_ports, get
+from tools.cityscape_tools.stack import Entry, read_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 LABEL = "cityscape.deploy-test"
@@ -97,20 +98,8 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def stack() -> list[tuple[str, str, int, list[str]]]:
-    """deploy/stack.conf: (name, binary, port, flags) per process."""
-    entries = []
-    for line in (ROOT / "deploy/stack.conf").read_text().splitlines():
-        words = line.split()
-        if words and not words[0].startswith("#"):
-            entries.append((words[0], words[1], int(words[2]), words[3:]))
-    return entries
-
-
-def health_port(entry: tuple[str, str, int, list[str]]) -> int:
-    """The proxy answers /healthz and /metrics on its admin listener; every other process on its port."""
-    flags = entry[3]
-    return int(flags[flags.index("--admin") + 1].rsplit(":", 1)[1]) if "--admin" in flags else entry[2]
+def stack() -> list[Entry]:
+    return read_stack(ROOT)
 
 
 def human(size: int) -> str:
@@ -254,7 +243,7 @@ def compose_stack(venv: Path) -> None:
     try:
         compose(venv, env, "up", "-d")
         print(f"up in {time.monotonic() - began:.1f}s: {' '.join(project_containers())}")
-        services = [entry[0] for entry in stack()]
+        services = [entry.name for entry in stack()]
         check(sorted(container_of(s) for s in services) == sorted(project_containers()), "containers differ from deploy/stack.conf")
 
         step("health: `podman healthcheck run` on every container (the checks compose.yaml declares)")
@@ -273,9 +262,9 @@ def compose_stack(venv: Path) -> None:
         check(status == 200 and report.get("healthy") == 2, f"proxy /status: {status} {body[:300]}")
         print(f"ok: proxy /status: {report['healthy']} healthy backends")
         for entry in stack():
-            text = podman("exec", container_of(entry[0]), "curl", "-fsS", "--max-time", "5", f"http://127.0.0.1:{health_port(entry)}/metrics")
-            check("http_requests_total" in text or "proxy_" in text, f"{entry[0]}: /metrics lacks the request counters")
-            print(f"ok: {entry[0]} /metrics ({len(text.splitlines())} lines)")
+            text = podman("exec", container_of(entry.name), "curl", "-fsS", "--max-time", "5", f"http://127.0.0.1:{entry.health_port}/metrics")
+            check("http_requests_total" in text or "proxy_" in text, f"{entry.name}: /metrics lacks the request counters")
+            print(f"ok: {entry.name} /metrics ({len(text.splitlines())} lines)")
         status, body = get(f"http://127.0.0.1:{admin_port}/metrics")
         check(status == 200, f"proxy admin /metrics on the published port -> {status}")
 
@@ -299,8 +288,8 @@ def backend(admin_port: int, address: str) -> dict:
 
 
 def kill_replica(admin_port: int, proxy_port: int) -> None:
-    replica = next(entry for entry in stack() if "--mode" in entry[3] and "blocking" in entry[3])
-    name, address = container_of(replica[0]), f"{replica[0]}:{replica[2]}"
+    replica = next(entry for entry in stack() if entry.blocking)
+    name, address = container_of(replica.name), f"{replica.name}:{replica.port}"
     step(f"kill -9 the process of {name} under load through the proxy")
     state = json.loads(podman("inspect", name))[0]
     policy, pid, restarts = state["HostConfig"]["RestartPolicy"]["Name"], state["State"]["Pid"], state["RestartCount"]
@@ -335,7 +324,7 @@ def in_container(*command: str, timeout: float = 60, quiet: bool = True) -> str:
 
 
 def systemd_units() -> list[str]:
-    return [f"{b}@{p}.service" if b == "cityscape-gateway" else f"{b}.service" for _, b, p, _ in stack()]
+    return [f"{e.binary}@{e.port}.service" if e.binary == "cityscape-gateway" else f"{e.binary}.service" for e in stack()]
 
 
 def systemd_stack(binaries: Path, usr: Path, work: Path) -> None:
@@ -371,8 +360,8 @@ def systemd_stack(binaries: Path, usr: Path, work: Path) -> None:
             ["podman", "exec", SYSTEMD_CONTAINER, "systemctl", "is-active", *units], capture_output=True, text=True).stdout.splitlines()
     ), 60)
     for entry in stack():
-        wait_for(f"{entry[0]} /healthz", lambda: succeeds("podman", "exec", SYSTEMD_CONTAINER, "curl", "-fsS", "-o", "/dev/null",
-                                                           f"http://127.0.0.1:{health_port(entry)}/healthz"), 60)
+        wait_for(f"{entry.name} /healthz", lambda: succeeds("podman", "exec", SYSTEMD_CONTAINER, "curl", "-fsS", "-o", "/dev/null",
+                                                           f"http://127.0.0.1:{entry.health_port}/healthz"), 60)
     print(f"{len(units)} units active and healthy after {time.monotonic() - began:.1f}s: {' '.join(units)}")
     for what, port in (("gateway", 8000), ("proxy", 8080)):
         body = in_container("curl", "-fsS", "--max-time", "5", f"http://127.0.0.1:{port}{SUN_PATH}")

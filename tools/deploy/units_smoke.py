@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from tools.cityscape_tools.harness import get, terminate
-from tools.deploy.check_stack import parse_env_file, parse_stack, parse_unit, seconds, unit_environment
+from tools.cityscape_tools.stack import read_stack
+from tools.deploy.check_stack import parse_env_file, parse_unit, seconds, unit_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARIES = ("cityscape-location", "cityscape-sun", "cityscape-gateway", "cityscape-proxy")
@@ -79,7 +80,7 @@ def remap(value: str, ports: dict[int, int]) -> str:
 def main(argv: list[str]) -> int:
     bin_dir = Path(argv[1]).resolve() if len(argv) > 1 else default_bin_dir()
     units_dir = ROOT / "deploy" / "systemd"
-    stack = parse_stack((ROOT / "deploy" / "stack.conf").read_text())
+    stack = read_stack(ROOT)
     ports: dict[int, int] = {}
     processes: list[Process] = []
     problems: list[str] = []

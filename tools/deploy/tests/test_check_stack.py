@@ -9,6 +9,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from tools.cityscape_tools.stack import parse_stack
 from tools.deploy import check_stack
 
 REPO = Path(__file__).resolve().parents[3]
@@ -16,7 +17,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 class ParseStackTests(unittest.TestCase):
     def test_parses_names_ports_and_flag_pairs(self):
-        entries = check_stack.parse_stack("# c\nproxy  cityscape-proxy 8080 --backend a:1 --backend b:2  # x\n\n")
+        entries = parse_stack("# c\nproxy  cityscape-proxy 8080 --backend a:1 --backend b:2  # x\n\n")
         self.assertEqual(len(entries), 1)
         self.assertEqual((entries[0].name, entries[0].binary, entries[0].port), ("proxy", "cityscape-proxy", 8080))
         self.assertEqual(entries[0].flag("--backend"), ["a:1", "b:2"])
@@ -24,7 +25,7 @@ class ParseStackTests(unittest.TestCase):
 
     def test_rejects_a_flag_without_value(self):
         with self.assertRaises(ValueError):
-            check_stack.parse_stack("gateway cityscape-gateway 8000 --mode\n")
+            parse_stack("gateway cityscape-gateway 8000 --mode\n")
 
     def test_durations(self):
         self.assertEqual(check_stack.seconds("15s"), 15)

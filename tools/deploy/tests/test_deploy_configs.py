@@ -7,6 +7,7 @@ import unittest
 
 from bench import bench
 from tools.cityscape_tools.harness import ROOT
+from tools.cityscape_tools.stack import read_stack
 
 NGINX = os.path.join(ROOT, "deploy", "nginx", "cityscape.conf")
 HAPROXY = os.path.join(ROOT, "deploy", "haproxy", "cityscape.cfg")
@@ -14,14 +15,8 @@ HAPROXY = os.path.join(ROOT, "deploy", "haproxy", "cityscape.cfg")
 
 def stack_ports():
     """name -> port, and the proxy's backend addresses, from deploy/stack.conf."""
-    ports, backends = {}, []
-    with open(os.path.join(ROOT, "deploy", "stack.conf")) as conf:
-        for line in conf:
-            fields = line.split()
-            if fields and not fields[0].startswith("#"):
-                ports[fields[0]] = int(fields[2])
-                backends += [fields[i + 1] for i, f in enumerate(fields) if f == "--backend"]
-    return ports, backends
+    entries = read_stack()
+    return {entry.name: entry.port for entry in entries}, [address for entry in entries for address in entry.flag("--backend")]
 
 
 def read(path):
