@@ -1,20 +1,38 @@
 import CityscapeKit
 import Foundation
 
+/// The location service's one setting beyond the shared `ServerSettings`, declared once: `--help`, the
+/// environment lookup, the error message and the README's "Location only" table come from here.
+///
+/// Adding a setting: declare it here and list it in `all`; add its `@Option(help: LocationSettings.x.help)
+/// var x: String?` line to `LocationMain`; read it in `LocationConfiguration`.
+enum LocationSettings {
+    static let postalData = SettingDeclaration(
+        "postal-data",
+        default: URL?.none,
+        shown: .described("found automatically"),
+        valueName: "path",
+        help: "Path of postal_codes.tsv.gz",
+        readme:
+            "the gzipped table (its `timezones.tsv` is read from the same directory); looked for at `<bin>/../share/cityscape/postal_codes.tsv.gz`, then `Data/postal/` in the binary's directory or a parent (a checkout), then under the working directory",
+        parser: SettingParser(expected: "a readable postal_codes.tsv.gz file") { path -> URL?? in
+            FileManager.default.isReadableFile(atPath: path) ? .some(URL(fileURLWithPath: path)) : nil
+        }
+    )
+
+    /// Every location setting, in the order of `--help` and the README.
+    static let all = [postalData.document]
+}
+
 /// Settings of the location service.
 ///
 /// ## Configuration keys
-/// The shared server keys (`ServerConfiguration`), plus:
-/// | flag | environment | default | meaning |
-/// |---|---|---|---|
-/// | `--postal-data` | `CITYSCAPE_POSTAL_DATA` | located automatically | the gzipped GeoNames table (its `timezones.tsv` beside it) |
+/// The shared server keys (`ServerSettings`, default port 8001), plus `LocationSettings`.
 ///
 /// Without `--postal-data` the table is looked for, in order, at `<bin>/../share/cityscape/postal_codes.tsv.gz`
 /// (the `make install` layout), then at `Data/postal/postal_codes.tsv.gz` in the binary's directory or any of
 /// its parents (a source checkout: `.build/release/` sits inside the repository), then under the working directory.
 struct LocationConfiguration: Sendable {
-    static let postalData = Setting("postal-data")
-
     var server: ServerConfiguration
     var postalDataURL: URL
 
@@ -25,16 +43,14 @@ struct LocationConfiguration: Sendable {
 
     init(settings: SettingsReader) throws(ConfigurationError) {
         self.server = try ServerConfiguration(settings: settings, defaultPort: LocationIdentity.defaultPort)
-        if let path = settings.string(Self.postalData) {
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                throw ConfigurationError(setting: Self.postalData, value: path, expected: "a readable postal_codes.tsv.gz file")
-            }
-            self.postalDataURL = URL(fileURLWithPath: path)
+        if let given = try settings.value(LocationSettings.postalData) {
+            self.postalDataURL = given
         } else {
             let candidates = Self.defaultPostalDataCandidates()
             guard let found = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0.path) }) else {
                 throw ConfigurationError(
-                    "postal data not found; pass \(Self.postalData) PATH. Looked at: " + candidates.map(\.path).joined(separator: ", ")
+                    "postal data not found; pass \(LocationSettings.postalData.setting) PATH. Looked at: "
+                        + candidates.map(\.path).joined(separator: ", ")
                 )
             }
             self.postalDataURL = found

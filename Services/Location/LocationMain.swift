@@ -13,11 +13,10 @@ struct LocationMain: AsyncParsableCommand {
 
     @OptionGroup var server: ServerOptions<LocationIdentity>
 
-    @Option(help: ArgumentHelp("Path of postal_codes.tsv.gz (env CITYSCAPE_POSTAL_DATA, default: found next to the binary).", valueName: "path"))
-    var postalData: String?
+    @Option(help: LocationSettings.postalData.help) var postalData: String?
 
     func run() async throws {
-        let values = server.configValues.merging(ServerSettings.commandLineValues([(LocationConfiguration.postalData, postalData)])) { $1 }
+        let values = server.configValues.merging(commandLineValues(declared: LocationSettings.all)) { $1 }
         let (configuration, logger) = try LocationIdentity.start(commandLine: values, logLevel: \.server.logLevel) {
             settings throws(ConfigurationError) in
             try LocationConfiguration(settings: settings)

@@ -231,7 +231,7 @@ struct WeightedBackendTests {
         #expect {
             try ProxyConfiguration(settings: settings)
         } throws: { error in
-            "\(error)".contains("--backends / CITYSCAPE_BACKENDS") && "\(error)".contains("bad weight '500'")
+            "\(error)".contains("--backend / CITYSCAPE_BACKENDS") && "\(error)".contains("bad weight '500'")
         }
         let good = SettingsReader(
             commandLine: [:],

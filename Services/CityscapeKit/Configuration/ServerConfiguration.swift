@@ -3,13 +3,8 @@ public import Logging
 /// The validated settings every service needs to start its HTTP server.
 ///
 /// ## Configuration keys
-/// | flag | environment | default | meaning |
-/// |---|---|---|---|
-/// | `--host` | `CITYSCAPE_HOST` | `127.0.0.1` | address to bind |
-/// | `--port` | `CITYSCAPE_PORT` | per service | port; `0` picks a free one |
-/// | `--log-level` | `CITYSCAPE_LOG_LEVEL` | `info` | swift-log level |
-/// | `--latency` | `CITYSCAPE_LATENCY` | `0` | simulated slowness of API routes (max 60s) |
-/// | `--drain-timeout` | `CITYSCAPE_DRAIN_TIMEOUT` | `10s` | on SIGTERM/SIGINT, how long in-flight requests may take |
+/// Declared in `ServerSettings` (`--host`, `--port`, `--log-level`, `--latency`, `--drain-timeout`); the
+/// README's table is produced from those declarations.
 public struct ServerConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int
@@ -20,11 +15,11 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     /// Creates a configuration directly (tests, embedding).
     public init(
-        host: String = "127.0.0.1",
+        host: String = ServerSettings.host.defaultValue,
         port: Int = 0,
-        logLevel: Logger.Level = .info,
-        latency: Duration = .zero,
-        drainTimeout: Duration = .seconds(10)
+        logLevel: Logger.Level = ServerSettings.logLevel.defaultValue,
+        latency: Duration = ServerSettings.latency.defaultValue,
+        drainTimeout: Duration = ServerSettings.drainTimeout.defaultValue
     ) {
         self.host = host
         self.port = port
@@ -35,10 +30,10 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     /// Reads and validates the shared settings; throws on the first bad value.
     public init(settings: SettingsReader, defaultPort: Int) throws(ConfigurationError) {
-        self.host = settings.string(ServerSettings.host) ?? "127.0.0.1"
-        self.port = try settings.integer(ServerSettings.port, default: defaultPort, in: 0...65535)
-        self.logLevel = try settings.choice(ServerSettings.logLevel, default: Logger.Level.info)
-        self.latency = try settings.duration(ServerSettings.latency, default: .zero, in: .zero ... .seconds(60))
-        self.drainTimeout = try settings.duration(ServerSettings.drainTimeout, default: .seconds(10), in: .zero ... .seconds(3600))
+        self.host = try settings.value(ServerSettings.host)
+        self.port = try settings.value(ServerSettings.port) ?? defaultPort
+        self.logLevel = try settings.value(ServerSettings.logLevel)
+        self.latency = try settings.value(ServerSettings.latency)
+        self.drainTimeout = try settings.value(ServerSettings.drainTimeout)
     }
 }

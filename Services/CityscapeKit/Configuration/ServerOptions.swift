@@ -1,60 +1,82 @@
 public import ArgumentParser
 public import Configuration
+public import Logging
 
-/// The flags every Cityscape service accepts, declared once.
+/// The flags every Cityscape service accepts; each line only binds a declaration of `ServerSettings`.
 ///
 /// Values are kept as strings and validated by `ServerConfiguration(settings:)`, so a bad value gets the
 /// same message whether it came from a flag or from an environment variable.
 public struct ServerOptions<Service: ServiceIdentity>: ParsableArguments {
-    @Option(help: ArgumentHelp("Address to bind (env CITYSCAPE_HOST, default 127.0.0.1).", valueName: "address"))
-    var host: String?
-
-    @Option(help: ArgumentHelp("Port to listen on; 0 picks a free port (env CITYSCAPE_PORT, default \(Service.defaultPort)).", valueName: "port"))
-    var port: String?
-
-    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (env CITYSCAPE_LOG_LEVEL, default info).", valueName: "level"))
-    var logLevel: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Simulated slowness added to every API request, e.g. 500ms; health and metrics are never delayed (env CITYSCAPE_LATENCY, default 0).",
-            valueName: "duration"
-        )
-    )
-    var latency: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "On SIGTERM or SIGINT, how long in-flight requests may take to finish (env CITYSCAPE_DRAIN_TIMEOUT, default 10s).",
-            valueName: "duration"
-        )
-    )
-    var drainTimeout: String?
+    @Option(help: ServerSettings.host.help) var host: String?
+    @Option(help: ServerSettings.port(of: Service.self).help) var port: String?
+    @Option(help: ServerSettings.logLevel.help) var logLevel: String?
+    @Option(help: ServerSettings.latency.help) var latency: String?
+    @Option(help: ServerSettings.drainTimeout.help) var drainTimeout: String?
 
     public init() {}
 
     /// The values given on the command line, keyed for the in-memory provider that sits before the environment.
-    public var configValues: [AbsoluteConfigKey: ConfigValue] {
-        ServerSettings.commandLineValues([
-            (ServerSettings.host, host), (ServerSettings.port, port), (ServerSettings.logLevel, logLevel), (ServerSettings.latency, latency),
-            (ServerSettings.drainTimeout, drainTimeout),
-        ])
-    }
+    public var configValues: [AbsoluteConfigKey: ConfigValue] { commandLineValues(declared: ServerSettings.all) }
 }
 
 /// The settings shared by every service.
 public enum ServerSettings {
-    public static let host = Setting("host")
-    public static let port = Setting("port")
-    public static let logLevel = Setting("log-level")
-    public static let latency = Setting("latency")
-    public static let drainTimeout = Setting("drain-timeout")
+    public static let host = SettingDeclaration(
+        "host",
+        default: "127.0.0.1",
+        valueName: "address",
+        help: "Address to bind",
+        readme: "address to bind",
+        parser: .text
+    )
+    /// The default is the binary's (`ServiceIdentity.defaultPort`), so it is nil here.
+    public static let port = SettingDeclaration(
+        "port",
+        default: Int?.none,
+        shown: .described("the binary's, in the heading of its table below"),
+        valueName: "port",
+        help: "Port to listen on; 0 picks a free port",
+        readme: "port; `0` picks a free one (the `listening on http://HOST:PORT` line tells which)",
+        parser: SettingParser.integer(in: 0...65535).optional
+    )
+    public static let logLevel = SettingDeclaration(
+        "log-level",
+        default: Logger.Level.info,
+        valueName: "level",
+        help: "trace, debug, info, notice, warning, error or critical",
+        readme: "`trace` … `critical`",
+        parser: .choice
+    )
+    public static let latency = SettingDeclaration(
+        "latency",
+        default: Duration.zero,
+        valueName: "duration",
+        help: "Simulated slowness added to every API request, e.g. 500ms; health and metrics are never delayed",
+        readme: "simulated slowness added to API routes only (`500ms`, `1s`; max 60s) — the slow upstream of the lesson",
+        parser: .duration(in: .zero ... .seconds(60))
+    )
+    public static let drainTimeout = SettingDeclaration(
+        "drain-timeout",
+        default: Duration.seconds(10),
+        valueName: "duration",
+        help: "On SIGTERM or SIGINT, how long in-flight requests may take to finish",
+        readme: "on SIGTERM/SIGINT, how long requests in flight may take to finish",
+        parser: .duration(in: .zero ... .seconds(3600))
+    )
 
-    /// Turns parsed flags into config values, skipping flags that were not given.
-    public static func commandLineValues(_ pairs: [(Setting, String?)]) -> [AbsoluteConfigKey: ConfigValue] {
+    /// Every shared setting, in the order of `--help` and the README.
+    public static let all = [host.document, port.document, logLevel.document, latency.document, drainTimeout.document]
+
+    /// The port as one binary shows it: with that binary's default.
+    public static func port<Service: ServiceIdentity>(of service: Service.Type) -> SettingDocument {
+        port.document.showing(.value(String(Service.defaultPort)))
+    }
+
+    /// Turns flag values into config values, skipping flags that were not given (tests and embedding).
+    public static func commandLineValues(_ pairs: [(any SettingReference, String?)]) -> [AbsoluteConfigKey: ConfigValue] {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (setting, value) in pairs {
-            if let value { values[setting.absoluteConfigKey] = ConfigValue(.string(value), isSecret: false) }
+        for (reference, value) in pairs {
+            if let value { values[reference.setting.absoluteConfigKey] = ConfigValue(.string(value), isSecret: false) }
         }
         return values
     }

@@ -31,43 +31,18 @@ public struct SettingsReader: Sendable {
         return trimmed.isEmpty ? nil : trimmed
     }
 
-    /// Parses the value of `setting`, or returns `defaultValue` when it is unset.
-    /// - Parameter expected: what a valid value looks like, for the error message.
-    public func value<Value>(
-        _ setting: Setting,
-        default defaultValue: Value,
-        expected: String,
-        parse: (String) -> Value?
-    ) throws(ConfigurationError) -> Value {
+    /// The declared setting's value: parsed from the flag or variable, or its default when unset.
+    public func value<Value>(_ declaration: SettingDeclaration<Value>) throws(ConfigurationError) -> Value {
+        try value(declaration.setting, default: declaration.defaultValue, parser: declaration.parser)
+    }
+
+    /// Parses the value of `setting` with `parser`, or returns `defaultValue` when it is unset.
+    public func value<Value>(_ setting: Setting, default defaultValue: Value, parser: SettingParser<Value>) throws(ConfigurationError) -> Value {
         guard let raw = string(setting) else { return defaultValue }
-        guard let value = parse(raw) else {
-            throw ConfigurationError(setting: setting, value: raw, expected: expected)
+        do {
+            return try parser.parse(raw)
+        } catch {
+            throw ConfigurationError(setting: setting, value: error.value ?? raw, expected: error.expected ?? parser.expected)
         }
-        return value
-    }
-
-    /// An integer within `range`.
-    public func integer(_ setting: Setting, default defaultValue: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-        try value(setting, default: defaultValue, expected: "an integer from \(range.lowerBound) to \(range.upperBound)") { raw in
-            Int(raw).flatMap { range.contains($0) ? $0 : nil }
-        }
-    }
-
-    /// A duration such as `500ms`, `2s`, `1.5s`, `1m` or `0`.
-    public func duration(_ setting: Setting, default defaultValue: Duration, in range: ClosedRange<Duration>) throws(ConfigurationError) -> Duration {
-        try value(
-            setting,
-            default: defaultValue,
-            expected: "a duration like 500ms, 2s or 1m, from \(DurationParser.format(range.lowerBound)) to \(DurationParser.format(range.upperBound))"
-        ) { raw in
-            DurationParser.parse(raw).flatMap { range.contains($0) ? $0 : nil }
-        }
-    }
-
-    /// One of a fixed set of raw values (an enum such as the log level or the gateway mode).
-    public func choice<Choice: RawRepresentable & CaseIterable>(_ setting: Setting, default defaultValue: Choice) throws(ConfigurationError) -> Choice
-    where Choice.RawValue == String {
-        let names = Choice.allCases.map(\.rawValue).joined(separator: ", ")
-        return try value(setting, default: defaultValue, expected: "one of \(names)") { Choice(rawValue: $0.lowercased()) }
     }
 }
