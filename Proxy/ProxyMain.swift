@@ -1,5 +1,6 @@
 import ArgumentParser
 import CityscapeKit
+import Configuration
 
 /// `cityscape-proxy`: a load-balancing HTTP/1.1 reverse proxy with health checks and safe retries.
 @main
@@ -14,9 +15,11 @@ struct ProxyMain: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions<ProxyIdentity>
     @OptionGroup var proxy: ProxyOptions
 
+    /// The values given on the command line, shared and the proxy's own.
+    var configValues: [AbsoluteConfigKey: ConfigValue] { server.configValues.merging(proxy.configValues) { $1 } }
+
     func run() async throws {
-        let values = server.configValues.merging(proxy.configValues) { $1 }
-        let (configuration, logger) = try ProxyIdentity.start(commandLine: values, logLevel: \.server.logLevel) {
+        let (configuration, logger) = try ProxyIdentity.start(commandLine: configValues, logLevel: \.server.logLevel) {
             settings throws(ConfigurationError) in
             try ProxyConfiguration(settings: settings)
         }

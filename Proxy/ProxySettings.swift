@@ -5,7 +5,7 @@ import CityscapeKit
 ///
 /// Adding a setting: declare it here and list it in `all`; add its `@Option(help: ProxySettings.x.help)
 /// var x: String?` line to `ProxyOptions`; read it in `ProxyConfiguration` with `settings.value(ProxySettings.x)`;
-/// regenerate the README table (`make settings-tables`).
+/// regenerate the README table (`CITYSCAPE_UPDATE_README=1 swift test --filter Settings`).
 enum ProxySettings {
     static let backends = SettingDeclaration(
         "backends",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CityscapeKit
+import Configuration
 import Hummingbird
 
 /// `cityscape-gateway`: postal code + country + date → sunrise and sunset, by asking the location and sun services.
@@ -14,9 +15,11 @@ struct GatewayMain: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions<GatewayIdentity>
     @OptionGroup var gateway: GatewayOptions
 
+    /// The values given on the command line, shared and the gateway's own.
+    var configValues: [AbsoluteConfigKey: ConfigValue] { server.configValues.merging(gateway.configValues) { $1 } }
+
     func run() async throws {
-        let values = server.configValues.merging(gateway.configValues) { $1 }
-        let (configuration, logger) = try GatewayIdentity.start(commandLine: values, logLevel: \.server.logLevel) {
+        let (configuration, logger) = try GatewayIdentity.start(commandLine: configValues, logLevel: \.server.logLevel) {
             settings throws(ConfigurationError) in
             try GatewayConfiguration(settings: settings)
         }

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Adding a setting: declare it here and list it in `all`; add its `@Option(help: GatewaySettings.x.help)
 /// var x: String?` line to `GatewayOptions`; read it in `GatewayConfiguration` with `settings.value(GatewaySettings.x)`;
-/// regenerate the README tables (see the README's Configuration section).
+/// regenerate the README table (`CITYSCAPE_UPDATE_README=1 swift test --filter Settings`).
 enum GatewaySettings {
     static let mode = SettingDeclaration(
         "mode",

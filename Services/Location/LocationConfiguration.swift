@@ -5,7 +5,8 @@ import Foundation
 /// environment lookup, the error message and the README's "Location only" table come from here.
 ///
 /// Adding a setting: declare it here and list it in `all`; add its `@Option(help: LocationSettings.x.help)
-/// var x: String?` line to `LocationMain`; read it in `LocationConfiguration`.
+/// var x: String?` line to `LocationMain`; read it in `LocationConfiguration` with `settings.value(LocationSettings.x)`;
+/// regenerate the README table (`CITYSCAPE_UPDATE_README=1 swift test --filter Settings`).
 enum LocationSettings {
     static let postalData = SettingDeclaration(
         "postal-data",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CityscapeKit
+import Configuration
 import Hummingbird
 
 /// `cityscape-location`: postal code + country → coordinates, from the bundled GeoNames table.
@@ -15,9 +16,11 @@ struct LocationMain: AsyncParsableCommand {
 
     @Option(help: LocationSettings.postalData.help) var postalData: String?
 
+    /// The values given on the command line, shared and the location service's own.
+    var configValues: [AbsoluteConfigKey: ConfigValue] { server.configValues.merging(commandLineValues(declared: LocationSettings.all)) { $1 } }
+
     func run() async throws {
-        let values = server.configValues.merging(commandLineValues(declared: LocationSettings.all)) { $1 }
-        let (configuration, logger) = try LocationIdentity.start(commandLine: values, logLevel: \.server.logLevel) {
+        let (configuration, logger) = try LocationIdentity.start(commandLine: configValues, logLevel: \.server.logLevel) {
             settings throws(ConfigurationError) in
             try LocationConfiguration(settings: settings)
         }

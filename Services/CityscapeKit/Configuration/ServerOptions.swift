@@ -72,6 +72,11 @@ public enum ServerSettings {
         port.document.showing(.value(String(Service.defaultPort)))
     }
 
+    /// The shared settings as one binary's `--help` shows them.
+    public static func documents<Service: ServiceIdentity>(of service: Service.Type) -> [SettingDocument] {
+        all.map { $0.setting == port.setting ? port(of: service) : $0 }
+    }
+
     /// Turns flag values into config values, skipping flags that were not given (tests and embedding).
     public static func commandLineValues(_ pairs: [(any SettingReference, String?)]) -> [AbsoluteConfigKey: ConfigValue] {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]

@@ -13,8 +13,14 @@ public enum SettingsTable {
                 case .described(let text): text
                 case .none: "–"
                 }
-            lines.append("| \(flag) | \(variable) | \(shown) | \(document.readme ?? document.summary) |")
+            lines.append("| \(flag) | \(variable) | \(shown) | \(document.readme ?? sentenceCase(document.summary)) |")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Table cells start in lower case, like the README's prose; an acronym (`PEM`, `HOST:PORT`) keeps its case.
+    private static func sentenceCase(_ text: String) -> String {
+        guard let first = text.first, let second = text.dropFirst().first, second.isLowercase else { return text }
+        return first.lowercased() + text.dropFirst()
     }
 }
