@@ -20,6 +20,8 @@ extension ParsableArguments {
     /// Options are matched to `declared` by property name (`maxInFlight` ↔ `max-in-flight`), the rule
     /// ArgumentParser itself uses to name the flag; so an option line carries no key of its own, and a
     /// test per binary checks that every option has its declaration and every declaration its option.
+    /// An option missing from `declared` is keyed by its kebab-case property name, which is its
+    /// declaration's key unless the flag is named differently, so the omission fails that test, not the process.
     public func commandLineValues(declared: [SettingDocument]) -> [AbsoluteConfigKey: ConfigValue] {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
         for child in Mirror(reflecting: self).children {
@@ -31,11 +33,17 @@ extension ParsableArguments {
             default: continue
             }
             let property = String(label.dropFirst())
-            guard let document = declared.first(where: { $0.setting.propertyName == property }) else {
-                preconditionFailure("option '\(property)' of \(Self.self) has no setting declaration")
-            }
-            if let given { values[document.setting.absoluteConfigKey] = ConfigValue(.string(given), isSecret: false) }
+            let setting = declared.first(where: { $0.setting.propertyName == property })?.setting ?? Setting(Self.kebabCase(property))
+            if let given { values[setting.absoluteConfigKey] = ConfigValue(.string(given), isSecret: false) }
         }
         return values
+    }
+
+    /// `maxInFlight` → `max-in-flight`.
+    private static func kebabCase(_ property: String) -> String {
+        property.reduce(into: "") { result, character in
+            if character.isUppercase { result += "-" }
+            result += character.lowercased()
+        }
     }
 }
