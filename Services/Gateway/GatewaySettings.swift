@@ -70,7 +70,7 @@ enum GatewaySettings {
         default: String?.none,
         shown: .described("system store"),
         valueName: "path",
-        help: "PEM file of CAs to trust for https upstreams instead of the system store",
+        help: "PEM file of CAs to trust for https upstreams",
         readme: "PEM CAs trusted for `https://` upstreams",
         parser: SettingParser(expected: "a readable PEM file of CA certificates") { path -> String?? in
             FileManager.default.isReadableFile(atPath: path) ? .some(path) : nil
