@@ -1,5 +1,4 @@
 import CityscapeKit
-import CityscapeTestSupport
 import Testing
 
 /// The declaration type itself: what it produces for `--help`, the README and the reader.
@@ -60,11 +59,5 @@ struct SettingDeclarationTests {
         #expect(try SettingsReader(commandLine: [:], environment: [:]).value(Self.limit) == nil)
         #expect(try SettingsReader(commandLine: [:], environment: ["CITYSCAPE_LIMIT": "3"]).value(Self.limit) == 3)
         #expect(try SettingsReader(commandLine: [:], environment: ["CITYSCAPE_COLOUR": "GREEN"]).value(Self.colour) == .green)
-    }
-
-    @Test("the README's shared table is the one the shared declarations produce")
-    func readme() throws {
-        let problem = try SettingsChecks.readmeProblem(block: "shared", rendered: SettingsTable.markdown(ServerSettings.all))
-        #expect(problem == nil, "\(problem ?? "")")
     }
 }
