@@ -14,9 +14,9 @@ public enum SettingsChecks {
     public static func helpFlags(of command: any ParsableCommand.Type) -> Set<String> {
         var flags: Set<String> = []
         for line in command.helpMessage(columns: 10_000).split(separator: "\n") {
-            let words = line.split(separator: " ")
-            guard line.hasPrefix("  "), let first = words.first(where: { $0.hasPrefix("--") }) else { continue }
-            let flag = first.hasSuffix(",") ? first.dropLast() : first
+            // An option line starts with its names (`  -h, --help`, `  --port <port>`); description lines do not.
+            let words = line.split(separator: " ").drop(while: { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.hasSuffix(",") })
+            guard line.hasPrefix("  "), let flag = words.first, flag.hasPrefix("--") else { continue }
             if flag != "--help" { flags.insert(String(flag)) }
         }
         return flags
