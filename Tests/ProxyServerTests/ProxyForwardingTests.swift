@@ -35,7 +35,8 @@ struct ProxyForwardingTests {
         try await withProxy(
             backends: [unknown],
             configure: {
-                $0.retries = 0; $0.health.interval = .seconds(60)
+                $0.retries = 0
+                $0.health.interval = .seconds(60)
             }
         ) { proxy in
             let response = try await get("\(proxy.url)/whoami")
