@@ -65,14 +65,19 @@ func makeUpstreamAccess(configuration: GatewayConfiguration, metrics: GatewayMet
             ),
             gauge: metrics.inFlightLimit
         )
-        let client = HTTPClientUpstream(
-            configuration: .init(
-                connectTimeout: configuration.upstreamTimeout,
-                // One connection per admitted request and upstream, so the client never queues a request internally.
-                connectionsPerHost: configuration.inFlightBound,
-                caFile: configuration.caFile
-            )
+        let settings = HTTPClientUpstream.Configuration(
+            connectTimeout: configuration.upstreamTimeout,
+            // One connection per admitted request and upstream, so the client never queues a request internally.
+            connectionsPerHost: configuration.inFlightBound,
+            caFile: configuration.caFile
         )
+        let transport = ProcessInfo.processInfo.environment["CITYSCAPE_EXPERIMENT_TRANSPORT"] ?? "loop"
+        HTTPClientUpstream.experimentAPI = transport == "ahc-futures" ? 1 : transport == "ahc-pinned" ? 2 : 0
+        if transport.hasPrefix("ahc") {
+            let client = HTTPClientUpstream(configuration: settings)
+            return (AsyncAccess(client: client, limit: limit, metrics: metrics), client, limit)
+        }
+        let client = EventLoopUpstream(configuration: settings)
         return (AsyncAccess(client: client, limit: limit, metrics: metrics), client, limit)
     case .blocking:
         let queueDepth = metrics.queueDepth

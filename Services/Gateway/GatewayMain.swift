@@ -1,6 +1,7 @@
 import ArgumentParser
 import CityscapeKit
 import Configuration
+import Foundation
 import Hummingbird
 
 /// `cityscape-gateway`: postal code + country + date → sunrise and sunset, by asking the location and sun services.
@@ -24,7 +25,7 @@ struct GatewayMain: AsyncParsableCommand {
             try GatewayConfiguration(settings: settings)
         }
         let app = buildApplication(configuration: configuration, logger: logger)
-        try await ServiceApplication.run(app, configuration: configuration.server, onEventLoops: false, logger: logger)
+        try await ServiceApplication.run(app, configuration: configuration.server, onEventLoops: ProcessInfo.processInfo.environment["CITYSCAPE_EXPERIMENT_EXECUTOR"] != "default", logger: logger)
     }
 }
 

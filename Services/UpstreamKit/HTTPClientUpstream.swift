@@ -30,6 +30,8 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
     }
 
     private let client: HTTPClient
+    /// EXPERIMENT: which AHC API the hot path uses (0 async, 1 futures, 2 futures pinned to the current loop).
+    public nonisolated(unsafe) static var experimentAPI = 0
 
     /// Creates the client on NIO's shared event loop group, the one Hummingbird serves on, so an
     /// upstream response needs no hop between thread pools.
@@ -64,6 +66,7 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
     }
 
     public func get(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError) -> UpstreamResponse {
+        if Self.experimentAPI != 0 { return try await getWithFutures(url, headers: headers, timeout: timeout) }
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         for header in headers { request.headers.add(name: header.name, value: header.value) }
@@ -71,6 +74,21 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
             let response = try await client.execute(request, deadline: .now() + timeout.timeAmount)
             let body = try await response.body.collect(upTo: UpstreamLimits.maximumBodyBytes)
             return UpstreamResponse(status: Int(response.status.code), body: Array(buffer: body))
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
+    private func getWithFutures(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError)
+        -> UpstreamResponse
+    {
+        do {
+            var request = try HTTPClient.Request(url: url, method: .GET)
+            for header in headers { request.headers.add(name: header.name, value: header.value) }
+            var preference = HTTPClient.EventLoopPreference.indifferent
+            if Self.experimentAPI == 2, let loop = MultiThreadedEventLoopGroup.currentEventLoop { preference = .delegateAndChannel(on: loop) }
+            let response = try await client.execute(request: request, eventLoop: preference, deadline: .now() + timeout.timeAmount).get()
+            return UpstreamResponse(status: Int(response.status.code), body: response.body.map { Array(buffer: $0) } ?? [])
         } catch {
             throw Self.classify(error)
         }

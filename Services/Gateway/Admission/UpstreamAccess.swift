@@ -27,14 +27,14 @@ enum ClientGone {
 
 /// Async mode: one shared AsyncHTTPClient; at most `limit` requests at once, the rest refused at once.
 final class AsyncAccess: UpstreamAccess {
-    let client: HTTPClientUpstream
+    let client: any UpstreamClient
     /// Fixed, or following latency (`--max-in-flight auto`); fed with every admitted request's latency.
     let limit: AdmissionLimit
     let metrics: GatewayMetrics
     /// Requests admitted and not yet finished; atomic because every request touches it.
     private let admitted = Atomic<Int>(0)
 
-    init(client: HTTPClientUpstream, limit: AdmissionLimit, metrics: GatewayMetrics) {
+    init(client: any UpstreamClient, limit: AdmissionLimit, metrics: GatewayMetrics) {
         self.client = client
         self.limit = limit
         self.metrics = metrics

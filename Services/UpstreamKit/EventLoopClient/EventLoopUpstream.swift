@@ -1,0 +1,86 @@
+import CityscapeKit
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+public import ServiceLifecycle
+
+/// The async transport's plain-HTTP path: an HTTP/1.1 client on SwiftNIO's channel pipeline, running on the
+/// event loops Hummingbird serves on, with one keep-alive pool per loop.
+///
+/// A call made on an event loop (the gateway runs Swift concurrency on NIO's loops) uses that loop's pool,
+/// so the upstream connection, its response and the resumed handler share one thread: no lock and no hop
+/// between thread pools, which is where AsyncHTTPClient's shared pool spends its time under thousands of
+/// connections. `https://` URLs go to ``HTTPClientUpstream`` (AsyncHTTPClient with TLS), which this type owns.
+public final class EventLoopUpstream: UpstreamClient, Service {
+    private let group: any EventLoopGroup
+    /// One pool per loop of `group`, keyed by the loop's identity; each is created and used on its own loop.
+    private let pools: [ObjectIdentifier: NIOLoopBoundBox<LoopConnectionPool?>]
+    private let connectTimeout: TimeAmount
+    private let tlsClient: HTTPClientUpstream
+
+    /// Idle connections older than this are closed instead of reused: the upstreams (Hummingbird) close theirs after
+    /// a minute, and a request must never be written on a connection the server is closing.
+    static let idleLimit = TimeAmount.seconds(30)
+
+    public init(configuration: HTTPClientUpstream.Configuration) {
+        group = MultiThreadedEventLoopGroup.singleton
+        var pools: [ObjectIdentifier: NIOLoopBoundBox<LoopConnectionPool?>] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = .makeEmptyBox(valueType: LoopConnectionPool.self, eventLoop: loop)
+        }
+        self.pools = pools
+        connectTimeout = configuration.connectTimeout.timeAmount
+        tlsClient = HTTPClientUpstream(configuration: configuration)
+    }
+
+    public func get(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError) -> UpstreamResponse {
+        guard let target = UpstreamTarget(url) else {
+            return try await tlsClient.get(url, headers: headers, timeout: timeout)
+        }
+        var request = HTTPHeaders()
+        request.reserveCapacity(headers.count + 1)
+        request.add(name: "Host", value: target.hostHeader)
+        for header in headers { request.add(name: header.name, value: header.value) }
+        let fields = request
+        let deadline = NIODeadline.now() + timeout.timeAmount
+        let box = pool(for: MultiThreadedEventLoopGroup.currentEventLoop)
+        let connectTimeout = connectTimeout
+        let response: EventLoopFuture<UpstreamResponse>
+        if box.eventLoop.inEventLoop {
+            response = Self.pool(in: box, connectTimeout: connectTimeout).execute(target, headers: fields, deadline: deadline)
+        } else {
+            response = box.eventLoop.flatSubmit {
+                Self.pool(in: box, connectTimeout: connectTimeout).execute(target, headers: fields, deadline: deadline)
+            }
+        }
+        do {
+            return try await response.get()
+        } catch {
+            throw LoopConnectionPool.classify(error)
+        }
+    }
+
+    /// Waits for graceful shutdown (the server has drained by then), then closes every connection.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        var closed: [EventLoopFuture<Void>] = []
+        for box in pools.values {
+            closed.append(box.eventLoop.submit { box.value?.shutdown() })
+        }
+        for future in closed { try? await future.get() }
+        try await tlsClient.run()
+    }
+
+    /// The pool of `loop` when it is one of ours (the caller runs on it), else any loop's.
+    private func pool(for loop: (any EventLoop)?) -> NIOLoopBoundBox<LoopConnectionPool?> {
+        if let loop, let box = pools[ObjectIdentifier(loop)] { return box }
+        return pools[ObjectIdentifier(group.next())]!
+    }
+
+    private static func pool(in box: NIOLoopBoundBox<LoopConnectionPool?>, connectTimeout: TimeAmount) -> LoopConnectionPool {
+        if let pool = box.value { return pool }
+        let pool = LoopConnectionPool(eventLoop: box.eventLoop, connectTimeout: connectTimeout, idleLimit: idleLimit)
+        box.value = pool
+        return pool
+    }
+}

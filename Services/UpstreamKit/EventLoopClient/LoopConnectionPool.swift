@@ -1,0 +1,100 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The keep-alive connections of one event loop to every upstream it calls.
+///
+/// Only its event loop touches it, and every connection it opens runs on that loop too, so a request that
+/// starts on a loop is written, answered and resumed there: no lock, no hop to another thread. Idle
+/// connections are reused last-in first-out, so a quiet period leaves the oldest ones unused until they
+/// pass `idleLimit` and are closed on their next checkout, before the upstream's own idle timeout can race a request.
+final class LoopConnectionPool {
+    private let eventLoop: any EventLoop
+    private let connectTimeout: TimeAmount
+    private let idleLimit: TimeAmount
+    private var idle: [UpstreamTarget.Origin: [(handler: UpstreamExchangeHandler, since: NIODeadline)]] = [:]
+    private var isShutDown = false
+
+    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, idleLimit: TimeAmount) {
+        self.eventLoop = eventLoop
+        self.connectTimeout = connectTimeout
+        self.idleLimit = idleLimit
+    }
+
+    /// Sends `GET target` on an idle connection, or on a new one, and completes with the whole response.
+    func execute(_ target: UpstreamTarget, headers: HTTPHeaders, deadline: NIODeadline) -> EventLoopFuture<UpstreamResponse> {
+        let promise = eventLoop.makePromise(of: UpstreamResponse.self)
+        guard !isShutDown else {
+            promise.fail(UpstreamError.shutdown("the gateway is shutting down"))
+            return promise.futureResult
+        }
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target.path, headers: headers)
+        if let handler = checkout(target.origin) {
+            handler.send(head, deadline: deadline, promise: promise)
+            return promise.futureResult
+        }
+        let origin = target.origin
+        connect(origin, deadline: deadline).assumeIsolated().whenComplete { result in
+            do {
+                let channel = try result.get()
+                let handler = try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
+                // Strong on purpose: the pool lives as long as the process, and a weak reference would slow every retain of it.
+                handler.onReusable = { handler in self.checkin(handler, origin: origin) }
+                handler.send(head, deadline: deadline, promise: promise)
+            } catch {
+                promise.fail(Self.classify(error))
+            }
+        }
+        return promise.futureResult
+    }
+
+    /// Closes every idle connection and refuses new requests; busy connections close when their exchange ends.
+    func shutdown() {
+        isShutDown = true
+        for (_, connections) in idle { for connection in connections { connection.handler.close() } }
+        idle = [:]
+    }
+
+    private func checkout(_ origin: UpstreamTarget.Origin) -> UpstreamExchangeHandler? {
+        let oldest = NIODeadline.now() - idleLimit
+        // Popped in place through the dictionary's subscript: a local copy would copy the whole array.
+        while let connection = idle[origin]?.popLast() {
+            if connection.handler.isReady && connection.since > oldest { return connection.handler }
+            connection.handler.close()
+        }
+        return nil
+    }
+
+    private func checkin(_ handler: UpstreamExchangeHandler, origin: UpstreamTarget.Origin) {
+        guard !isShutDown else {
+            handler.close()
+            return
+        }
+        idle[origin, default: []].append((handler, .now()))
+    }
+
+    private func connect(_ origin: UpstreamTarget.Origin, deadline: NIODeadline) -> EventLoopFuture<any Channel> {
+        let remaining = deadline - .now()
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(min(connectTimeout, max(remaining, .milliseconds(1))))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamExchangeHandler())
+                }
+            }
+        // An IP literal needs no resolver; a name goes through NIO's, which resolves off the event loop.
+        if let address = try? SocketAddress(ipAddress: origin.host, port: origin.port) {
+            return bootstrap.connect(to: address)
+        }
+        return bootstrap.connect(host: origin.host, port: origin.port)
+    }
+
+    /// Maps NIO's connect errors onto the causes the gateway distinguishes.
+    static func classify(_ error: any Error) -> UpstreamError {
+        if let error = error as? UpstreamError { return error }
+        if let error = error as? ChannelError, case .connectTimeout = error { return .timeout("\(error)") }
+        return HTTPClientUpstream.classify(error)
+    }
+}
