@@ -71,12 +71,7 @@ func makeUpstreamAccess(configuration: GatewayConfiguration, metrics: GatewayMet
             connectionsPerHost: configuration.inFlightBound,
             caFile: configuration.caFile
         )
-        let transport = ProcessInfo.processInfo.environment["CITYSCAPE_EXPERIMENT_TRANSPORT"] ?? "loop"
-        HTTPClientUpstream.experimentAPI = transport == "ahc-futures" ? 1 : transport == "ahc-pinned" ? 2 : 0
-        if transport.hasPrefix("ahc") {
-            let client = HTTPClientUpstream(configuration: settings)
-            return (AsyncAccess(client: client, limit: limit, metrics: metrics), client, limit)
-        }
+        // Plain HTTP on the serving event loops; AsyncHTTPClient only for `https://` upstreams.
         let client = EventLoopUpstream(configuration: settings)
         return (AsyncAccess(client: client, limit: limit, metrics: metrics), client, limit)
     case .blocking:

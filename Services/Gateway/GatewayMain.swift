@@ -1,7 +1,6 @@
 import ArgumentParser
 import CityscapeKit
 import Configuration
-import Foundation
 import Hummingbird
 
 /// `cityscape-gateway`: postal code + country + date → sunrise and sunset, by asking the location and sun services.
@@ -25,7 +24,10 @@ struct GatewayMain: AsyncParsableCommand {
             try GatewayConfiguration(settings: settings)
         }
         let app = buildApplication(configuration: configuration, logger: logger)
-        try await ServiceApplication.run(app, configuration: configuration.server, onEventLoops: ProcessInfo.processInfo.environment["CITYSCAPE_EXPERIMENT_EXECUTOR"] != "default", logger: logger)
+        // Async mode runs its tasks on NIO's event loops: a request, its upstream calls (EventLoopUpstream) and its
+        // answer then stay on the loop that accepted the connection. Blocking mode keeps Swift's pool beside its
+        // libcurl threads.
+        try await ServiceApplication.run(app, configuration: configuration.server, onEventLoops: configuration.mode == .async, logger: logger)
     }
 }
 

@@ -7,7 +7,9 @@ import NIOPosix
 import NIOSSL
 public import ServiceLifecycle
 
-/// The async transport: one AsyncHTTPClient for the whole process, owned as a `Service`.
+/// The async transport's TLS path: one AsyncHTTPClient for the whole process, owned as a `Service`.
+///
+/// ``EventLoopUpstream`` sends plain `http://` calls itself and hands `https://` ones to this client.
 ///
 /// Added to the application's services, it is shut down after the HTTP server has drained, so no
 /// request in flight loses its client. A call suspends while it waits for the upstream; it holds no
@@ -30,8 +32,6 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
     }
 
     private let client: HTTPClient
-    /// EXPERIMENT: which AHC API the hot path uses (0 async, 1 futures, 2 futures pinned to the current loop).
-    public nonisolated(unsafe) static var experimentAPI = 0
 
     /// Creates the client on NIO's shared event loop group, the one Hummingbird serves on, so an
     /// upstream response needs no hop between thread pools.
@@ -66,7 +66,6 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
     }
 
     public func get(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError) -> UpstreamResponse {
-        if Self.experimentAPI != 0 { return try await getWithFutures(url, headers: headers, timeout: timeout) }
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         for header in headers { request.headers.add(name: header.name, value: header.value) }
@@ -74,21 +73,6 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
             let response = try await client.execute(request, deadline: .now() + timeout.timeAmount)
             let body = try await response.body.collect(upTo: UpstreamLimits.maximumBodyBytes)
             return UpstreamResponse(status: Int(response.status.code), body: Array(buffer: body))
-        } catch {
-            throw Self.classify(error)
-        }
-    }
-
-    private func getWithFutures(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError)
-        -> UpstreamResponse
-    {
-        do {
-            var request = try HTTPClient.Request(url: url, method: .GET)
-            for header in headers { request.headers.add(name: header.name, value: header.value) }
-            var preference = HTTPClient.EventLoopPreference.indifferent
-            if Self.experimentAPI == 2, let loop = MultiThreadedEventLoopGroup.currentEventLoop { preference = .delegateAndChannel(on: loop) }
-            let response = try await client.execute(request: request, eventLoop: preference, deadline: .now() + timeout.timeAmount).get()
-            return UpstreamResponse(status: Int(response.status.code), body: response.body.map { Array(buffer: $0) } ?? [])
         } catch {
             throw Self.classify(error)
         }

@@ -1,7 +1,7 @@
 /// The one seam between a service and the HTTP services it calls: a GET with a deadline.
 ///
-/// Two transports implement it: ``HTTPClientUpstream`` (AsyncHTTPClient; suspends, holds no thread)
-/// and ``CurlWorker`` (libcurl on a leased pool thread; blocks that thread on purpose). Code written
+/// Two transports implement it: ``EventLoopUpstream`` (SwiftNIO on the serving event loops, with
+/// AsyncHTTPClient's ``HTTPClientUpstream`` for `https://`; suspends, holds no thread) and ``CurlWorker`` (libcurl on a leased pool thread; blocks that thread on purpose). Code written
 /// against this protocol (the gateway's composition, its cache) is shared by both modes.
 public protocol UpstreamClient: Sendable {
     /// Sends `GET url` with `headers` and returns the whole response, or fails within `timeout`

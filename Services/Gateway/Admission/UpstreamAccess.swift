@@ -25,7 +25,7 @@ enum ClientGone {
     )
 }
 
-/// Async mode: one shared AsyncHTTPClient; at most `limit` requests at once, the rest refused at once.
+/// Async mode: one shared event-loop client (``EventLoopUpstream``); at most `limit` requests at once, the rest refused at once.
 final class AsyncAccess: UpstreamAccess {
     let client: any UpstreamClient
     /// Fixed, or following latency (`--max-in-flight auto`); fed with every admitted request's latency.
