@@ -15,7 +15,10 @@ and times each answer by status, for p99 of the 200s and of the 503s separately.
 c=10000, the trajectory of its `gateway_in_flight_limit`, sampled from /metrics once a second.
 Writes results/gateway-<timestamp>.json and .md.
 
-Usage (from the repository root): python3 -m bench.gateway BIN_DIR [--skip-high] [--skip-peer] [--seconds 30]
+With --baseline-bin DIR, the gateway binary of DIR (e.g. main's release build) also runs the async c=1000
+scenario, right before this build's, for a before/after of CPU per request in the same run.
+
+Usage (from the repository root): python3 -m bench.gateway BIN_DIR [--skip-high] [--skip-peer] [--seconds 30] [--baseline-bin DIR]
 """
 import argparse
 import datetime
@@ -47,9 +50,12 @@ COURSE = [  # (name, server, gateway flags, connections, seconds, wrk timeout)
 HIGH_CONNECTIONS = (1000, 5000, 10000)
 
 
-def high_scenarios(seconds, with_peer):
+def high_scenarios(seconds, with_peer, with_baseline):
     rows = []
     for connections in HIGH_CONNECTIONS:
+        if with_baseline and connections == min(HIGH_CONNECTIONS):
+            rows.append((f"baseline async c={connections}", "baseline", ["--mode", "async", "--max-in-flight", "auto"], connections, seconds,
+                         "5s"))
         rows.append((f"async c={connections}", "cityscape", ["--mode", "async", "--max-in-flight", "auto"], connections, seconds, "5s"))
         if with_peer:
             rows.append((f"go c={connections}", "go", [], connections, seconds, "5s"))
@@ -167,6 +173,7 @@ def main():
     parser.add_argument("--skip-high", action="store_true", help="only the course's c=20 scenarios")
     parser.add_argument("--skip-peer", action="store_true", help="no Go peer")
     parser.add_argument("--seconds", type=int, default=30, help="duration of each high-concurrency run")
+    parser.add_argument("--baseline-bin", help="directory of a gateway binary to compare with at c=1000 (before/after)")
     options = parser.parse_args()
     binary = lambda name: os.path.join(options.bin_dir, name)
     fd_limit = raise_fd_limit()
@@ -175,20 +182,23 @@ def main():
         raise SystemExit("go not found: install golang-go (make bench-gateway does), or pass --skip-peer")
     go_binary = build_go_peer() if with_peer else None
 
+    with open("/proc/loadavg") as loadavg:
+        load_before = " ".join(loadavg.read().split()[:3])
     location, location_url, _ = start(binary("cityscape-location"), "--latency", "500ms")
     sun, sun_url, _ = start(binary("cityscape-sun"), "--latency", "500ms")
-    scenarios = COURSE + ([] if options.skip_high else high_scenarios(options.seconds, with_peer))
+    scenarios = COURSE + ([] if options.skip_high else high_scenarios(options.seconds, with_peer, options.baseline_bin is not None))
     rows = []
     for index, (name, server, flags, connections, seconds, timeout) in enumerate(scenarios, 1):
         print(f"[{index}/{len(scenarios)}] {name}: wrk -t2 -c{connections} -d{seconds}s --timeout {timeout}", flush=True)
         if server == "go":
             gateway, gateway_url = start_go(go_binary, location_url, sun_url)
         else:
-            gateway, gateway_url, _ = start(binary("cityscape-gateway"), "--location-url", location_url, "--sun-url", sun_url, *flags)
+            gateway_binary = os.path.join(options.baseline_bin, "cityscape-gateway") if server == "baseline" else binary("cityscape-gateway")
+            gateway, gateway_url, _ = start(gateway_binary, "--location-url", location_url, "--sun-url", sun_url, *flags)
         pids = (("gateway", gateway.pid), ("location", location.pid), ("sun", sun.pid))
         before = {pid: cpu_seconds(pid) for _, pid in pids}
         probe = Probe(gateway_url, seconds - 1)
-        sampler = LimitSampler(gateway_url, seconds) if server == "cityscape" and connections == max(HIGH_CONNECTIONS) else None
+        sampler = LimitSampler(gateway_url, seconds) if server != "go" and connections == max(HIGH_CONNECTIONS) else None
         for thread in (probe, sampler):
             if thread:
                 thread.start()
@@ -212,17 +222,18 @@ def main():
     upstream_rss = {"location": round(rss_kib(location.pid, "VmHWM") / 1024, 1), "sun": round(rss_kib(sun.pid, "VmHWM") / 1024, 1)}
     stop(sun)
     stop(location)
-    report(rows, upstream_rss, options, fd_limit)
+    report(rows, upstream_rss, options, fd_limit, load_before)
 
 
-def report(rows, upstream_rss, options, fd_limit):
+def report(rows, upstream_rss, options, fd_limit, load_before):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     command = "python3 -m bench.gateway " + options.bin_dir + (" --skip-high" if options.skip_high else "") + \
-        (" --skip-peer" if options.skip_peer else "") + (f" --seconds {options.seconds}" if options.seconds != 30 else "")
+        (" --skip-peer" if options.skip_peer else "") + (f" --seconds {options.seconds}" if options.seconds != 30 else "") + \
+        (f" --baseline-bin {options.baseline_bin}" if options.baseline_bin else "")
     with open("/proc/loadavg") as loadavg:
         load = " ".join(loadavg.read().split()[:3])
     lines = [f"Gateway benchmark {stamp}, {os.cpu_count()} cores, L = {LATENCY_S} s, fd limit {fd_limit}, `{command}`, "
-             f"load average at the end {load}", "",
+             f"load average before {load_before}, at the end {load}", "",
              "| scenario | c | requests | req/s | ratio to c/L | 200/s | avg | p99 | timeouts | socket errors | 503 (bad) | "
              "probe p99 200 / 503 | CPU ms/req gateway / location / sun / wrk | gateway peak RSS |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -246,7 +257,7 @@ def report(rows, upstream_rss, options, fd_limit):
             lines += ["", f"{row['scenario']}: gateway_in_flight_limit / gateway_requests_in_flight each second: {points}"]
     base = os.path.join(ROOT, "results", f"gateway-{stamp}")
     write_results(base, {"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": LATENCY_S, "fd_limit": fd_limit,
-                         "load_average_end": load, "scenarios": rows, "upstream_peak_rss_mib": upstream_rss}, lines)
+                         "load_average_start": load_before, "load_average_end": load, "scenarios": rows, "upstream_peak_rss_mib": upstream_rss}, lines)
     print("\n".join(lines))
     print(f"\nwrote {base}.json and .md")
 

@@ -81,6 +81,11 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
     /// Waits for graceful shutdown (the server has drained by then), then closes every connection.
     public func run() async throws {
         try? await gracefulShutdown()
+        try await shutdown()
+    }
+
+    /// Closes every connection; later calls fail as ``UpstreamError/shutdown(_:)``.
+    public func shutdown() async throws {
         try await client.shutdown()
     }
 

@@ -118,7 +118,9 @@ enum Overload {
             .serviceUnavailable,
             code: "overloaded",
             message: "the gateway is at capacity: \(reason); retry later",
-            headers: [.retryAfter: String(retryAfterSeconds)]
+            // `Connection: close` makes a closed-loop client reconnect before it asks again, instead of turning its
+            // connection into a stream of 503s that takes the CPU the admitted requests need.
+            headers: [.retryAfter: String(retryAfterSeconds), .connection: "close"]
         )
     }
 }

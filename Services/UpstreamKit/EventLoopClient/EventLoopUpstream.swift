@@ -63,12 +63,17 @@ public final class EventLoopUpstream: UpstreamClient, Service {
     /// Waits for graceful shutdown (the server has drained by then), then closes every connection.
     public func run() async throws {
         try? await gracefulShutdown()
+        try await shutdown()
+    }
+
+    /// Closes every idle connection, refuses further calls and shuts the TLS client down.
+    public func shutdown() async throws {
         var closed: [EventLoopFuture<Void>] = []
         for box in pools.values {
             closed.append(box.eventLoop.submit { box.value?.shutdown() })
         }
         for future in closed { try? await future.get() }
-        try await tlsClient.run()
+        try await tlsClient.shutdown()
     }
 
     /// The pool of `loop` when it is one of ours (the caller runs on it), else any loop's.
