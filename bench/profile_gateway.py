@@ -42,6 +42,7 @@ CATEGORIES = [
     ("reference counting (retain/release)", r"swift_(retain|release|bridgeObjectRetain|bridgeObjectRelease|unknownObjectRetain|unknownObjectRelease)"),
     ("JSON (Foundation JSONDecoder/Encoder)", r"JSONDecoder|JSONEncoder|JSONScanner|JSONMap|_JSONEncoder|JSONWriter|JSONDecoderImpl"),
     ("AsyncHTTPClient", r"AsyncHTTPClient"),
+    ("the event-loop upstream client (EventLoopUpstream)", r"EventLoopUpstream|LoopConnectionPool|UpstreamExchangeHandler|ExchangeState"),
     ("HTTP/1 codec (NIOHTTP1, llhttp)", r"NIOHTTP1|llhttp|c_nio_llhttp|HTTPDecoder|HTTPEncoder|HTTPResponseEncoder|HTTPRequestEncoder"),
     ("HTTPTypes / header fields", r"HTTPTypes|HTTPFields|HTTPHeaders"),
     ("Hummingbird (router, responder, channel)", r"Hummingbird"),

@@ -59,6 +59,30 @@ struct AdaptiveLimitTests {
         #expect(script.limit.limit > low)
     }
 
+    @Test("latency that rises while throughput falls from its peak keeps the limit at peak throughput × no-load latency")
+    func demonstratedThroughputIsAFloor() {
+        var script = Script(Self.parameters)
+        // Flat at a second with the limit in use: each window completes limit ÷ latency requests per second.
+        for _ in 0..<15 { script.window(latency: .seconds(1), count: script.limit.limit / 4) }
+        let grown = script.limit.limit
+        let peak = script.limit.peakThroughput
+        #expect(peak > 100)
+        // CPU contention: latency rises by half and throughput falls with it, as it does when refusals take the cores.
+        for _ in 0..<10 { script.window(latency: .milliseconds(1_500), count: max(16, Int(Double(script.limit.limit) / 6))) }
+        #expect(script.limit.limit >= Int(peak * 0.99), "\(script.history)")
+        #expect(script.limit.limit <= grown)
+        // Without the demonstrated floor ten windows at a gradient of about 0.73 would leave a few percent of it.
+    }
+
+    @Test("a slow upstream still lowers a limit that never served much")
+    func floorNeedsThroughput() {
+        var script = Script(Self.parameters)
+        script.windows(10, latency: .seconds(1))
+        let grown = script.limit.limit
+        script.windows(6, latency: .seconds(2))
+        #expect(script.limit.limit < grown / 2, "\(script.history)")
+    }
+
     @Test("latency within the tolerance of the no-load latency is not taken for queueing")
     func toleratesSmallNoise() {
         var script = Script(Self.parameters)

@@ -12,6 +12,11 @@
 /// minimum is kept over two rotating periods, so a lasting change of the upstreams' own latency is
 /// learned within two periods without Envoy's probe, which would refuse nearly everything while it runs.
 ///
+/// The limit never falls below what the gateway has shown it can serve: the highest completion rate of the
+/// last one or two periods times the no-load latency (Little's law). Latency that rises while the gateway
+/// completes as much as before is CPU contention (a storm of refusals takes the cores), not a queue, and
+/// lowering the limit then would only hand more connections to that storm.
+///
 /// The limit grows only while it is used (the window's peak in flight reached half of it, as Gradient2
 /// does): a quiet gateway does not drift to the ceiling and then admit a burst it cannot serve.
 ///
@@ -55,6 +60,11 @@ struct AdaptiveLimit: Sendable, Equatable {
     private var periodStart: ContinuousClock.Instant?
     private var currentPeriodMinimum: Duration?
     private var previousPeriodMinimum: Duration?
+    private var currentPeriodPeakRate = 0.0
+    private var previousPeriodPeakRate = 0.0
+
+    /// The most completions per second of one window within the last one or two periods.
+    var peakThroughput: Double { max(currentPeriodPeakRate, previousPeriodPeakRate) }
 
     init(parameters: Parameters) {
         var parameters = parameters
@@ -79,12 +89,13 @@ struct AdaptiveLimit: Sendable, Equatable {
         add(latency, inFlight)
         guard now - start >= parameters.window, windowCount >= parameters.minimumSamples else { return nil }
         let sample = windowSum / windowCount
+        let rate = Double(windowCount) / (now - start).seconds
         let used = windowPeakInFlight * 2 >= limit
         windowStart = now
         windowCount = 0
         windowSum = .zero
         windowPeakInFlight = 0
-        rememberMinimum(sample, at: now)
+        remember(sample, rate: rate, at: now)
         return adjust(sample: sample, used: used)
     }
 
@@ -94,13 +105,16 @@ struct AdaptiveLimit: Sendable, Equatable {
         windowPeakInFlight = max(windowPeakInFlight, inFlight)
     }
 
-    private mutating func rememberMinimum(_ sample: Duration, at now: ContinuousClock.Instant) {
+    private mutating func remember(_ sample: Duration, rate: Double, at now: ContinuousClock.Instant) {
         if let start = periodStart, now - start >= parameters.minimumPeriod {
             previousPeriodMinimum = currentPeriodMinimum
             currentPeriodMinimum = nil
+            previousPeriodPeakRate = currentPeriodPeakRate
+            currentPeriodPeakRate = 0
             periodStart = now
         }
         currentPeriodMinimum = min(currentPeriodMinimum ?? sample, sample)
+        currentPeriodPeakRate = max(currentPeriodPeakRate, rate)
     }
 
     private mutating func adjust(sample: Duration, used: Bool) -> Int? {
@@ -109,7 +123,10 @@ struct AdaptiveLimit: Sendable, Equatable {
         // An unused limit is not raised: there is no evidence the gateway can serve more.
         if gradient >= 1 && !used { return nil }
         let proposed = estimate * gradient + (gradient >= 1 ? estimate.squareRoot() : 0)
-        estimate = min(max(proposed, Double(parameters.floor)), Double(parameters.ceiling))
+        let served = peakThroughput * reference.seconds
+        // The demonstrated floor only keeps a limit from falling; it never raises one by itself.
+        let floor = max(Double(parameters.floor), min(served, estimate))
+        estimate = min(max(proposed, floor), Double(parameters.ceiling))
         let next = Int(estimate.rounded())
         guard next != limit else { return nil }
         limit = next
