@@ -37,6 +37,9 @@ struct AdaptiveLimit: Sendable, Equatable {
         var tolerance = 0.1
         /// The no-load latency is the lowest window mean within the last one or two periods of this length.
         var minimumPeriod: Duration = .seconds(60)
+        /// Throughput is measured over spans of this length: longer than a window, so a wave of completions that
+        /// arrive together is not taken for a rate the gateway can sustain.
+        var rateSpan: Duration = .seconds(1)
     }
 
     /// The async gateway's floor: even when latency says otherwise, this many requests may run, so a slow
@@ -61,9 +64,11 @@ struct AdaptiveLimit: Sendable, Equatable {
     private var currentPeriodMinimum: Duration?
     private var previousPeriodMinimum: Duration?
     private var currentPeriodPeakRate = 0.0
+    private var spanStart: ContinuousClock.Instant?
+    private var spanCount = 0
     private var previousPeriodPeakRate = 0.0
 
-    /// The most completions per second of one window within the last one or two periods.
+    /// The most completions per second of one rate span within the last one or two periods.
     var peakThroughput: Double { max(currentPeriodPeakRate, previousPeriodPeakRate) }
 
     init(parameters: Parameters) {
@@ -83,19 +88,20 @@ struct AdaptiveLimit: Sendable, Equatable {
         guard let start = windowStart else {
             windowStart = now
             periodStart = now
+            spanStart = now
             add(latency, inFlight)
             return nil
         }
         add(latency, inFlight)
+        measureRate(at: now)
         guard now - start >= parameters.window, windowCount >= parameters.minimumSamples else { return nil }
         let sample = windowSum / windowCount
-        let rate = Double(windowCount) / (now - start).seconds
         let used = windowPeakInFlight * 2 >= limit
         windowStart = now
         windowCount = 0
         windowSum = .zero
         windowPeakInFlight = 0
-        remember(sample, rate: rate, at: now)
+        remember(sample, at: now)
         return adjust(sample: sample, used: used)
     }
 
@@ -105,7 +111,15 @@ struct AdaptiveLimit: Sendable, Equatable {
         windowPeakInFlight = max(windowPeakInFlight, inFlight)
     }
 
-    private mutating func remember(_ sample: Duration, rate: Double, at now: ContinuousClock.Instant) {
+    private mutating func measureRate(at now: ContinuousClock.Instant) {
+        spanCount += 1
+        guard let start = spanStart, now - start >= parameters.rateSpan else { return }
+        currentPeriodPeakRate = max(currentPeriodPeakRate, Double(spanCount) / (now - start).seconds)
+        spanStart = now
+        spanCount = 0
+    }
+
+    private mutating func remember(_ sample: Duration, at now: ContinuousClock.Instant) {
         if let start = periodStart, now - start >= parameters.minimumPeriod {
             previousPeriodMinimum = currentPeriodMinimum
             currentPeriodMinimum = nil
@@ -114,7 +128,6 @@ struct AdaptiveLimit: Sendable, Equatable {
             periodStart = now
         }
         currentPeriodMinimum = min(currentPeriodMinimum ?? sample, sample)
-        currentPeriodPeakRate = max(currentPeriodPeakRate, rate)
     }
 
     private mutating func adjust(sample: Duration, used: Bool) -> Int? {
