@@ -75,7 +75,7 @@ struct EventLoopUpstreamTests {
         }
     }
 
-    @Test("a refused connection fails at once as connection_failed")
+    @Test("a refused connection fails as connection_failed without waiting for the deadline")
     func refused() async throws {
         let listener = try SilentListener()
         let port = listener.port
@@ -83,9 +83,10 @@ struct EventLoopUpstreamTests {
         try await Self.withClient { client in
             let started = ContinuousClock.now
             await #expect(throws: UpstreamError.connectionFailed("")) {
-                _ = try await client.get("http://127.0.0.1:\(port)/", headers: [], timeout: .seconds(5))
+                _ = try await client.get("http://127.0.0.1:\(port)/", headers: [], timeout: .seconds(30))
             }
-            #expect(ContinuousClock.now - started < .seconds(2))
+            // Well before the deadline: a refusal is not waited out (the margin absorbs a loaded test machine).
+            #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
 
@@ -98,7 +99,10 @@ struct EventLoopUpstreamTests {
             await #expect(throws: UpstreamError.timeout("")) {
                 _ = try await client.get("http://127.0.0.1:\(listener.port)/", headers: [], timeout: .milliseconds(300))
             }
-            #expect(ContinuousClock.now - started < .seconds(3))
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed >= .milliseconds(300))
+            // Not a hang: the deadline ends the call (the margin absorbs a loaded test machine).
+            #expect(elapsed < .seconds(15))
         }
     }
 
