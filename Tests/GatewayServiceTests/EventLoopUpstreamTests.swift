@@ -13,8 +13,8 @@ import Testing
 @Suite("Event-loop upstream client")
 struct EventLoopUpstreamTests {
     /// Runs `body` with a fresh client and shuts it down afterwards, whatever `body` does.
-    static func withClient(_ body: (EventLoopUpstream) async throws -> Void) async throws {
-        let client = EventLoopUpstream(configuration: .init(connectTimeout: .seconds(5), connectionsPerHost: 8))
+    static func withClient(idleLimit: TimeAmount = .seconds(30), _ body: (EventLoopUpstream) async throws -> Void) async throws {
+        let client = EventLoopUpstream(configuration: .init(connectTimeout: .seconds(5), connectionsPerHost: 8), idleLimit: idleLimit)
         do {
             try await body(client)
         } catch {
@@ -47,6 +47,29 @@ struct EventLoopUpstreamTests {
         #expect(peers.count <= System.coreCount, "\(peers.count) connections for \(calls) sequential calls")
         let missing = try await client.get("\(base)/missing", headers: [], timeout: .seconds(5))
         #expect(missing.status == 404)
+    }
+
+    @Test("a connection idle for longer than the idle limit is not reused")
+    func idleLimit() async throws {
+        try await Self.upstream().test(.live) { server in
+            let base = "http://127.0.0.1:\(try #require(server.port))"
+            try await Self.withClient(idleLimit: .milliseconds(200)) { client in
+                let before = try await Self.peers(base: base, client: client)
+                try await Task.sleep(for: .milliseconds(700))
+                let after = try await Self.peers(base: base, client: client)
+                #expect(before.isDisjoint(with: after), "\(before) reused after the idle limit: \(after)")
+            }
+        }
+    }
+
+    /// The client ports of a burst of sequential calls: which connections carried them.
+    static func peers(base: String, client: EventLoopUpstream) async throws -> Set<String> {
+        var peers: Set<String> = []
+        for _ in 0..<(2 * System.coreCount) {
+            let response = try await client.get("\(base)/peer", headers: [], timeout: .seconds(5))
+            peers.insert(String(String(decoding: response.body, as: UTF8.self).split(separator: " ").first ?? ""))
+        }
+        return peers
     }
 
     @Test("an upstream that closes after its answer gets a new connection for the next call")

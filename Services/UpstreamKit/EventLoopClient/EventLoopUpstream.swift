@@ -20,9 +20,14 @@ public final class EventLoopUpstream: UpstreamClient, Service {
 
     /// Idle connections older than this are closed instead of reused: the upstreams (Hummingbird) close theirs after
     /// a minute, and a request must never be written on a connection the server is closing.
-    static let idleLimit = TimeAmount.seconds(30)
+    private let idleLimit: TimeAmount
 
-    public init(configuration: HTTPClientUpstream.Configuration) {
+    public convenience init(configuration: HTTPClientUpstream.Configuration) {
+        self.init(configuration: configuration, idleLimit: .seconds(30))
+    }
+
+    init(configuration: HTTPClientUpstream.Configuration, idleLimit: TimeAmount) {
+        self.idleLimit = idleLimit
         group = MultiThreadedEventLoopGroup.singleton
         var pools: [ObjectIdentifier: NIOLoopBoundBox<LoopConnectionPool?>] = [:]
         for loop in group.makeIterator() {
@@ -45,12 +50,13 @@ public final class EventLoopUpstream: UpstreamClient, Service {
         let deadline = NIODeadline.now() + timeout.timeAmount
         let box = pool(for: MultiThreadedEventLoopGroup.currentEventLoop)
         let connectTimeout = connectTimeout
+        let idleLimit = idleLimit
         let response: EventLoopFuture<UpstreamResponse>
         if box.eventLoop.inEventLoop {
-            response = Self.pool(in: box, connectTimeout: connectTimeout).execute(target, headers: fields, deadline: deadline)
+            response = Self.pool(in: box, connectTimeout: connectTimeout, idleLimit: idleLimit).execute(target, headers: fields, deadline: deadline)
         } else {
             response = box.eventLoop.flatSubmit {
-                Self.pool(in: box, connectTimeout: connectTimeout).execute(target, headers: fields, deadline: deadline)
+                Self.pool(in: box, connectTimeout: connectTimeout, idleLimit: idleLimit).execute(target, headers: fields, deadline: deadline)
             }
         }
         do {
@@ -82,9 +88,12 @@ public final class EventLoopUpstream: UpstreamClient, Service {
         return pools[ObjectIdentifier(group.next())]!
     }
 
-    private static func pool(in box: NIOLoopBoundBox<LoopConnectionPool?>, connectTimeout: TimeAmount) -> LoopConnectionPool {
+    private static func pool(in box: NIOLoopBoundBox<LoopConnectionPool?>, connectTimeout: TimeAmount, idleLimit: TimeAmount)
+        -> LoopConnectionPool
+    {
         if let pool = box.value { return pool }
         let pool = LoopConnectionPool(eventLoop: box.eventLoop, connectTimeout: connectTimeout, idleLimit: idleLimit)
+        pool.startSweeping()
         box.value = pool
         return pool
     }

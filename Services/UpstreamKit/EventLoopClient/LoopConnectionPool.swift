@@ -6,14 +6,16 @@ import NIOPosix
 ///
 /// Only its event loop touches it, and every connection it opens runs on that loop too, so a request that
 /// starts on a loop is written, answered and resumed there: no lock, no hop to another thread. Idle
-/// connections are reused last-in first-out, so a quiet period leaves the oldest ones unused until they
-/// pass `idleLimit` and are closed on their next checkout, before the upstream's own idle timeout can race a request.
+/// connections are reused last-in first-out, so a quiet period leaves the oldest ones unused; a sweep every
+/// `idleLimit` closes those that reached it (before the upstream's own idle timeout can race a request) and
+/// forgets those the upstream closed, so a pool that was large once gives its sockets back.
 final class LoopConnectionPool {
     private let eventLoop: any EventLoop
     private let connectTimeout: TimeAmount
     private let idleLimit: TimeAmount
     private var idle: [UpstreamTarget.Origin: [(handler: UpstreamExchangeHandler, since: NIODeadline)]] = [:]
     private var isShutDown = false
+    private var sweeper: RepeatedTask?
 
     init(eventLoop: any EventLoop, connectTimeout: TimeAmount, idleLimit: TimeAmount) {
         self.eventLoop = eventLoop
@@ -48,9 +50,17 @@ final class LoopConnectionPool {
         return promise.futureResult
     }
 
+    /// Starts the periodic sweep of idle connections; called on the pool's event loop once it exists.
+    func startSweeping() {
+        let pool = NIOLoopBound(self, eventLoop: eventLoop)
+        sweeper = eventLoop.scheduleRepeatedTask(initialDelay: idleLimit, delay: idleLimit) { _ in pool.value.sweep() }
+    }
+
     /// Closes every idle connection and refuses new requests; busy connections close when their exchange ends.
     func shutdown() {
         isShutDown = true
+        sweeper?.cancel()
+        sweeper = nil
         for (_, connections) in idle { for connection in connections { connection.handler.close() } }
         idle = [:]
     }
@@ -63,6 +73,18 @@ final class LoopConnectionPool {
             connection.handler.close()
         }
         return nil
+    }
+
+    private func sweep() {
+        let oldest = NIODeadline.now() - idleLimit
+        // The keys are copied first, so each array below is changed in place rather than copied with the dictionary.
+        for origin in Array(idle.keys) {
+            idle[origin]?.removeAll { connection in
+                let stale = !connection.handler.isReady || connection.since <= oldest
+                if stale { connection.handler.close() }
+                return stale
+            }
+        }
     }
 
     private func checkin(_ handler: UpstreamExchangeHandler, origin: UpstreamTarget.Origin) {
