@@ -42,6 +42,7 @@ struct ProxyApplication {
             backends: configuration.backends,
             balancer: Balancer(configuration.balance),
             slowStart: configuration.slowStart,
+            outliers: configuration.outlierEjection,
             policy: configuration.health,
             logger: logger
         )

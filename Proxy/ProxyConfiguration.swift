@@ -12,6 +12,8 @@ struct ProxyConfiguration: Sendable {
     var balance = ProxySettings.balance.defaultValue
     /// nil when off.
     var slowStart = ProxySettings.slowStart.defaultValue
+    /// nil when off.
+    var outlierEjection = ProxySettings.outlierLatency.defaultValue
     /// nil when the admin listener is off.
     var admin = ProxySettings.admin.defaultValue
     var health = HealthPolicy()
@@ -42,6 +44,7 @@ struct ProxyConfiguration: Sendable {
         }
         balance = try settings.value(ProxySettings.balance)
         slowStart = try settings.value(ProxySettings.slowStart)
+        outlierEjection = try settings.value(ProxySettings.outlierLatency)
         admin = try settings.value(ProxySettings.admin)
         health.path = try settings.value(ProxySettings.healthPath)
         health.interval = try settings.value(ProxySettings.healthInterval)

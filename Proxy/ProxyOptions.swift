@@ -10,6 +10,7 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: ProxySettings.backendsFile.help) var backendsFile: String?
     @Option(help: ProxySettings.balance.help) var balance: String?
     @Option(help: ProxySettings.slowStart.help) var slowStart: String?
+    @Option(help: ProxySettings.outlierLatency.help) var outlierLatency: String?
     @Option(help: ProxySettings.admin.help) var admin: String?
     @Option(help: ProxySettings.healthPath.help) var healthPath: String?
     @Option(help: ProxySettings.healthInterval.help) var healthInterval: String?

@@ -65,13 +65,27 @@ enum ProxySettings {
             return SlowStart(period: period)
         }
     )
+    static let outlierLatency = SettingDeclaration(
+        "outlier-latency",
+        default: OutlierEjection?.none,
+        shown: .value("off"),
+        valueName: "factor",
+        help: "Eject a backend whose response-time EWMA stays above this multiple of the others' median, for 30s and longer each time",
+        readme:
+            "latency outlier ejection: a backend whose EWMA of response-head times stays above this factor (1.5–100, e.g. `2`) × the median of at least two other backends' for a second (after 5 responses each, and by more than 10 ms) is out of rotation for 30 s × its ejections (at most 300 s; at most half the backends, never the last); it returns through slow start",
+        parser: SettingParser(expected: "off or a factor from 1.5 to 100") { raw -> OutlierEjection?? in
+            if raw.lowercased() == "off" { return .some(nil) }
+            guard let factor = Double(raw.hasSuffix("x") ? String(raw.dropLast()) : raw), (1.5...100).contains(factor) else { return nil }
+            return OutlierEjection(factor: factor)
+        }
+    )
     static let admin = SettingDeclaration(
         "admin",
         default: BackendAddress(host: "127.0.0.1", port: 8081) as BackendAddress?,
         valueName: "host:port",
         help: "Admin listener HOST:PORT or off",
         readme:
-            "admin listener: `/status` (JSON: the policy and slow start; per backend: state, weight, effective weight, in flight, requests, failures, last check), `/metrics` (also `proxy_backend_in_flight{backend}`, `proxy_backend_selected_total{backend}`), `/healthz`; `off` disables",
+            "admin listener: `/status` (JSON: the policy, slow start and outlier factor; per backend: state, weight, effective weight, in flight, requests, failures, last check, `latency_ewma_ms`, `latency_ejected`, `latency_ejections`), `/metrics` (also `proxy_backend_in_flight{backend}`, `proxy_backend_selected_total{backend}`, `proxy_backend_latency_ejections_total{backend}`, `proxy_backend_latency_ewma_seconds{backend}`), `/healthz`; `off` disables",
         parser: SettingParser(expected: "HOST:PORT or off", format: { $0?.description ?? "off" }) { raw -> BackendAddress?? in
             raw.lowercased() == "off" ? .some(nil) : BackendAddress(parsing: raw, allowPortZero: true).map { .some($0) }
         }
@@ -188,7 +202,7 @@ enum ProxySettings {
 
     /// Every proxy setting, in the order of `--help` and the README.
     static let all = [
-        backends.document, backendsFile.document, balance.document, slowStart.document, admin.document, healthPath.document,
+        backends.document, backendsFile.document, balance.document, slowStart.document, outlierLatency.document, admin.document, healthPath.document,
         healthInterval.document, rise.document, fall.document, retries.document, connectTimeout.document, backendTimeout.document,
         poolSize.document, maxHeaderBytes.document, maxBodyBytes.document, idleTimeout.document, maxConnections.document,
         headerTimeout.document, bodyTimeout.document,

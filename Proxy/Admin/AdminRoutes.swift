@@ -10,12 +10,15 @@ struct AdminRoutes: Sendable {
     struct Status: ResponseCodable, Sendable {
         var balance: String
         var slowStart: String?
+        /// The `--outlier-latency` factor; nil when off.
+        var outlierLatency: Double?
         var backends: [BackendStatus]
         var healthy: Int
 
         enum CodingKeys: String, CodingKey {
             case balance, backends, healthy
             case slowStart = "slow_start"
+            case outlierLatency = "outlier_latency"
         }
     }
 
@@ -25,6 +28,7 @@ struct AdminRoutes: Sendable {
             return Status(
                 balance: pool.balance.rawValue,
                 slowStart: pool.slowStart.map { DurationParser.format($0.period) },
+                outlierLatency: pool.outliers?.factor,
                 backends: backends,
                 healthy: backends.filter(\.inRotation).count
             )

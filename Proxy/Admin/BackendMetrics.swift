@@ -3,9 +3,10 @@ import CoreMetrics
 import Hummingbird
 import Synchronization
 
-/// `proxy_backend_in_flight{backend}` and `proxy_backend_selected_total{backend}`, read from the pool's
-/// own counters when `/metrics` is scraped: the pool already counts both under the lock a pick takes,
-/// so publishing them per request would add a shared write on the hot path for nothing.
+/// `proxy_backend_in_flight{backend}`, `proxy_backend_selected_total{backend}` and, with outlier ejection,
+/// `proxy_backend_latency_ejections_total{backend}` and `proxy_backend_latency_ewma_seconds{backend}`, read
+/// from the pool's own counters when `/metrics` is scraped: the pool already keeps them under the lock a
+/// pick takes, so publishing them per request would add a shared write on the hot path for nothing.
 final class BackendMetrics: Sendable {
     private let factory: any MetricsFactory
     private let series = Mutex<[String: Series]>([:])
@@ -13,8 +14,11 @@ final class BackendMetrics: Sendable {
     private struct Series {
         let inFlight: Gauge
         let selected: Counter
-        /// The pool's `requests` when last published, so the counter only ever grows by the difference.
+        let ejections: Counter
+        let latency: Gauge
+        /// The pool's `requests` and `latencyEjections` when last published, so the counters only grow by the difference.
         var published: Int
+        var publishedEjections = 0
     }
 
     init(factory: any MetricsFactory) {
@@ -30,6 +34,12 @@ final class BackendMetrics: Sendable {
                     ?? Series(
                         inFlight: Gauge(label: "proxy_backend_in_flight", dimensions: [("backend", backend.address)], factory: factory),
                         selected: Counter(label: "proxy_backend_selected_total", dimensions: [("backend", backend.address)], factory: factory),
+                        ejections: Counter(
+                            label: "proxy_backend_latency_ejections_total",
+                            dimensions: [("backend", backend.address)],
+                            factory: factory
+                        ),
+                        latency: Gauge(label: "proxy_backend_latency_ewma_seconds", dimensions: [("backend", backend.address)], factory: factory),
                         published: 0
                     )
                 entry.inFlight.record(backend.inFlight)
@@ -37,6 +47,10 @@ final class BackendMetrics: Sendable {
                 let growth = backend.requests >= entry.published ? backend.requests - entry.published : backend.requests
                 if growth > 0 { entry.selected.increment(by: growth) }
                 entry.published = backend.requests
+                let ejected = backend.latencyEjections - min(entry.publishedEjections, backend.latencyEjections)
+                if ejected > 0 { entry.ejections.increment(by: ejected) }
+                entry.publishedEjections = backend.latencyEjections
+                if let milliseconds = backend.latencyMilliseconds { entry.latency.record(milliseconds / 1000) }
                 series[backend.address] = entry
             }
         }

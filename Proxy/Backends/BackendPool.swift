@@ -16,39 +16,49 @@ import Synchronization
 final class BackendPool: Sendable {
     private let state: Mutex<State>
     private let policy: HealthPolicy
-    private let logger: Logger
+    let logger: Logger
     /// When set, backends that (re)join rotation ramp up their weight.
     let slowStart: SlowStart?
     /// The balancing policy, for `/status`.
     let balance: BalancePolicy
-    private let now: @Sendable () -> ContinuousClock.Instant
+    /// When set, backends much slower than the others are ejected for a while (`BackendPool+Outliers`).
+    let outliers: OutlierEjection?
+    let now: @Sendable () -> ContinuousClock.Instant
 
-    private struct State {
+    struct State {
         /// What the balancer sees, by index; `entries` holds the rest of each backend's state at the same index.
         var candidates: [BalanceCandidate]
         var entries: [Entry]
         var balancer: Balancer
         /// Backends whose weight is still ramping up; picks skip the clock while it is 0.
         var ramping = 0
+        /// Backends out of rotation for latency; picks skip the clock while it is 0.
+        var latencyEjected = 0
     }
 
-    private struct Entry {
+    struct Entry {
         var health: BackendHealth = .healthy
         var requests = 0
         var failures = 0
         var lastCheck: BackendStatus.Check?
         /// When the backend (re)joined rotation, while its slow start lasts.
         var rampStart: ContinuousClock.Instant?
+        var latency = LatencyRecord()
+
+        /// Health and latency both allow routing to it.
+        var inRotation: Bool { health.inRotation && !latency.isEjected }
     }
 
     /// - Parameters:
     ///   - balancer: the policy with its state (and, for `p2c`, its seed).
     ///   - slowStart: applies to backends that join by reload or return to rotation, not to the initial list.
-    ///   - now: the clock slow start reads; tests pass a fake one.
+    ///   - outliers: latency outlier ejection, off when nil.
+    ///   - now: the clock slow start and ejections read; tests pass a fake one.
     init(
         backends: [WeightedBackend],
         balancer: Balancer = Balancer(.roundRobin),
         slowStart: SlowStart? = nil,
+        outliers: OutlierEjection? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
         policy: HealthPolicy,
         logger: Logger
@@ -63,6 +73,7 @@ final class BackendPool: Sendable {
         )
         self.balance = balancer.policy
         self.slowStart = slowStart
+        self.outliers = outliers
         self.now = now
         self.policy = policy
         self.logger = logger
@@ -76,25 +87,31 @@ final class BackendPool: Sendable {
 
     /// The backend the policy picks among those in rotation, skipping `excluded`; counts the request as in flight.
     func next(excluding excluded: [BackendAddress] = []) -> BackendAddress? {
-        state.withLock { state in
+        let (picked, readmitted) = state.withLock { state -> (BackendAddress?, [BackendAddress]) in
             if state.ramping > 0 { updateRamps(&state) }
-            guard let index = state.balancer.pick(from: state.candidates, excluding: excluded) else { return nil }
+            let readmitted = state.latencyEjected > 0 ? readmitDue(&state) : []
+            guard let index = state.balancer.pick(from: state.candidates, excluding: excluded) else { return (nil, readmitted) }
             state.candidates[index].inFlight += 1
             state.entries[index].requests += 1
-            return state.candidates[index].address
+            return (state.candidates[index].address, readmitted)
         }
+        for address in readmitted { logReadmission(address) }
+        return picked
     }
 
     /// Ends a request that `next` started (after its response body, or its failure), feeding its outcome,
-    /// if any, to the backend's state machine under the same lock.
-    func finish(_ address: BackendAddress, outcome: BackendHealth.Event? = nil, reason: String? = nil) {
-        let transition: (BackendHealth, BackendHealth)? = state.withLock { state in
-            guard let index = state.candidates.firstIndex(where: { $0.address == address }) else { return nil }
+    /// if any, to the backend's state machine under the same lock, and its response time (seconds from the
+    /// pick to the response head) to its latency record when outlier ejection is on.
+    func finish(_ address: BackendAddress, outcome: BackendHealth.Event? = nil, reason: String? = nil, responseTime: Double? = nil) {
+        let (transition, ejection) = state.withLock { state -> ((BackendHealth, BackendHealth)?, OutlierEjected?) in
+            guard let index = state.candidates.firstIndex(where: { $0.address == address }) else { return (nil, nil) }
             state.candidates[index].inFlight -= 1
-            guard let outcome else { return nil }
-            return apply(outcome, at: index, in: &state, reason: reason)
+            let ejection = responseTime.flatMap { record($0, at: index, in: &state) }
+            guard let outcome else { return (nil, ejection) }
+            return (apply(outcome, at: index, in: &state, reason: reason), ejection)
         }
         if let (old, new) = transition, let outcome { log(old, new, address: address, event: outcome, reason: reason) }
+        if let ejection { logEjection(ejection) }
     }
 
     /// Feeds a request outcome or a check result to the backend's state machine.
@@ -110,10 +127,11 @@ final class BackendPool: Sendable {
     /// rotation starts its slow start.
     private func apply(_ event: BackendHealth.Event, at index: Int, in state: inout State, reason: String?) -> (BackendHealth, BackendHealth)? {
         let old = state.entries[index].health
+        let wasInRotation = state.entries[index].inRotation
         let new = old.next(after: event, rise: policy.rise, fall: policy.fall)
         state.entries[index].health = new
-        state.candidates[index].inRotation = new.inRotation
-        if new.inRotation && !old.inRotation { startRamp(at: index, in: &state) }
+        state.candidates[index].inRotation = state.entries[index].inRotation
+        if state.entries[index].inRotation && !wasInRotation { startRamp(at: index, in: &state) }
         switch event {
         case .requestFailed, .connectionRefused: state.entries[index].failures += 1
         case .checkPassed, .checkFailed:
@@ -125,7 +143,7 @@ final class BackendPool: Sendable {
 
     // MARK: Slow start
 
-    private func startRamp(at index: Int, in state: inout State) {
+    func startRamp(at index: Int, in state: inout State) {
         guard slowStart != nil else { return }
         if state.entries[index].rampStart == nil { state.ramping += 1 }
         state.entries[index].rampStart = now()
@@ -187,6 +205,7 @@ final class BackendPool: Sendable {
             }
             state.candidates = candidates
             state.entries = entries
+            state.latencyEjected = entries.filter(\.latency.isEjected).count
             state.balancer.reset()
             for (index, backend) in wanted.enumerated() where added.contains(backend.description) { startRamp(at: index, in: &state) }
             if state.ramping > 0 { updateRamps(&state) }
@@ -209,13 +228,16 @@ final class BackendPool: Sendable {
                 return BackendStatus(
                     address: candidate.address.description,
                     state: entry.health.name,
-                    inRotation: entry.health.inRotation,
+                    inRotation: entry.inRotation,
                     weight: candidate.weight,
                     effectiveWeight: (candidate.effectiveWeight * 100).rounded() / 100,
                     inFlight: candidate.inFlight,
                     requests: entry.requests,
                     failures: entry.failures,
-                    lastCheck: entry.lastCheck
+                    lastCheck: entry.lastCheck,
+                    latencyMilliseconds: entry.latency.ewma.map { ($0 * 10_000).rounded() / 10 },
+                    latencyEjected: entry.latency.isEjected,
+                    latencyEjections: entry.latency.ejections
                 )
             }
         }

@@ -22,6 +22,12 @@ struct BackendStatus: ResponseCodable, Sendable, Equatable {
     var requests: Int
     var failures: Int
     var lastCheck: Check?
+    /// The EWMA of its response times (to the response head) while outlier ejection is on; nil before the first.
+    var latencyMilliseconds: Double?
+    /// Out of rotation for being much slower than the others.
+    var latencyEjected = false
+    /// Times it was ejected for latency.
+    var latencyEjections = 0
 
     enum CodingKeys: String, CodingKey {
         case address, state, weight, requests, failures
@@ -29,5 +35,8 @@ struct BackendStatus: ResponseCodable, Sendable, Equatable {
         case effectiveWeight = "effective_weight"
         case inFlight = "in_flight"
         case lastCheck = "last_check"
+        case latencyMilliseconds = "latency_ewma_ms"
+        case latencyEjected = "latency_ejected"
+        case latencyEjections = "latency_ejections"
     }
 }

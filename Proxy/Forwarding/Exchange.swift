@@ -17,6 +17,11 @@ final class Exchange {
     /// The upstream connection of the attempt in progress, once it has one.
     var upstream: UpstreamConnection?
 
+    /// When the attempt in progress picked its backend, and how long its response head took (seconds);
+    /// kept only while the pool ejects latency outliers, so the clock is not read otherwise.
+    var attemptStarted: NIODeadline?
+    var responseTime: Double?
+
     init(request: ClientRequestHead, requestID: String, body: RequestGuard.BodyLength, quiescing: Bool) {
         self.request = request
         self.requestID = requestID

@@ -32,6 +32,9 @@ extension ProxyHandler {
                 client.write(responseHeadBuffer)
                 client.flush()
             case .forwardHead(let connectionHeader, let chunked):
+                if let started = exchange.attemptStarted {
+                    exchange.responseTime = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+                }
                 let value: StaticString? =
                     switch connectionHeader {
                     case .close: "close"
@@ -97,6 +100,10 @@ extension ProxyHandler {
         case .none, .dropBody, .forwardInterimHead, .forwardHead:
             break
         case .pickBackend(let excluding):
+            if forwarder.pool.outliers != nil {
+                exchange.attemptStarted = .now()
+                exchange.responseTime = nil
+            }
             perform(exchange.machine.picked(forwarder.pool.next(excluding: excluding)), for: exchange)
         case .connect(let backend, let isRetry):
             connect(exchange, to: backend, isRetry: isRetry)
@@ -131,7 +138,7 @@ extension ProxyHandler {
         case .endResponse(let backend, let reuse):
             let upstream = exchange.upstream
             exchange.upstream = nil
-            if let backend { forwarder.pool.finish(backend, outcome: .requestSucceeded) }
+            if let backend { forwarder.pool.finish(backend, outcome: .requestSucceeded, responseTime: exchange.responseTime) }
             if reuse { upstream?.release() } else { upstream?.abandon() }
             endResponse(of: exchange)
         case .finish:
