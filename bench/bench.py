@@ -11,12 +11,16 @@
 2. gateway, location and sun at --latency 500ms (L = 1 s): async at c=1000 and c=5000; blocking
    throughput vs workers N = 1, 2, 4, 8, 16 (c = 2N); 1, 2 and 4 blocking replicas x 4 workers behind
    cityscape-proxy (c = 8 per replica).
+2b. slow-replica (bench/slow_replica.py, also in make demo): 4 blocking replicas x 4 workers behind each
+   balancer, one with its upstreams at 3 x L, open loop at 70 % of N/L after a warm-up: p50/p99, timeouts
+   and shares for round-robin, least-outstanding, p2c, least-outstanding + --outlier-latency, nginx
+   least_conn and HAProxy leastconn, against 1.2 x the all-healthy p99.
 3. peers, behind the same location and sun: bench/peers/ Flask (threaded, gunicorn gthread) and
    Quart on Hypercorn with aiohttp, installed from PyPI into .venv/ (Quart 0.22.0: 0.23 needs
    Python >= 3.13); the seed scenario (c=20, 15 s, --timeout 2s) and c=1000, c=4000. Ratios Cityscape/peer.
 
 Writes results/bench-<UTC timestamp>.json, .md and .svg. Loopback only; every load is bounded by wrk -d.
-Usage (from the repository root): python3 -m bench.bench BIN_DIR [--reps 3] [--seconds 5] [--quick] [--only proxy,gateway,peers] [--out DIR]
+Usage (from the repository root): python3 -m bench.bench BIN_DIR [--reps 3] [--seconds 5] [--quick] [--only proxy,gateway,slow-replica,peers] [--out DIR]
 """
 import argparse
 import os
@@ -28,6 +32,7 @@ import tempfile
 import threading
 import time
 
+from bench import slow_replica
 from tools.cityscape_tools import charts
 from tools.cityscape_tools.harness import free_port, run_main, spawn, start, stop, wait_healthy
 from tools.cityscape_tools.procs import children, cpu_seconds, loadavg, rss_kib
@@ -394,6 +399,19 @@ def peers_bench(binary, upstreams, options, directory, out):
 
 # ---------------------------------------------------------------------------------------------- report
 
+def slow_replica_bench(binary, upstreams, options, out):
+    """The slow-replica scenario of make demo, every balancer side by side (see bench/slow_replica.py)."""
+    say(f"slow replica: {slow_replica.REPLICAS} x {slow_replica.WORKERS} blocking, one at {slow_replica.SLOW_FACTOR} x L; "
+        f"{slow_replica.WARMUP_S} s warm-up + {options.slow_seconds} s per balancer")
+
+    def progress(run):
+        say(f"  {run['label']}: p50 {run['p50_ms']:,.0f} ms, p99 {run['p99_ms']:,.0f} ms, {run['timeouts']} timeouts of "
+            f"{run['requests']}; shares {' / '.join(f'{share:.0%}' for share in run['replica_shares'])}")
+
+    out["slow_replica"] = slow_replica.run(binary, binary("cityscape-openload"), upstreams[:2], 1.0, options.slow_seconds,
+                                           slow_replica.TIMEOUT_S, progress, anchors=slow_replica.anchors_available())
+
+
 def fmt(value, pattern="{:,.0f}"):
     return "–" if value is None else pattern.format(value)
 
@@ -443,6 +461,8 @@ def report(out):
         lines += ["", "Expected for blocking: N workers / L (each request holds a worker for L); replicas: 4 × R / L. "
                   f"In a {2 * out['options']['seconds']} s window a worker completes at most {2 * out['options']['seconds'] - 1} "
                   "requests of just over 1.0 s, so 0.90 is the ceiling of that column here.", ""]
+    if "slow_replica" in out:
+        lines += slow_replica.md_lines(out["slow_replica"])[1:] + [""]
     if "peers" in out:
         lines += ["## Peers: the same endpoint in Flask (gunicorn gthread) and Quart (Hypercorn + aiohttp)", "",
                   "| load | server | requests | req/s | ratio to c/L | avg ms | p99 ms | timeouts | errors | server CPU s | server peak RSS MiB | Cityscape / peer |",
@@ -511,14 +531,15 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="seconds per proxy run (gateway runs: twice that)")
     parser.add_argument("--quick", action="store_true", help="a 1 s smoke run of everything (for development)")
-    parser.add_argument("--only", default="proxy,gateway,peers")
+    parser.add_argument("--only", default="proxy,gateway,slow-replica,peers")
     parser.add_argument("--out", default=os.path.join(ROOT, "results"))
     options = parser.parse_args()
     options.proxy_connections, options.async_connections = [50, 200, 1000], [1000, 5000]
     options.workers, options.replicas, options.peer_connections = [1, 2, 4, 8, 16], [1, 2, 4], [1000, 4000]
-    options.high_seconds, options.seed_seconds, options.fault_seconds = 15, 15, 12
+    options.high_seconds, options.seed_seconds, options.fault_seconds, options.slow_seconds = 15, 15, 12, 6
     if options.quick:
         options.reps, options.seconds, options.high_seconds, options.seed_seconds = 1, 1, 2, 2
+        options.slow_seconds = 2
         options.async_connections, options.workers, options.replicas, options.peer_connections = [200], [1, 4], [2], [200]
     parts = options.only.split(",")
     binary = lambda name: os.path.join(options.bin_dir, name)
@@ -537,13 +558,16 @@ def main():
         if "proxy" in parts:
             out["load"]["before proxy"] = loadavg()
             proxy_bench(binary, options, directory, out)
-        if "gateway" in parts or "peers" in parts:
+        if "gateway" in parts or "peers" in parts or "slow-replica" in parts:
             location, location_url, _ = start(binary("cityscape-location"), "--latency", "500ms")
             sun, sun_url, _ = start(binary("cityscape-sun"), "--latency", "500ms")
             upstreams = (location_url, sun_url, {"location": Processes(location), "sun": Processes(sun)})
             if "gateway" in parts:
                 out["load"]["before gateway"] = loadavg()
                 gateway_bench(binary, upstreams, options, out)
+            if "slow-replica" in parts:
+                out["load"]["before slow replica"] = loadavg()
+                slow_replica_bench(binary, upstreams, options, out)
             if "peers" in parts:
                 out["load"]["before peers"] = loadavg()
                 peers_bench(binary, upstreams, options, directory, out)

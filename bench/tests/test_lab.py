@@ -121,6 +121,19 @@ class SlowReplica(unittest.TestCase):
         self.assertTrue(result["target"]["p99_met"])
         self.assertIn("0 timeouts: met (p99 1,100 ms, 0 timeouts).", result["reading"][-1])
 
+    def test_the_target_is_judged_on_outlier_ejection_when_it_ran(self):
+        result = slow_result(3010, 0, 0.08)
+        ejection = slow_run("outlier-ejection", "least-outstanding", 1004, 1150, 0, [0.33, 0.33, 0.34, 0.0])
+        ejection["latency_ejected"] = [False, False, False, True]
+        result["runs"].append(ejection)
+        result["target"] = slow_replica.target(result)
+        result["reading"] = slow_replica.reading(result)
+        self.assertEqual(result["target"]["judged"], "outlier-ejection")
+        self.assertTrue(result["target"]["p99_met"])
+        text = " ".join(result["reading"])
+        self.assertIn("ejected the slow replica during the warm-up and kept it out for the measured run", text)
+        self.assertIn("met with outlier ejection (p99 1,150 ms, 0 timeouts); the policy alone: p99 3,010 ms", text)
+
     def test_chart_has_a_mark_per_latency_timeout_and_share(self):
         svg = lab_report.slow_replica_svg(slow_result(3010, 0, 0.08))
         xml.dom.minidom.parseString(svg)
