@@ -43,7 +43,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv")
 PEERS = os.path.join(ROOT, "bench", "peers")
 GATEWAY_PATH = "/api/sun/97227/US?date=2026-06-21"
-TARGETS = ["direct", "nginx", "nginx-least_conn", "haproxy", "cityscape-proxy", "cityscape-proxy-least-outstanding", "nio-relay"]
+TARGETS = ["direct", "nginx", "nginx-least_conn", "haproxy", "cityscape-proxy", "cityscape-proxy-least-outstanding",
+           "cityscape-proxy-outlier-ejection", "nio-relay"]
+# The least-outstanding proxy again with latency outlier ejection on: what measuring every response costs.
+EJECTION_FLAGS = ["--outlier-latency", "2"]
 # The proxies in the kill-a-backend run. `nio-relay` (cityscape-bench-relay) is a byte relay to backend 1 only,
 # no HTTP: measured as the floor under any SwiftNIO proxy, not as a proxy.
 PROXIES = ["nginx", "haproxy", "cityscape-proxy"]
@@ -159,6 +162,10 @@ def start_proxies(binary, backends, directory):
             binary("cityscape-proxy"), "--port", str(ports["cityscape-proxy-least-outstanding"]), "--admin", "off",
             "--log-level", "warning", "--balance", "least-outstanding", "--backend", f"127.0.0.1:{backends[0]}",
             "--backend", f"127.0.0.1:{backends[1]}"]),
+        "cityscape-proxy-outlier-ejection": spawn([
+            binary("cityscape-proxy"), "--port", str(ports["cityscape-proxy-outlier-ejection"]), "--admin", "off",
+            "--log-level", "warning", "--balance", "least-outstanding", *EJECTION_FLAGS, "--backend", f"127.0.0.1:{backends[0]}",
+            "--backend", f"127.0.0.1:{backends[1]}"]),
         "nio-relay": spawn([binary("cityscape-bench-relay"), str(ports["nio-relay"]), str(backends[0])]),
     }
     for name, process in processes.items():
@@ -190,6 +197,9 @@ def summarize_proxy(runs, connection_counts):
         if least:
             least["rps_vs_round_robin"] = ratio(least["rps"], rows.get("cityscape-proxy", {}).get("rps"))
             least["rps_vs_nginx_least_conn"] = ratio(least["rps"], rows.get("nginx-least_conn", {}).get("rps"))
+        ejecting = rows.get("cityscape-proxy-outlier-ejection")
+        if ejecting:
+            ejecting["rps_vs_least_outstanding"] = ratio(ejecting["rps"], least.get("rps") if least else None)
         for row in rows.values():
             row["rps_vs_nginx"] = ratio(row["rps"], nginx.get("rps"))
             row["p99_vs_nginx"] = ratio(row["p99_ms"], nginx.get("p99_ms"))
@@ -424,7 +434,8 @@ def report(out):
              " — wrk, the servers and any other work on the machine share the same cores.", ""]
     if "proxy" in out:
         lines += ["## Proxy: one backend direct vs nginx vs HAProxy vs cityscape-proxy (2 backends, round-robin; "
-                  "least-connections rows: nginx `least_conn`, cityscape-proxy `--balance least-outstanding`)", "",
+                  "least-connections rows: nginx `least_conn`, cityscape-proxy `--balance least-outstanding`, "
+                  "and that with `--outlier-latency`)", "",
                   f"`wrk -t2 -cN -d{out['options']['seconds']}s --latency`, {out['options']['reps']} interleaved repetitions, "
                   "backends: single-process nginx returning `{\"ok\":true}`. `nio-relay` is `cityscape-bench-relay`, a SwiftNIO "
                   "byte relay to backend 1 with no HTTP at all: the floor under any proxy built on SwiftNIO, not a proxy.", "",
@@ -439,6 +450,11 @@ def report(out):
             lines += ["", "cityscape-proxy least-outstanding req/s: " + "; ".join(
                 f"c={row['connections']}: {fmt(row['rps_vs_round_robin'], '{:.2f}')} × its round-robin, "
                 f"{fmt(row['rps_vs_nginx_least_conn'], '{:.2f}')} × nginx least_conn" for row in least_rows) + "."]
+        ejecting_rows = [row for row in out["proxy"] if "rps_vs_least_outstanding" in row]
+        if ejecting_rows:
+            lines += ["", f"cityscape-proxy least-outstanding with `{' '.join(EJECTION_FLAGS)}` (every response timed) req/s: " + "; ".join(
+                f"c={row['connections']}: {fmt(row['rps_vs_least_outstanding'], '{:.2f}')} × least-outstanding without it"
+                for row in ejecting_rows) + "."]
         lines += ["", "Kill a backend under load (`wrk -t2 -c50 --timeout 5s`, backend 2 SIGKILLed at 3 s, restarted at 7 s; "
                   "back in rotation: from the restarted backend answering until the proxy sends it traffic, 0.1 s resolution):", "",
                   "| proxy | requests | req/s | client errors | of which non-2xx / read / timeout / connect | p99 ms | back in rotation |",

@@ -16,7 +16,7 @@ extension BackendPool {
     func record(_ seconds: Double, at index: Int, in state: inout State) -> OutlierEjected? {
         guard let outliers, case .judge(let ewma) = state.entries[index].latency.recorded(seconds) else { return nil }
         guard let reference = Self.reference(for: index, in: state, below: ewma / outliers.factor),
-            ewma > outliers.factor * reference,
+            outliers.isOutlier(ewma: ewma, reference: reference),
             state.latencyEjected < OutlierEjection.maximumEjected(of: state.entries.count),
             state.candidates.count(where: \.inRotation) > 1,
             state.entries[index].inRotation

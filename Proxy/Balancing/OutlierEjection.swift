@@ -16,12 +16,20 @@ struct OutlierEjection: Sendable, Equatable {
     /// At most this share of the backends is out for latency at once, as Envoy's `max_ejection_percent`;
     /// one may always go (as in Envoy), but never the last one in rotation.
     static let maximumShare = 0.5
+    /// Seconds by which an outlier must also exceed the others' median: at sub-millisecond response times
+    /// scheduling noise alone can double a backend's EWMA, and a difference that small costs no tail worth an ejection.
+    static let minimumExcess = 0.01
 
     /// A backend whose EWMA exceeds this multiple of the others' median is an outlier.
     let factor: Double
     /// How long the first ejection lasts; the n-th lasts n times it, up to `maximumEjection`.
     var baseEjection: Duration = .seconds(30)
     var maximumEjection: Duration = .seconds(300)
+
+    /// Whether a backend with `ewma` is an outlier against the others' median `reference`.
+    func isOutlier(ewma: Double, reference: Double) -> Bool {
+        ewma > factor * reference && ewma - reference > Self.minimumExcess
+    }
 
     /// The length of a backend's `count`-th ejection.
     func ejectionTime(forEjection count: Int) -> Duration {

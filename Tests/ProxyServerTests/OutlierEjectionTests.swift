@@ -101,6 +101,16 @@ struct OutlierEjectionTests {
         #expect(Self.picks(pool, count: 30).contains(slow))
     }
 
+    @Test("a backend many times slower by less than the minimum excess stays: sub-millisecond differences are noise")
+    func minimumExcess() {
+        let pool = Self.pool(count: 2, factor: 2, clock: FakeClock())
+        Self.respond(pool, Self.addresses[0], seconds: 0.000_2)
+        Self.respond(pool, Self.addresses[1], seconds: 0.005)
+        #expect(pool.snapshot().map(\.inRotation) == [true, true])
+        Self.respond(pool, Self.addresses[1], seconds: 0.5, count: 10)
+        #expect(pool.snapshot().map(\.inRotation) == [true, false])
+    }
+
     @Test("no more than the maximum share is ejected, and never the last backend in rotation")
     func maximumShare() {
         let clock = FakeClock()
