@@ -503,15 +503,20 @@ def short_label(scenario):
     return scenario.replace("blocking workers=", "N=").replace("replicas=", "R=").replace("×4 + proxy", "")
 
 
+def colour(index):
+    """The palette's colours in turn; the proxy table has more targets than it has colours."""
+    return charts.PALETTE[index % len(charts.PALETTE)]
+
+
 def svg(out, path):
     panels = []
     if "proxy" in out:
         cs = out["options"]["proxy_connections"]
         by = {(row["target"], row["connections"]): row for row in out["proxy"]}
         panels.append({"title": "proxy: median req/s (2 backends, tiny JSON)", "categories": [f"c={c}" for c in cs],
-                       "series": [(t, [by[(t, c)]["rps"] for c in cs], charts.PALETTE[i]) for i, t in enumerate(TARGETS)]})
+                       "series": [(t, [by[(t, c)]["rps"] for c in cs], colour(i)) for i, t in enumerate(TARGETS)]})
         panels.append({"title": "proxy: CPU seconds per 10k requests (lower is better)", "categories": [f"c={c}" for c in cs],
-                       "series": [(t, [by[(t, c)]["cpu_s_per_10k"] for c in cs], charts.PALETTE[i + 1])
+                       "series": [(t, [by[(t, c)]["cpu_s_per_10k"] for c in cs], colour(i + 1))
                                   for i, t in enumerate(TARGETS[1:])]})
     if "gateway" in out:
         rows = out["gateway"]
