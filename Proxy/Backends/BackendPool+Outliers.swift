@@ -12,11 +12,19 @@ struct OutlierEjected: Sendable {
 /// Latency outlier ejection inside the pool: response times arrive with `finish` and readmissions happen
 /// in `next`, both under the lock those calls already take, so the feature adds no lock of its own.
 extension BackendPool {
-    /// Feeds one response time to the backend at `index`; ejects it when it is an outlier the pool can spare.
+    /// Feeds one response time to the backend at `index`; ejects it when it has been an outlier for long
+    /// enough and the pool can spare it.
     func record(_ seconds: Double, at index: Int, in state: inout State) -> OutlierEjected? {
         guard let outliers, case .judge(let ewma) = state.entries[index].latency.recorded(seconds) else { return nil }
-        guard let reference = Self.reference(for: index, in: state, below: ewma / outliers.factor),
-            outliers.isOutlier(ewma: ewma, reference: reference),
+        // Below either bound even the fastest other backend could not make this one an outlier.
+        let bound = min(ewma / outliers.factor, ewma - OutlierEjection.minimumExcess)
+        guard bound > 0, let reference = Self.reference(for: index, in: state, below: bound),
+            outliers.isOutlier(ewma: ewma, reference: reference)
+        else {
+            state.entries[index].latency.judgedNormal()
+            return nil
+        }
+        guard state.entries[index].latency.judgedOutlier(at: now()),
             state.latencyEjected < OutlierEjection.maximumEjected(of: state.entries.count),
             state.candidates.count(where: \.inRotation) > 1,
             state.entries[index].inRotation
@@ -33,18 +41,20 @@ extension BackendPool {
         )
     }
 
-    /// The median of the settled EWMAs of the other backends in rotation, or nil when none has enough
-    /// samples or when even the fastest of them is at least `threshold` (then the median is too, and the
-    /// backend is no outlier: the common case costs one pass and no allocation).
+    /// The median of the settled EWMAs of the other backends in rotation, or nil when fewer than
+    /// `minimumReferences` have enough samples or when even the fastest of them is at least `threshold`
+    /// (then the backend is no outlier: the common case costs one pass and no allocation).
     static func reference(for index: Int, in state: State, below threshold: Double) -> Double? {
-        var fastest: Double?
-        for other in state.entries.indices where other != index && state.entries[other].inRotation {
+        var fastest = Double.infinity
+        var count = 0
+        for other in state.candidates.indices where other != index && state.candidates[other].inRotation {
             guard let ewma = state.entries[other].latency.settledEWMA else { continue }
-            fastest = min(fastest ?? ewma, ewma)
+            fastest = min(fastest, ewma)
+            count += 1
         }
-        guard let fastest, fastest < threshold else { return nil }
-        let others = state.entries.indices.compactMap { other in
-            other != index && state.entries[other].inRotation ? state.entries[other].latency.settledEWMA : nil
+        guard count >= OutlierEjection.minimumReferences, fastest < threshold else { return nil }
+        let others = state.candidates.indices.compactMap { other in
+            other != index && state.candidates[other].inRotation ? state.entries[other].latency.settledEWMA : nil
         }.sorted()
         let middle = others.count / 2
         return others.count % 2 == 1 ? others[middle] : (others[middle - 1] + others[middle]) / 2

@@ -87,13 +87,14 @@ final class BackendPool: Sendable {
 
     /// The backend the policy picks among those in rotation, skipping `excluded`; counts the request as in flight.
     func next(excluding excluded: [BackendAddress] = []) -> BackendAddress? {
-        let (picked, readmitted) = state.withLock { state -> (BackendAddress?, [BackendAddress]) in
+        var readmitted: [BackendAddress] = []
+        let picked = state.withLock { state -> BackendAddress? in
             if state.ramping > 0 { updateRamps(&state) }
-            let readmitted = state.latencyEjected > 0 ? readmitDue(&state) : []
-            guard let index = state.balancer.pick(from: state.candidates, excluding: excluded) else { return (nil, readmitted) }
+            if state.latencyEjected > 0 { readmitted = readmitDue(&state) }
+            guard let index = state.balancer.pick(from: state.candidates, excluding: excluded) else { return nil }
             state.candidates[index].inFlight += 1
             state.entries[index].requests += 1
-            return (state.candidates[index].address, readmitted)
+            return state.candidates[index].address
         }
         for address in readmitted { logReadmission(address) }
         return picked
@@ -103,12 +104,13 @@ final class BackendPool: Sendable {
     /// if any, to the backend's state machine under the same lock, and its response time (seconds from the
     /// pick to the response head) to its latency record when outlier ejection is on.
     func finish(_ address: BackendAddress, outcome: BackendHealth.Event? = nil, reason: String? = nil, responseTime: Double? = nil) {
-        let (transition, ejection) = state.withLock { state -> ((BackendHealth, BackendHealth)?, OutlierEjected?) in
-            guard let index = state.candidates.firstIndex(where: { $0.address == address }) else { return (nil, nil) }
+        var ejection: OutlierEjected?
+        let transition: (BackendHealth, BackendHealth)? = state.withLock { state in
+            guard let index = state.candidates.firstIndex(where: { $0.address == address }) else { return nil }
             state.candidates[index].inFlight -= 1
-            let ejection = responseTime.flatMap { record($0, at: index, in: &state) }
-            guard let outcome else { return (nil, ejection) }
-            return (apply(outcome, at: index, in: &state, reason: reason), ejection)
+            if let responseTime { ejection = record(responseTime, at: index, in: &state) }
+            guard let outcome else { return nil }
+            return apply(outcome, at: index, in: &state, reason: reason)
         }
         if let (old, new) = transition, let outcome { log(old, new, address: address, event: outcome, reason: reason) }
         if let ejection { logEjection(ejection) }

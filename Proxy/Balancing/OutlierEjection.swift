@@ -6,8 +6,8 @@
 /// outlier detection takes a host out for a time that grows with each ejection, never more than a share
 /// of the cluster. This does the latter with a latency signal: the EWMA of each backend's response times
 /// (time to the response head), compared with the median of the other backends' EWMAs once both sides
-/// have enough samples. An ejected backend returns when its time is up, through slow start when it is
-/// on, and is judged afresh on new samples.
+/// have enough samples; a backend that stays above it for `minimumDuration` is ejected. An ejected backend
+/// returns when its time is up, through slow start when it is on, and is judged afresh on new samples.
 struct OutlierEjection: Sendable, Equatable {
     /// Responses a backend needs (since it joined or returned) before its EWMA is judged or used as a reference.
     static let minimumSamples = 5
@@ -19,6 +19,12 @@ struct OutlierEjection: Sendable, Equatable {
     /// Seconds by which an outlier must also exceed the others' median: at sub-millisecond response times
     /// scheduling noise alone can double a backend's EWMA, and a difference that small costs no tail worth an ejection.
     static let minimumExcess = 0.01
+    /// How long a backend must stay an outlier, response after response, before it is ejected: a backend
+    /// paused for a moment (a descheduled worker, a collection) delays every response it holds at once, and
+    /// a per-response EWMA would otherwise eject it for that alone.
+    static let minimumDuration: Duration = .seconds(1)
+    /// Other backends with settled EWMAs needed for a median: with one, there is no telling which of two is the outlier.
+    static let minimumReferences = 2
 
     /// A backend whose EWMA exceeds this multiple of the others' median is an outlier.
     let factor: Double
@@ -72,6 +78,22 @@ struct LatencyRecord: Sendable, Equatable {
     /// Ejections so far; the next one lasts longer. Starts over once the backend stayed in for the longest ejection.
     private(set) var ejections = 0
     private var readmitted: ContinuousClock.Instant?
+    /// Since when every judgement found it an outlier; nil when the last one did not.
+    private(set) var outlierSince: ContinuousClock.Instant?
+
+    /// The latest judgement found it an outlier at `now`; returns whether it has been one for `minimumDuration`.
+    mutating func judgedOutlier(at now: ContinuousClock.Instant) -> Bool {
+        guard let since = outlierSince else {
+            outlierSince = now
+            return false
+        }
+        return now - since >= OutlierEjection.minimumDuration
+    }
+
+    /// The latest judgement found it no outlier.
+    mutating func judgedNormal() {
+        if outlierSince != nil { outlierSince = nil }
+    }
 
     var isEjected: Bool {
         if case .ejected = state { true } else { false }
@@ -107,6 +129,7 @@ struct LatencyRecord: Sendable, Equatable {
     mutating func eject(at now: ContinuousClock.Instant, settings: OutlierEjection) -> Duration {
         if let readmitted, now - readmitted >= settings.maximumEjection { ejections = 0 }
         ejections += 1
+        outlierSince = nil
         let time = settings.ejectionTime(forEjection: ejections)
         state = .ejected(until: now + time, ewma: ewma ?? 0)
         return time

@@ -21,8 +21,8 @@ struct OutlierEjectionLiveTests {
                     configuration.health.interval = .seconds(60)
                 }
             ) { proxy in
-                let first = try await BalancingLiveTests.load(proxy.url + "/slow", workers: 4, perWorker: 30)
-                #expect(first.count == 120 && first.allSatisfy { $0 == 200 }, "\(first.filter { $0 != 200 })")
+                let first = try await BalancingLiveTests.load(proxy.url + "/slow", workers: 4, perWorker: 60)
+                #expect(first.count == 240 && first.allSatisfy { $0 == 200 }, "\(first.filter { $0 != 200 })")
                 try await eventually { proxy.pool.snapshot().allSatisfy { $0.inFlight == 0 } }
                 let status = proxy.pool.snapshot()
                 #expect(status.map(\.latencyEjected) == [false, true, false], "\(status)")

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Latency outlier ejection")
 struct OutlierEjectionTests {
-    static let addresses = (1...4).map { BackendAddress(host: "10.0.1.\($0)", port: 80) }
+    static let addresses = (1...5).map { BackendAddress(host: "10.0.1.\($0)", port: 80) }
 
     static func pool(count: Int, factor: Double = 2, slowStart: Duration? = nil, clock: FakeClock) -> BackendPool {
         BackendPool(
@@ -24,6 +24,13 @@ struct OutlierEjectionTests {
     /// which these pools use, does not look at the in-flight counts this leaves below zero).
     static func respond(_ pool: BackendPool, _ backend: BackendAddress, seconds: Double, count: Int = OutlierEjection.minimumSamples) {
         for _ in 0..<count { pool.finish(backend, outcome: .requestSucceeded, responseTime: seconds) }
+    }
+
+    /// Slow responses of `backend` until it is judged, then for `minimumDuration` more: what ejects an outlier.
+    static func slowFor(_ pool: BackendPool, _ backend: BackendAddress, seconds: Double, clock: FakeClock) {
+        respond(pool, backend, seconds: seconds)
+        clock.advance(by: OutlierEjection.minimumDuration)
+        respond(pool, backend, seconds: seconds, count: 1)
     }
 
     /// Addresses picked by `count` picks, each finished at once without a response time.
@@ -64,7 +71,11 @@ struct OutlierEjectionTests {
         // c is 1.9 × the median of a and b (d has no samples yet): not an outlier.
         #expect(pool.snapshot().map(\.inRotation) == [true, true, true, true])
         #expect(pool.snapshot().map(\.latencyMilliseconds)[0] == 1000)
+        // An outlier from its fifth response, but ejected only once it has stayed one for the minimum duration.
         Self.respond(pool, d, seconds: 3.0)
+        #expect(pool.snapshot()[3].inRotation)
+        clock.advance(by: OutlierEjection.minimumDuration)
+        Self.respond(pool, d, seconds: 3.0, count: 1)
         let status = pool.snapshot()
         #expect(status.map(\.inRotation) == [true, true, true, false])
         #expect(status[3].latencyEjected && status[3].latencyEjections == 1 && status[3].state == "healthy")
@@ -78,7 +89,7 @@ struct OutlierEjectionTests {
         let (a, b, slow) = (Self.addresses[0], Self.addresses[1], Self.addresses[2])
         Self.respond(pool, a, seconds: 1)
         Self.respond(pool, b, seconds: 1)
-        Self.respond(pool, slow, seconds: 3)
+        Self.slowFor(pool, slow, seconds: 3, clock: clock)
         #expect(pool.snapshot()[2].latencyEjected)
         clock.advance(by: .seconds(29))
         #expect(!Self.picks(pool, count: 30).contains(slow))
@@ -87,7 +98,7 @@ struct OutlierEjectionTests {
         // Back in, judged afresh: a few slow responses are needed again, then it is out for twice the time.
         Self.respond(pool, slow, seconds: 3, count: OutlierEjection.minimumSamples - 1)
         #expect(pool.snapshot()[2].inRotation)
-        Self.respond(pool, slow, seconds: 3, count: 1)
+        Self.slowFor(pool, slow, seconds: 3, clock: clock)
         #expect(pool.snapshot()[2].latencyEjections == 2)
         clock.advance(by: .seconds(59))
         #expect(!Self.picks(pool, count: 30).contains(slow))
@@ -95,7 +106,7 @@ struct OutlierEjectionTests {
         #expect(Self.picks(pool, count: 30).contains(slow))
         // In rotation for the longest ejection time: the next ejection is the base time again.
         clock.advance(by: .seconds(300))
-        Self.respond(pool, slow, seconds: 3)
+        Self.slowFor(pool, slow, seconds: 3, clock: clock)
         #expect(pool.snapshot()[2].latencyEjections == 1)
         clock.advance(by: .seconds(30))
         #expect(Self.picks(pool, count: 30).contains(slow))
@@ -103,51 +114,71 @@ struct OutlierEjectionTests {
 
     @Test("a backend many times slower by less than the minimum excess stays: sub-millisecond differences are noise")
     func minimumExcess() {
-        let pool = Self.pool(count: 2, factor: 2, clock: FakeClock())
+        let clock = FakeClock()
+        let pool = Self.pool(count: 3, factor: 2, clock: clock)
         Self.respond(pool, Self.addresses[0], seconds: 0.000_2)
-        Self.respond(pool, Self.addresses[1], seconds: 0.005)
-        #expect(pool.snapshot().map(\.inRotation) == [true, true])
-        Self.respond(pool, Self.addresses[1], seconds: 0.5, count: 10)
-        #expect(pool.snapshot().map(\.inRotation) == [true, false])
+        Self.respond(pool, Self.addresses[1], seconds: 0.000_2)
+        Self.slowFor(pool, Self.addresses[2], seconds: 0.005, clock: clock)
+        #expect(pool.snapshot().map(\.inRotation) == [true, true, true])
+        Self.slowFor(pool, Self.addresses[2], seconds: 0.5, clock: clock)
+        #expect(pool.snapshot().map(\.inRotation) == [true, true, false])
     }
 
-    @Test("no more than the maximum share is ejected, and never the last backend in rotation")
+    @Test("no more than the maximum share is ejected; with fewer than two other backends to compare with, none is")
     func maximumShare() {
         let clock = FakeClock()
-        // Three backends: at most one out at a time.
-        let pool = Self.pool(count: 3, factor: 1.5, clock: clock)
-        let (fast, b, c) = (Self.addresses[0], Self.addresses[1], Self.addresses[2])
-        Self.respond(pool, fast, seconds: 0.1)
-        Self.respond(pool, b, seconds: 3)
-        Self.respond(pool, c, seconds: 3)
-        let status = pool.snapshot()
-        // b went first (3 s against the fast one's 0.1 s); c is as slow but may not go as well.
-        #expect(status.map(\.latencyEjected) == [false, true, false])
-        Self.respond(pool, c, seconds: 3)
-        #expect(pool.snapshot().map(\.inRotation) == [true, false, true])
+        // Five backends: at most two out at a time.
+        let pool = Self.pool(count: 5, factor: 1.5, clock: clock)
+        let slow = Array(Self.addresses[2...4])
+        Self.respond(pool, Self.addresses[0], seconds: 0.1)
+        Self.respond(pool, Self.addresses[1], seconds: 0.1)
+        for backend in slow { Self.respond(pool, backend, seconds: 3) }
+        clock.advance(by: OutlierEjection.minimumDuration)
+        for backend in slow { Self.respond(pool, backend, seconds: 3, count: 1) }
+        // The first slow one is compared with the median of 0.1, 0.1, 3 and 3 s; then the next with 0.1, 0.1 and 3 s;
+        // the third is as slow, but two are out already.
+        #expect(pool.snapshot().map(\.latencyEjected) == [false, false, true, true, false])
+        Self.slowFor(pool, slow[2], seconds: 3, clock: clock)
+        #expect(pool.snapshot().map(\.inRotation) == [true, true, false, false, true])
 
-        // Two backends, the fast one out of rotation by health: the slow one is the last and stays.
+        // Two backends: the only reference is the other one, so neither is ever judged.
         let pair = Self.pool(count: 2, factor: 1.5, clock: clock)
         Self.respond(pair, Self.addresses[0], seconds: 0.1)
-        pair.record(.connectionRefused, for: Self.addresses[0])
-        Self.respond(pair, Self.addresses[1], seconds: 3)
-        #expect(pair.snapshot().map(\.inRotation) == [false, true])
-        #expect(Self.picks(pair, count: 5) == [Self.addresses[1]])
+        Self.slowFor(pair, Self.addresses[1], seconds: 3, clock: clock)
+        #expect(pair.snapshot().map(\.inRotation) == [true, true])
+    }
+
+    @Test("an outlier for less than the minimum duration (a backend paused for a moment) stays in rotation")
+    func briefOutlier() {
+        let clock = FakeClock()
+        let pool = Self.pool(count: 3, factor: 2, clock: clock)
+        Self.respond(pool, Self.addresses[0], seconds: 0.1)
+        Self.respond(pool, Self.addresses[1], seconds: 0.1)
+        Self.respond(pool, Self.addresses[2], seconds: 0.1)
+        // A burst of slow responses, then normal ones before the minimum duration is up, twice.
+        for _ in 0..<2 {
+            Self.respond(pool, Self.addresses[2], seconds: 2, count: 3)
+            clock.advance(by: OutlierEjection.minimumDuration / 2)
+            Self.respond(pool, Self.addresses[2], seconds: 0.1, count: 10)
+            clock.advance(by: OutlierEjection.minimumDuration)
+        }
+        #expect(pool.snapshot().map(\.inRotation) == [true, true, true])
     }
 
     @Test("a readmitted backend ramps up through slow start")
     func readmissionThroughSlowStart() {
         let clock = FakeClock()
-        let pool = Self.pool(count: 2, factor: 2, slowStart: .seconds(10), clock: clock)
+        let pool = Self.pool(count: 3, factor: 2, slowStart: .seconds(10), clock: clock)
         Self.respond(pool, Self.addresses[0], seconds: 0.5)
-        Self.respond(pool, Self.addresses[1], seconds: 2)
-        #expect(pool.snapshot().map(\.inRotation) == [true, false])
+        Self.respond(pool, Self.addresses[1], seconds: 0.5)
+        Self.slowFor(pool, Self.addresses[2], seconds: 2, clock: clock)
+        #expect(pool.snapshot().map(\.inRotation) == [true, true, false])
         clock.advance(by: .seconds(30))
         _ = Self.picks(pool, count: 1)
-        #expect(pool.snapshot().map(\.effectiveWeight) == [1, 0.1])
-        #expect(pool.snapshot().map(\.latencyMilliseconds) == [500, nil])
+        #expect(pool.snapshot().map(\.effectiveWeight) == [1, 1, 0.1])
+        #expect(pool.snapshot().map(\.latencyMilliseconds) == [500, 500, nil])
         clock.advance(by: .seconds(10))
-        #expect(pool.snapshot().map(\.effectiveWeight) == [1, 1])
+        #expect(pool.snapshot().map(\.effectiveWeight) == [1, 1, 1])
     }
 
     @Test("without --outlier-latency response times are ignored")
