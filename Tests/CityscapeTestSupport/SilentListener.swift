@@ -6,7 +6,8 @@ public final class SilentListener: Sendable {
     public let port: Int
     private let socket: Int32
 
-    public init() throws {
+    /// `listening: false` binds the port without listening, so connections to it are refused.
+    public init(listening: Bool = true) throws {
         let descriptor = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ServiceProcessError("socket() failed") }
         var address = sockaddr_in()
@@ -16,7 +17,7 @@ public final class SilentListener: Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(descriptor, 16) == 0 else {
+        guard bound == 0, !listening || listen(descriptor, 16) == 0 else {
             Foundation.close(descriptor)
             throw ServiceProcessError("bind/listen failed")
         }
@@ -30,5 +31,12 @@ public final class SilentListener: Sendable {
 
     public func close() {
         Foundation.close(socket)
+    }
+
+    /// A port on 127.0.0.1 that refuses connections for the rest of the test process: a socket stays bound
+    /// to it without listening, so the kernel cannot hand the port to another test's server, as it can a
+    /// port that was bound and closed.
+    public static func refusedPort() throws -> Int {
+        try SilentListener(listening: false).port
     }
 }

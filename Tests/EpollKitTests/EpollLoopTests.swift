@@ -125,9 +125,7 @@ private final class WritabilityWatcher: TCPConnectionDelegate {
     func connectionClosed(_ error: SocketError?) {}
 }
 
-/// A port on 127.0.0.1 where nothing listens (bound, then closed).
+/// A port on 127.0.0.1 that refuses connections (see `SilentListener.refusedPort`).
 func closedPort() throws -> Int {
-    let listener = try SilentListener()
-    defer { listener.close() }
-    return listener.port
+    try SilentListener.refusedPort()
 }

@@ -1,3 +1,4 @@
+import CityscapeTestSupport
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -71,10 +72,7 @@ private final class RawHandler: ChannelInboundHandler {
     }
 }
 
-/// A port on 127.0.0.1 where nothing listens (bound, then closed).
+/// A port on 127.0.0.1 that refuses connections (see `SilentListener.refusedPort`).
 func closedPort() async throws -> BackendAddress {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress?.port ?? 0
-    try await channel.close()
-    return BackendAddress(host: "127.0.0.1", port: port)
+    BackendAddress(host: "127.0.0.1", port: try SilentListener.refusedPort())
 }
