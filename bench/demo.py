@@ -63,6 +63,9 @@ class Profile:
         self.async_min_steps, self.async_max_steps = (3, 3) if quick else (8, 13)
         self.accuracy_rate, self.accuracy_s = 2000, (1 if quick else 4)
         self.slow_replica_s = 2 if quick else 6
+        # Unmeasured load before each balancing configuration: long enough for outlier ejection to learn the
+        # slow replica in the full run; --quick only smoke-tests the page, so its ejection row may still be learning.
+        self.slow_replica_warmup_s = 2 if quick else slow_replica.WARMUP_S
 
     def step_seconds(self, rate):
         """Long enough for a few dozen requests at low rates, short at high ones."""
@@ -281,10 +284,12 @@ def main():
             deployment.stop()
         kept.clear()
         print(f"[slow replica] {slow_replica.REPLICAS} blocking replicas × {slow_replica.WORKERS} workers, one with its "
-              f"upstreams {slow_replica.SLOW_FACTOR} × slower; open loop at {slow_replica.LOAD_SHARE:.0%} of N/L for "
-              f"{profile.slow_replica_s} s per balancing policy, nginx and HAProxy as anchors", flush=True)
+              f"upstreams {slow_replica.SLOW_FACTOR} × slower; open loop at {slow_replica.LOAD_SHARE:.0%} of N/L, "
+              f"{profile.slow_replica_warmup_s} s warm-up + {profile.slow_replica_s} s measured per balancing policy, nginx "
+              "and HAProxy as anchors", flush=True)
         slow = slow_replica.run(binary, generator, (location_url, sun_url), options.latency_s, profile.slow_replica_s,
-                                SLOW_TIMEOUT_S, slow_progress, anchors=slow_replica.anchors_available())
+                                SLOW_TIMEOUT_S, slow_progress, anchors=slow_replica.anchors_available(),
+                                warmup_s=profile.slow_replica_warmup_s)
     finally:
         for deployment, _ in kept.values():
             deployment.stop()
