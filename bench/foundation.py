@@ -5,17 +5,22 @@ Starts the release binaries on free loopback ports, measures start-up (exec → 
   - /healthz of each service (the trivial Hummingbird route: same middleware chain, no work),
   - a location lookup, and
   - a sun computation,
-interleaved, and reports req/s, the ratio to the trivial route, p99 and RSS.
+interleaved, and reports req/s, the ratio to the trivial route, p99 and RSS. Then issue 15's measure of
+CPU per request: location and sun with --latency 500ms side by side, each under its own
+`wrk -c1000 --timeout 5s`, CPU seconds (utime + stime from /proc) ÷ requests answered, per round.
 Writes results/foundation-<timestamp>.json and .md.
 
 Usage (from the repository root): python3 -m bench.foundation BIN_DIR [--duration 10] [--connections 100] [--rounds 3]
+    [--cpu-duration 15]
 """
 import argparse
 import datetime
 import os
 
+import threading
+
 from tools.cityscape_tools.harness import start, stop
-from tools.cityscape_tools.procs import rss_kib
+from tools.cityscape_tools.procs import cpu_seconds, rss_kib
 from tools.cityscape_tools.results import write_results
 from tools.cityscape_tools.wrk import wrk
 
@@ -28,6 +33,7 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cpu-duration", type=int, default=15, help="seconds per CPU-per-request round (0 skips it)")
     options = parser.parse_args()
     location_binary = os.path.join(options.bin_dir, "cityscape-location")
     sun_binary = os.path.join(options.bin_dir, "cityscape-sun")
@@ -59,6 +65,8 @@ def main():
     stop(sun)
     stop(location)
 
+    cpu_rounds = cpu_per_request(location_binary, sun_binary, options.cpu_duration, options.rounds) if options.cpu_duration else []
+
     def median(name, key):
         values = sorted(run[key] for run in runs[name])
         return values[len(values) // 2]
@@ -75,7 +83,8 @@ def main():
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     command = " ".join(["python3 -m bench.foundation", options.bin_dir, f"--duration {options.duration}",
                         f"--connections {options.connections}", f"--rounds {options.rounds}"])
-    result = {"date": stamp, "cores": os.cpu_count(), "command": command, "startup": startups,
+    cpu_median = {name: sorted(r[name]["cpu_ms_per_request"] for r in cpu_rounds)[len(cpu_rounds) // 2] for name in CPU_TARGETS}
+    result = {"cpu_per_request": {"rounds": cpu_rounds, "median_ms": cpu_median} if cpu_rounds else None, "date": stamp, "cores": os.cpu_count(), "command": command, "startup": startups,
               "memory_after_load": memory, "summary": summary, "runs": runs}
     os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
     base = os.path.join(ROOT, "results", f"foundation-{stamp}")
@@ -87,9 +96,53 @@ def main():
     for index, row in enumerate(startups, 1):
         lines.append(f"| cold start {index} | {row['seconds_to_healthy']} s | {row['rss_mib']} MiB | {row['peak_rss_mib']} MiB |")
     lines += ["", f"RSS after the load: location {memory['location_rss_mib']} MiB, sun {memory['sun_rss_mib']} MiB"]
+    if cpu_rounds:
+        lines += ["", f"CPU per request with --latency 500ms under wrk -c1000 -d{options.cpu_duration}s --timeout 5s, side by side:", "",
+                  "| service | CPU ms/request per round | median | req/s per round | errors |", "|---|---|---|---|---|"]
+        for name in CPU_TARGETS:
+            rows = [r[name] for r in cpu_rounds]
+            per_round = " / ".join("%.3f" % r["cpu_ms_per_request"] for r in rows)
+            rates = " / ".join("%.0f" % r["rps"] for r in rows)
+            errors = sum(r["errors"] for r in rows)
+            lines.append(f"| {name} | {per_round} | {cpu_median[name]:.3f} | {rates} | {errors} |")
     write_results(base, result, lines)
     print("\n".join(lines))
     print(f"\nwrote {base}.json and .md")
+
+
+CPU_TARGETS = {
+    "location": ("cityscape-location", "/api/location/97227/US"),
+    "sun": ("cityscape-sun", "/json?lat=45.5496&lng=-122.6743&date=2026-06-21&formatted=0"),
+}
+
+
+def cpu_per_request(location_binary, sun_binary, duration, rounds):
+    """Issue 15's measure, location and sun side by side so both see the same machine state; one fresh pair per round."""
+    binaries = {"location": location_binary, "sun": sun_binary}
+    results = []
+    for round_number in range(rounds):
+        print(f"[CPU {round_number + 1}/{rounds}] --latency 500ms, wrk -c1000 -d{duration}s on location and sun at once", flush=True)
+        started = {name: start(binaries[name], "--latency", "500ms") for name in CPU_TARGETS}
+        before = {name: cpu_seconds(process.pid) for name, (process, _, _) in started.items()}
+        runs = {}
+
+        def load(name):
+            runs[name] = wrk(started[name][1] + CPU_TARGETS[name][1], 1000, duration, timeout="5s")
+
+        threads = [threading.Thread(target=load, args=(name,)) for name in CPU_TARGETS]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        row = {}
+        for name, (process, _, _) in started.items():
+            spent = cpu_seconds(process.pid) - before[name]
+            run = runs[name]
+            row[name] = {"cpu_ms_per_request": round(spent * 1000 / max(1, run["requests"]), 4), "rps": run["rps"],
+                         "errors": run["socket_errors"] + run["non_2xx"]}
+            stop(process)
+        results.append(row)
+    return results
 
 
 if __name__ == "__main__":

@@ -79,6 +79,46 @@ struct LocationRoutesTests {
     }
 
     @Test(
+        "the written body is byte for byte what JSONEncoder with sorted keys writes",
+        arguments: [
+            PostalRecord(
+                country: "FR",
+                postalCode: "75001",
+                place: "Paris",
+                admin1: "Île-de-France",
+                latitude: 48.8563,
+                longitude: 2.3453,
+                timeZone: "Europe/Paris"
+            ),
+            PostalRecord(
+                country: "SG",
+                postalCode: "018989",
+                place: "Say \"hi\" \\ a/b\t\u{1}",
+                admin1: "",
+                latitude: 1,
+                longitude: -103.0001,
+                timeZone: "Asia/Singapore"
+            ),
+            PostalRecord(
+                country: "NZ",
+                postalCode: "9016",
+                place: "Dunedin",
+                admin1: "Otago",
+                latitude: -45.87,
+                longitude: 170.5036,
+                timeZone: "Pacific/Auckland"
+            ),
+        ]
+    )
+    func bodyMatchesJSONEncoder(record: PostalRecord) throws {
+        let answer = LocationResponse(record)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let expected = String(decoding: try encoder.encode(answer), as: UTF8.self)
+        #expect(String(decoding: answer.json(), as: UTF8.self) == expected)
+    }
+
+    @Test(
         "malformed input is a 400 that names the problem",
         arguments: [
             ("97227", "USA", "invalid_country"), ("97227", "U1", "invalid_country"), ("97227", " ", "invalid_country"),

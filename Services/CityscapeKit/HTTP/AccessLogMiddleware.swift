@@ -17,14 +17,18 @@ public struct AccessLogMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        let elapsed = ContinuousClock.now - start
-        let isPassingProbe = request.uri.path == "/healthz" && response.status == .ok
-        context.logger.log(
-            level: isPassingProbe ? .debug : .info,
-            "\(request.method.rawValue) \(request.uri.path) \(response.status.code) \(Self.milliseconds(elapsed))ms",
-            metadata: ["status": .stringConvertible(response.status.code)]
-        )
+        Self.log(request, status: response.status, elapsed: ContinuousClock.now - start, logger: context.logger)
         return response
+    }
+
+    /// Writes the line of one answered request.
+    static func log(_ request: Request, status: HTTPResponse.Status, elapsed: Duration, logger: Logger) {
+        let isPassingProbe = request.uri.path == "/healthz" && status == .ok
+        logger.log(
+            level: isPassingProbe ? .debug : .info,
+            "\(request.method.rawValue) \(request.uri.path) \(status.code) \(Self.milliseconds(elapsed))ms",
+            metadata: ["status": .stringConvertible(status.code)]
+        )
     }
 
     static func milliseconds(_ duration: Duration) -> String {

@@ -16,15 +16,23 @@ public struct ErrorMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as ServiceError {
+        } catch {
+            return try Self.response(for: error, request: request, context: context)
+        }
+    }
+
+    /// The JSON answer to `error`, thrown while serving `request`.
+    static func response(for error: any Error, request: Request, context: Context) throws -> Response {
+        switch error {
+        case let error as ServiceError:
             return try error.response(from: request, context: context)
-        } catch let error as HTTPError {
+        case let error as HTTPError:
             return try Self.serviceError(for: error, request: request).response(from: request, context: context)
-        } catch is CancellationError {
+        case is CancellationError:
             // The drain after SIGTERM ran out (`--drain-timeout`): an expected outcome, not a bug.
             context.logger.info("cancelled: the shutdown's drain timeout ended this request", metadata: ["path": .string(request.uri.path)])
             return try ServiceError.shuttingDown.response(from: request, context: context)
-        } catch {
+        default:
             context.logger.error("unhandled error: \(String(reflecting: error))", metadata: ["path": .string(request.uri.path)])
             return try ServiceError.internalError(requestID: context.requestID).response(from: request, context: context)
         }

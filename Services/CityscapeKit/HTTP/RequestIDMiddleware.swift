@@ -14,14 +14,20 @@ public struct RequestIDMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        let requestID = Self.assign(request, to: &context)
+        var response = try await next(request, context)
+        response.headers[.xRequestID] = requestID
+        return response
+    }
+
+    /// Sets the request's id on `context` and its logger, and returns it for the response header.
+    static func assign(_ request: Request, to context: inout Context) -> String {
         // Costs nothing unless an id is generated (then two `getrandom` calls; the proxy keeps a faster one per connection).
         var generator = SystemRandomNumberGenerator()
         let requestID = RequestID.accept(request.headers[.xRequestID], generator: &generator)
         context.requestID = requestID
         context.logger[metadataKey: "hb.request.id"] = .string(requestID)
-        var response = try await next(request, context)
-        response.headers[.xRequestID] = requestID
-        return response
+        return requestID
     }
 }
 

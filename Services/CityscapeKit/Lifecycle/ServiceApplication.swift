@@ -8,8 +8,8 @@ import UnixSignals
 public enum ServiceApplication {
     /// A router with the standard middleware chain and the operational routes.
     ///
-    /// Order matters: the request id is set first so every later line carries it; the access log and
-    /// metrics sit outside the error middleware so they see the final status of failed requests too.
+    /// The standard chain runs as one `ServiceMiddleware`: the request id is set first so every later line
+    /// carries it; the access log and metrics see the final status of failed requests too.
     /// `addAPIRoutes` receives a group that alone carries the simulated latency. `openAPIDocument` is
     /// served at `/openapi.json` when given (every service passes its embedded one). Every other method on
     /// a path of these routes answers 405 (`rejectOtherMethods`), so routes are added here, not afterwards.
@@ -22,10 +22,7 @@ public enum ServiceApplication {
         addAPIRoutes: (RouterGroup<CityscapeRequestContext>) -> Void
     ) -> Router<CityscapeRequestContext> {
         let router = Router(context: CityscapeRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: RequestIDMiddleware())
-        router.add(middleware: AccessLogMiddleware())
-        router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory))
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ServiceMiddleware(metricsFactory: metrics.factory))
         OperationalRoutes(service: service, metrics: metrics, details: healthDetails()).addRoutes(to: router)
         if let openAPIDocument { OpenAPIRoute(document: openAPIDocument).addRoutes(to: router) }
         let api = router.group()

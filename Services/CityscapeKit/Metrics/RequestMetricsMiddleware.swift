@@ -23,10 +23,15 @@ public struct RequestMetricsMiddleware: RouterMiddleware {
         defer { inFlight.decrement() }
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        let (requests, duration) = series.handles(method: request.method.rawValue, route: context.endpointPath, status: response.status.code)
-        requests.increment()
-        duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        record(request, context: context, status: response.status, elapsed: ContinuousClock.now - start)
         return response
+    }
+
+    /// Counts and times one answered request under its method, route pattern and status.
+    func record(_ request: Request, context: Context, status: HTTPResponse.Status, elapsed: Duration) {
+        let (requests, duration) = series.handles(method: request.method.rawValue, route: context.endpointPath, status: status.code)
+        requests.increment()
+        duration.recordNanoseconds(elapsed.nanoseconds)
     }
 }
 

@@ -150,6 +150,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
+            // The common case passes the part on as it came, without re-wrapping (a copy and a box per response).
+            guard parseError != nil || closeAfterResponse || quiescing else {
+                context.write(data, promise: promise)
+                return
+            }
             if let parseError, head.status == .badRequest, head.headers["content-length"] == ["0"] {
                 (head, replacementBody) = Self.serviceError(for: parseError).http1Response(closing: true)
             }
@@ -179,7 +184,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func rejection(of head: HTTPRequestHead) -> ServiceError? {
         if overCapacity { return .tooManyConnections(limit: policy.maxConnections) }
-        return .hostRule(hostCount: head.headers["host"].count, isHTTP10: head.version == .http1_0 || head.version == .http0_9)
+        return .hostRule(hostCount: Self.hostCount(head.headers), isHTTP10: head.version == .http1_0 || head.version == .http0_9)
+    }
+
+    /// How many `Host` fields a head carries, counted in place (`headers["host"]` builds an array of values).
+    static func hostCount(_ headers: HTTPHeaders) -> Int {
+        var count = 0
+        for (name, _) in headers where name.utf8.count == 4 {
+            if name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) { count += 1 }
+        }
+        return count
     }
 
     private func headerTimedOut() {
