@@ -65,8 +65,9 @@ let package = Package(
             path: "Services/CityscapeKit",
             swiftSettings: swiftSettings
         ),
-        // The client side, for the gateway alone: the `UpstreamClient` protocol and its two transports (libcurl on
-        // a worker pool, AsyncHTTPClient with TLS), so location and sun link neither libcurl nor AHC nor TLS.
+        // The client side, for the gateway alone: the `UpstreamClient` protocol and its transports (libcurl on a
+        // worker pool; an HTTP/1 client on the serving event loops; AsyncHTTPClient for https:// upstreams), so
+        // location and sun link neither libcurl nor AHC nor TLS.
         .target(
             name: "UpstreamKit",
             dependencies: [

@@ -59,8 +59,8 @@ public enum ServiceApplication {
     ///
     /// Only the service binaries call this, so it is also where a process moves Swift concurrency onto
     /// NIO's event loops (``EventLoopExecutor``) when `onEventLoops` is true; the installation is
-    /// process-wide and happens once. The gateway passes false: under high concurrency its requests queued
-    /// past the client timeout on the event loops, which location and sun do not show.
+    /// process-wide and happens once. The blocking gateway passes false: its handlers wait on libcurl threads,
+    /// which must not hold an event loop.
     public static func run(
         _ application: some ApplicationProtocol,
         configuration: ServerConfiguration,

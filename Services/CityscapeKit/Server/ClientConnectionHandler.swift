@@ -150,6 +150,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
+            // A response that announces `Connection: close` (a 503 `overloaded`) ends the connection, as RFC 9112
+            // requires of the server that sends it; Hummingbird itself closes only when the request asked to.
+            if !closeAfterResponse && Self.saysClose(head.headers) { closeAfterResponse = true }
             // The common case passes the part on as it came, without re-wrapping (a copy and a box per response).
             guard parseError != nil || closeAfterResponse || quiescing else {
                 context.write(data, promise: promise)
@@ -194,6 +197,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) { count += 1 }
         }
         return count
+    }
+
+    /// Whether a `Connection` field lists `close`, read in place like `hostCount`.
+    static func saysClose(_ headers: HTTPHeaders) -> Bool {
+        for (name, value) in headers where name.utf8.count == 10 {
+            guard name.utf8.elementsEqual("connection".utf8, by: { $0 | 0x20 == $1 }) else { continue }
+            if value.lowercased().split(separator: ",").contains(where: { $0.filter { !$0.isWhitespace } == "close" }) {
+                return true
+            }
+        }
+        return false
     }
 
     private func headerTimedOut() {

@@ -2,23 +2,25 @@ import Foundation
 import NIOHTTP1
 
 /// One request written as raw bytes on a fresh connection to 127.0.0.1, and the answer read until the server
-/// closes: for requests no HTTP client sends (no `Host`, an oversized head). Blocking, with a receive timeout,
-/// so it runs off the cooperative pool.
-struct RawAnswer {
-    let status: Int
-    let headers: HTTPHeaders
-    let body: [UInt8]
+/// closes or the receive timeout passes: for requests no HTTP client sends (no `Host`, an oversized head), and
+/// to see whether the server closed the connection. Blocking, so it runs off the cooperative pool.
+public struct RawAnswer: Sendable {
+    public let status: Int
+    public let headers: HTTPHeaders
+    public let body: [UInt8]
+    /// The server closed the connection (rather than the receive timeout ending the read).
+    public let closedByServer: Bool
 
-    static func exchange(port: Int, _ request: [UInt8], timeoutSeconds: Int = 5) async throws -> RawAnswer {
-        let bytes = try await withCheckedThrowingContinuation { continuation in
+    public static func exchange(port: Int, _ request: [UInt8], timeoutSeconds: Int = 5) async throws -> RawAnswer {
+        let (bytes, closed) = try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread { continuation.resume(with: Result { try roundTrip(port: port, request, timeoutSeconds: timeoutSeconds) }) }
         }
-        return try parse(bytes)
+        return try parse(bytes, closedByServer: closed)
     }
 
-    private static func roundTrip(port: Int, _ request: [UInt8], timeoutSeconds: Int) throws -> [UInt8] {
+    private static func roundTrip(port: Int, _ request: [UInt8], timeoutSeconds: Int) throws -> ([UInt8], Bool) {
         let fd = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ContractError("socket: errno \(errno)") }
+        guard fd >= 0 else { throw ServiceProcessError("socket: errno \(errno)") }
         defer { Foundation.close(fd) }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -29,30 +31,29 @@ struct RawAnswer {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw ContractError("connect to \(port): errno \(errno)") }
+        guard connected == 0 else { throw ServiceProcessError("connect to \(port): errno \(errno)") }
         // The server may answer and close before it has read everything (431): a failed send still leaves the answer.
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
+            if count <= 0 { return (received, count == 0) }
             received += buffer[0..<count]
         }
-        return received
     }
 
-    private static func parse(_ bytes: [UInt8]) throws -> RawAnswer {
+    private static func parse(_ bytes: [UInt8], closedByServer: Bool) throws -> RawAnswer {
         let text = String(decoding: bytes, as: UTF8.self)
-        guard let end = text.range(of: "\r\n\r\n") else { throw ContractError("no complete response head in: \(text.prefix(200))") }
+        guard let end = text.range(of: "\r\n\r\n") else { throw ServiceProcessError("no complete response head in: \(text.prefix(200))") }
         let lines = text[..<end.lowerBound].split(separator: "\r\n")
         let statusLine = lines.first?.split(separator: " ") ?? []
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw ContractError("no status line in: \(text.prefix(200))") }
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw ServiceProcessError("no status line in: \(text.prefix(200))") }
         var headers = HTTPHeaders()
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers.add(name: String(line[..<colon]), value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
-        return RawAnswer(status: status, headers: headers, body: Array(text[end.upperBound...].utf8))
+        return RawAnswer(status: status, headers: headers, body: Array(text[end.upperBound...].utf8), closedByServer: closedByServer)
     }
 }
