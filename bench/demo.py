@@ -59,13 +59,16 @@ class Profile:
         self.wrk_s = duration if duration is not None else (2 if quick else 15)
         self.timeline_s = 2 if quick else 8
         self.multiples = [0.5, 1, 1.5, 2] if quick else [0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2]
-        self.async_start, self.async_factor = (100, 3) if quick else (50, math.sqrt(2))
-        self.async_min_steps, self.async_max_steps = (3, 3) if quick else (8, 13)
+        self.async_start, self.async_factor = (100, 3) if quick else (100, math.sqrt(2))
+        self.async_min_steps, self.async_max_steps = (3, 3) if quick else (8, 12)
         self.accuracy_rate, self.accuracy_s = 2000, (1 if quick else 4)
         self.slow_replica_s = 2 if quick else 6
         # Unmeasured load before each balancing configuration: long enough for outlier ejection to learn the
-        # slow replica in the full run; --quick only smoke-tests the page, so its ejection row may still be learning.
-        self.slow_replica_warmup_s = 2 if quick else slow_replica.WARMUP_S
+        # slow replica in the full run; --quick only smoke-tests the page, so its ejection row shows the learning.
+        self.slow_replica_warmup_s = 0 if quick else slow_replica.WARMUP_S
+        # --quick lets a configuration's leftovers overlap the next one's warm-up rather than wait them out, and
+        # leaves out the nginx and HAProxy anchors.
+        self.slow_replica_settle_s = 4 if quick else None
 
     def step_seconds(self, rate):
         """Long enough for a few dozen requests at low rates, short at high ones."""
@@ -285,11 +288,12 @@ def main():
         kept.clear()
         print(f"[slow replica] {slow_replica.REPLICAS} blocking replicas × {slow_replica.WORKERS} workers, one with its "
               f"upstreams {slow_replica.SLOW_FACTOR} × slower; open loop at {slow_replica.LOAD_SHARE:.0%} of N/L, "
-              f"{profile.slow_replica_warmup_s} s warm-up + {profile.slow_replica_s} s measured per balancing policy, nginx "
-              "and HAProxy as anchors", flush=True)
+              f"{profile.slow_replica_warmup_s} s warm-up + {profile.slow_replica_s} s measured per balancing policy"
+              f"{'' if profile.quick else ', nginx and HAProxy as anchors'}", flush=True)
         slow = slow_replica.run(binary, generator, (location_url, sun_url), options.latency_s, profile.slow_replica_s,
-                                SLOW_TIMEOUT_S, slow_progress, anchors=slow_replica.anchors_available(),
-                                warmup_s=profile.slow_replica_warmup_s)
+                                SLOW_TIMEOUT_S, slow_progress,
+                                anchors=() if profile.quick else slow_replica.anchors_available(),
+                                warmup_s=profile.slow_replica_warmup_s, settle_s=profile.slow_replica_settle_s)
     finally:
         for deployment, _ in kept.values():
             deployment.stop()
