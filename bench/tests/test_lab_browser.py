@@ -146,8 +146,12 @@ class LabReportInBrowser(unittest.TestCase):
             self.assertEqual(len(result["lab"]["sweeps"]), 3)
             self.assertEqual(len(result["lab"]["timelines"]), 4)
             slow = result["lab"]["slow_replica"]
-            self.assertEqual([run["balance"] for run in slow["runs"]],
-                             ["round-robin", "round-robin", "least-outstanding", "p2c", "least_conn", "leastconn"])
+            # --quick runs our policies only (no nginx/HAProxy anchors), in the page's order.
+            self.assertEqual([(run["id"], run["balance"]) for run in slow["runs"]],
+                             [("healthy", "round-robin"), ("round-robin", "round-robin"),
+                              ("least-outstanding", "least-outstanding"), ("p2c", "p2c"),
+                              ("outlier-ejection", "least-outstanding")])
+            self.assertIn("--outlier-latency", slow["runs"][-1]["flags"])
             for run in slow["runs"]:
                 if run["shares_from"] == "proxy /status":  # every request the generator sent went to one replica
                     self.assertEqual(sum(run["replica_requests"]), run["requests"], run)
