@@ -237,7 +237,8 @@ def slow_replica_svg(data):
     ]
     return marked(charts.render(f"One slow replica: {data['replicas']} × {data['workers']} blocking behind the proxy, "
                                f"{data['rate']:g} req/s open loop", labels, panels,
-                               note=f"{data['duration_s']:g} s per configuration; replica {slow + 1}'s location and sun answer "
+                               note=f"{data.get('warmup_s', 0):g} s warm-up, then {data['duration_s']:g} s measured per "
+                                    f"configuration; replica {slow + 1}'s location and sun answer "
                                     f"in {data['slow_latency_s'] / 2:g} s each instead of 0.5 s"))
 
 

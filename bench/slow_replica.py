@@ -322,7 +322,7 @@ def ejection_line(result, run):
     ejected = run.get("latency_ejected", [False] * result["replicas"])[slow]
     state = ("ejected the slow replica during the warm-up and kept it out for the measured run"
              if ejected else "had not ejected the slow replica by the end of the measured run")
-    return (f"{run['label']} (`--outlier-latency {result.get('outlier_factor', OUTLIER_FACTOR)}`): the proxy {state}; "
+    return (f"{run['label']} (--outlier-latency {result.get('outlier_factor', OUTLIER_FACTOR)}): the proxy {state}; "
             f"it got {run['replica_shares'][slow]:.0%} of the measured requests; p50 {lab.fmt(run['p50_ms'])} ms, "
             f"p99 {lab.fmt(run['p99_ms'])} ms, {run['timeouts']} timeouts.")
 

@@ -98,11 +98,16 @@ def render(title, categories, panels, note=None):
                        'stroke-dasharray="6,4" stroke-width="1.5"/>')
             out.append(f'<text x="{LEFT + 4}" y="{y - 5:.1f}" fill="#c00">{escape(line[1])}</text>')
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" stroke="#333"/>')
+        lines_per_label = 1
         for c_index, category in enumerate(categories):
             x = LEFT + c_index * slot + slot / 2
-            out.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{escape(category)}</text>')
+            lines = label_lines(category, slot)
+            lines_per_label = max(lines_per_label, len(lines))
+            text = escape(category) if len(lines) == 1 else "".join(
+                f'<tspan x="{x:.1f}" dy="{0 if i == 0 else 13}">{escape(line)}</tspan>' for i, line in enumerate(lines))
+            out.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{text}</text>')
         if len(series) > 1:  # legend
-            x, y = LEFT, bottom + 26
+            x, y = LEFT, bottom + 26 + 13 * (lines_per_label - 1)
             for name, _, colour in series:
                 if x + 14 + 7 * len(name) > WIDTH - RIGHT:  # wrap the legend
                     x, y = LEFT, y + 16
@@ -113,6 +118,16 @@ def render(title, categories, panels, note=None):
         out.append(f'<text x="{LEFT}" y="{height - 12}" fill="#555" font-size="11">{escape(note)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def label_lines(category, slot):
+    """A category label as one line, or two split at the space nearest its middle when it is wider than its slot
+    (about 6.5 px a character), so neighbouring labels do not run into each other."""
+    if len(category) * 6.5 <= slot - 6 or " " not in category:
+        return [category]
+    middle = len(category) / 2
+    cut = min((i for i, ch in enumerate(category) if ch == " "), key=lambda i: abs(i - middle))
+    return [category[:cut], category[cut + 1:]]
 
 
 def write(path, title, categories, panels, note=None):

@@ -13,6 +13,18 @@ class Chart(unittest.TestCase):
         base = {"title": "req/s", "series": [("rps", [1.0, 4.0, 20.0, 2400.0], "#123456")]}
         return charts.render("demo <c=20> & L", ["a", "b", "c", "d"], [{**base, **panel}], note="n")
 
+    def test_a_label_wider_than_its_slot_wraps_at_a_middle_space_and_moves_the_legend_down(self):
+        labels = ["a", "least-outstanding + outlier ejection", "c", "d", "e", "f", "g"]
+        panel = {"title": "p", "series": [("p50", [1] * 7, "#111111"), ("p99", [2] * 7, "#222222")]}
+        wrapped = charts.render("t", labels, [panel])
+        short = charts.render("t", ["a", "b", "c", "d", "e", "f", "g"], [panel])
+        self.assertIn('">least-outstanding</tspan>', wrapped)
+        self.assertIn('dy="13">+ outlier ejection</tspan>', wrapped)
+        self.assertIn(">a</text>", wrapped)  # short labels stay one plain line
+        def legend_y(svg):  # the p50 swatch of the legend
+            return float(re.search(r'<rect x="[\d.]+" y="([\d.]+)" width="10" height="10" fill="#111111"/>', svg)[1])
+        self.assertEqual(legend_y(wrapped) - legend_y(short), 13)
+
     def test_well_formed_with_escaped_text(self):
         svg = self.render()
         document = xml.dom.minidom.parseString(svg)
