@@ -255,7 +255,7 @@ def compose_stack(venv: Path) -> None:
         step("API through the gateway and the proxy, the proxy's /status, every /metrics")
         for what, port in (("gateway", gateway_port), ("proxy", proxy_port)):
             status, body = get(f"http://127.0.0.1:{port}{SUN_PATH}")
-            check(status == 200 and "sunrise" in json.loads(body), f"{what}: GET {SUN_PATH} -> {status} {body[:200]}")
+            check(status == 200 and "sunrise" in json.loads(body), f"{what}: GET {SUN_PATH} -> {status} {body[:600]}")
             print(f"ok: {what} GET {SUN_PATH} -> 200 with sunrise")
         status, body = get(f"http://127.0.0.1:{admin_port}/status")
         report = json.loads(body)

@@ -97,9 +97,10 @@ final class LoopConnectionPool {
 
     private func connect(_ origin: UpstreamTarget.Origin, deadline: NIODeadline) -> EventLoopFuture<any Channel> {
         let remaining = deadline - .now()
+        // ClientBootstrap sets TCP_NODELAY itself (at IPPROTO_TCP); `.socketOption(.tcp_nodelay)` would set
+        // option 1 at SOL_SOCKET, SO_DEBUG, which an unprivileged container refuses.
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(min(connectTimeout, max(remaining, .milliseconds(1))))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
