@@ -13,7 +13,8 @@ final class LoopConnectionPool {
     private let eventLoop: any EventLoop
     private let connectTimeout: TimeAmount
     private let idleLimit: TimeAmount
-    private var idle: [UpstreamTarget.Origin: [(handler: UpstreamExchangeHandler, since: NIODeadline)]] = [:]
+    private typealias IdleConnection = (handler: UpstreamExchangeHandler, since: NIODeadline)
+    private var idle: [UpstreamTarget.Origin: [IdleConnection]] = [:]
     private var isShutDown = false
     private var sweeper: RepeatedTask?
 
@@ -69,7 +70,7 @@ final class LoopConnectionPool {
         let oldest = NIODeadline.now() - idleLimit
         // Popped in place through the dictionary's subscript: a local copy would copy the whole array.
         while let connection = idle[origin]?.popLast() {
-            if connection.handler.isReady && connection.since > oldest { return connection.handler }
+            if Self.isReusable(connection, idleSince: oldest) { return connection.handler }
             connection.handler.close()
         }
         return nil
@@ -80,11 +81,16 @@ final class LoopConnectionPool {
         // The keys are copied first, so each array below is changed in place rather than copied with the dictionary.
         for origin in Array(idle.keys) {
             idle[origin]?.removeAll { connection in
-                let stale = !connection.handler.isReady || connection.since <= oldest
+                let stale = !Self.isReusable(connection, idleSince: oldest)
                 if stale { connection.handler.close() }
                 return stale
             }
         }
+    }
+
+    /// Still open and idle for less than `idleLimit`: the one test `checkout` and `sweep` both apply.
+    private static func isReusable(_ connection: IdleConnection, idleSince oldest: NIODeadline) -> Bool {
+        connection.handler.isReady && connection.since > oldest
     }
 
     private func checkin(_ handler: UpstreamExchangeHandler, origin: UpstreamTarget.Origin) {
