@@ -45,7 +45,11 @@ public enum ServiceApplication {
             router: router,
             // Idle keep-alive connections are closed after a minute so abandoned clients cannot pin sockets.
             server: .guardedHTTP1(configuration: .init(idleTimeout: .seconds(60)), policy: ConnectionPolicy()),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: nil,
+                backlog: listenBacklog
+            ),
             services: services,
             onServerRunning: { channel in
                 logger.info("listening on \(listeningURL(channel.localAddress, fallbackHost: configuration.host))")
@@ -53,6 +57,12 @@ public enum ServiceApplication {
             logger: logger
         )
     }
+
+    /// The accept queue's length. Hummingbird's default of 256 overflows when thousands of clients connect at
+    /// once (a load test's start, a proxy's reconnect storm): the kernel then drops their SYNs and each waits
+    /// a one-second retransmit, which a client sees as a slow or timed-out request. The kernel caps this at
+    /// `net.core.somaxconn`.
+    static let listenBacklog = 4096
 
     /// Runs `application` until SIGTERM or SIGINT, then lets in-flight requests finish for at most
     /// `configuration.drainTimeout` (Hummingbird's own `runService()` would wait for them without limit).
