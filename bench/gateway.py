@@ -12,13 +12,14 @@ mixed), timeouts and socket errors, 503s (and any 503 without Retry-After or the
 bench/status.lua), CPU ms per request of every process and of wrk (CPU seconds ÷ requests, from /proc and
 getrusage), the gateway's peak RSS. A probe beside wrk sends one request at a time on its own connection
 and times each answer by status, for p99 of the 200s and of the 503s separately. For the async gateway at
-c=10000, the trajectory of its `gateway_in_flight_limit`, sampled from /metrics once a second.
+the highest concurrency (c=10000), the trajectory of its `gateway_in_flight_limit`, sampled from /metrics once a second.
 Writes results/gateway-<timestamp>.json and .md.
 
 With --baseline-bin DIR, the gateway binary of DIR (e.g. main's release build) also runs the async c=1000
 scenario, right before this build's, for a before/after of CPU per request in the same run.
 
-Usage (from the repository root): python3 -m bench.gateway BIN_DIR [--skip-high] [--skip-peer] [--seconds 30] [--baseline-bin DIR]
+Usage (from the repository root): python3 -m bench.gateway BIN_DIR [--skip-high | --skip-course] [--connections 1000 5000 10000]
+[--skip-peer] [--seconds 30] [--baseline-bin DIR]
 """
 import argparse
 import datetime
@@ -50,10 +51,10 @@ COURSE = [  # (name, server, gateway flags, connections, seconds, wrk timeout)
 HIGH_CONNECTIONS = (1000, 5000, 10000)
 
 
-def high_scenarios(seconds, with_peer, with_baseline):
+def high_scenarios(seconds, with_peer, with_baseline, connection_counts=HIGH_CONNECTIONS):
     rows = []
-    for connections in HIGH_CONNECTIONS:
-        if with_baseline and connections == min(HIGH_CONNECTIONS):
+    for connections in connection_counts:
+        if with_baseline and connections == min(connection_counts):
             rows.append((f"baseline async c={connections}", "baseline", ["--mode", "async", "--max-in-flight", "auto"], connections, seconds,
                          "5s"))
         rows.append((f"async c={connections}", "cityscape", ["--mode", "async", "--max-in-flight", "auto"], connections, seconds, "5s"))
@@ -171,6 +172,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bin_dir")
     parser.add_argument("--skip-high", action="store_true", help="only the course's c=20 scenarios")
+    parser.add_argument("--skip-course", action="store_true", help="only the high-concurrency scenarios")
+    parser.add_argument("--connections", type=int, nargs="+", default=list(HIGH_CONNECTIONS),
+                        help="the high concurrencies to run (default: %(default)s)")
     parser.add_argument("--skip-peer", action="store_true", help="no Go peer")
     parser.add_argument("--seconds", type=int, default=30, help="duration of each high-concurrency run")
     parser.add_argument("--baseline-bin", help="directory of a gateway binary to compare with at c=1000 (before/after)")
@@ -186,7 +190,9 @@ def main():
         load_before = " ".join(loadavg.read().split()[:3])
     location, location_url, _ = start(binary("cityscape-location"), "--latency", "500ms")
     sun, sun_url, _ = start(binary("cityscape-sun"), "--latency", "500ms")
-    scenarios = COURSE + ([] if options.skip_high else high_scenarios(options.seconds, with_peer, options.baseline_bin is not None))
+    course = [] if options.skip_course else COURSE
+    high = [] if options.skip_high else high_scenarios(options.seconds, with_peer, options.baseline_bin is not None, options.connections)
+    scenarios = course + high
     rows = []
     for index, (name, server, flags, connections, seconds, timeout) in enumerate(scenarios, 1):
         print(f"[{index}/{len(scenarios)}] {name}: wrk -t2 -c{connections} -d{seconds}s --timeout {timeout}", flush=True)
@@ -198,7 +204,7 @@ def main():
         pids = (("gateway", gateway.pid), ("location", location.pid), ("sun", sun.pid))
         before = {pid: cpu_seconds(pid) for _, pid in pids}
         probe = Probe(gateway_url, seconds - 1)
-        sampler = LimitSampler(gateway_url, seconds) if server != "go" and connections == max(HIGH_CONNECTIONS) else None
+        sampler = LimitSampler(gateway_url, seconds) if server != "go" and connections == max(options.connections) else None
         for thread in (probe, sampler):
             if thread:
                 thread.start()
