@@ -19,64 +19,81 @@ struct ForwardedRequestHeaders {
     {
         let wire = request.wire
         let hopByHop = request.hopByHop
-        // Always HTTP/1.1 upstream, so the connection can be kept alive whatever the client spoke.
-        wire.copy(wire.startLine.0.lowerBound..<wire.startLine.1.upperBound, into: &buffer)
-        buffer.writeStaticString(" HTTP/1.1\r\n")
         var host: Range<Int>?
         var forwardedFor: [Range<Int>] = []
         for field in wire.fields {
             switch field.known {
-            case .host:
-                host = host ?? field.value
-            case .xForwardedFor:
-                if !field.value.isEmpty { forwardedFor.append(field.value) }
-            // Written below from what the proxy decided, never taken from the client; an underscored name is dropped.
-            case .contentLength, .xForwardedProto, .xForwardedHost, .xRealIP, .xRequestID, .underscored:
-                break
-            case .other, .connection, .transferEncoding, .otherHopByHop:
-                if !hopByHop.drops(field, in: wire) { wire.copy(field.lineStart..<field.lineEnd, into: &buffer) }
+            case .host: host = host ?? field.value
+            case .xForwardedFor where !field.value.isEmpty: forwardedFor.append(field.value)
+            default: break
             }
         }
-        buffer.writeStaticString("Host: ")
-        if let host { wire.copy(host, into: &buffer) } else { buffer.writeString(backend.description) }
-        buffer.writeStaticString("\r\n")
-        switch body {
-        case .known(let length):
-            buffer.writeStaticString("Content-Length: ")
-            buffer.writeString(String(length))
-            buffer.writeStaticString("\r\n")
-        case .chunked:
-            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
-        case .none:
-            break
-        }
-        if !forwardedFor.isEmpty || clientAddress != nil {
-            buffer.writeStaticString("X-Forwarded-For: ")
-            for (index, value) in forwardedFor.enumerated() {
-                if index > 0 { buffer.writeStaticString(", ") }
-                wire.copy(value, into: &buffer)
+        let backendName = host == nil ? backend.description : ""
+        // Every byte of the client's head is copied at most once, except the host (twice) and the
+        // X-Forwarded-For values (once more than their lines, which are not copied): twice the head bounds both.
+        let bound =
+            2 * wire.bytes.readableBytes + backendName.utf8.count + 2 * (clientAddress?.utf8.count ?? 0) + scheme.utf8.count
+            + requestID.utf8.count + HeadWriter.maxDecimalBytes + Self.fixedBytes
+        wire.bytes.withUnsafeReadableBytes { head in
+            buffer.writeHead(maximumBytes: bound) { out in
+                func copy(_ range: Range<Int>) { out.write(UnsafeRawBufferPointer(rebasing: head[range])) }
+                // Always HTTP/1.1 upstream, so the connection can be kept alive whatever the client spoke.
+                copy(wire.startLine.0.lowerBound..<wire.startLine.1.upperBound)
+                out.write(" HTTP/1.1\r\n")
+                for field in wire.fields {
+                    switch field.known {
+                    // Written below from what the proxy decided, never taken from the client; an underscored name is dropped.
+                    case .host, .xForwardedFor, .contentLength, .xForwardedProto, .xForwardedHost, .xRealIP, .xRequestID, .underscored:
+                        break
+                    case .other, .connection, .transferEncoding, .otherHopByHop:
+                        if !hopByHop.drops(field, in: wire) { copy(field.lineStart..<field.lineEnd) }
+                    }
+                }
+                out.write("Host: ")
+                if let host { copy(host) } else { out.write(backendName) }
+                out.write("\r\n")
+                switch body {
+                case .known(let length):
+                    out.write("Content-Length: ")
+                    out.write(decimal: length)
+                    out.write("\r\n")
+                case .chunked:
+                    out.write("Transfer-Encoding: chunked\r\n")
+                case .none:
+                    break
+                }
+                if !forwardedFor.isEmpty || clientAddress != nil {
+                    out.write("X-Forwarded-For: ")
+                    for (index, value) in forwardedFor.enumerated() {
+                        if index > 0 { out.write(", ") }
+                        copy(value)
+                    }
+                    if let clientAddress {
+                        if !forwardedFor.isEmpty { out.write(", ") }
+                        out.write(clientAddress)
+                    }
+                    out.write("\r\n")
+                }
+                out.write("X-Forwarded-Proto: ")
+                out.write(scheme)
+                out.write("\r\n")
+                if let host {
+                    out.write("X-Forwarded-Host: ")
+                    copy(host)
+                    out.write("\r\n")
+                }
+                if let clientAddress {
+                    out.write("X-Real-IP: ")
+                    out.write(clientAddress)
+                    out.write("\r\n")
+                }
+                out.write("X-Request-ID: ")
+                out.write(requestID)
+                out.write("\r\n\r\n")
             }
-            if let clientAddress {
-                if !forwardedFor.isEmpty { buffer.writeStaticString(", ") }
-                buffer.writeString(clientAddress)
-            }
-            buffer.writeStaticString("\r\n")
         }
-        buffer.writeStaticString("X-Forwarded-Proto: ")
-        buffer.writeString(scheme)
-        buffer.writeStaticString("\r\n")
-        if let host {
-            buffer.writeStaticString("X-Forwarded-Host: ")
-            wire.copy(host, into: &buffer)
-            buffer.writeStaticString("\r\n")
-        }
-        if let clientAddress {
-            buffer.writeStaticString("X-Real-IP: ")
-            buffer.writeString(clientAddress)
-            buffer.writeStaticString("\r\n")
-        }
-        buffer.writeStaticString("X-Request-ID: ")
-        buffer.writeString(requestID)
-        buffer.writeStaticString("\r\n\r\n")
     }
+
+    /// The proxy's own names and separators: more than all of them together.
+    private static let fixedBytes = 256
 }

@@ -20,23 +20,32 @@ enum ForwardedResponseHeaders {
     ) {
         let wire = response.wire
         let hopByHop = response.hopByHop
-        buffer.writeStaticString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        wire.copy(wire.startLine.1, into: &buffer)
-        buffer.writeStaticString(" ")
-        wire.copy(wire.startLine.2, into: &buffer)
-        buffer.writeStaticString("\r\n")
-        for field in wire.fields where field.known != .xRequestID && !hopByHop.drops(field, in: wire) {
-            wire.copy(field.lineStart..<field.lineEnd, into: &buffer)
+        // Each byte of the backend's head is copied at most once.
+        let bound = wire.bytes.readableBytes + requestID.utf8.count + Self.fixedBytes
+        wire.bytes.withUnsafeReadableBytes { head in
+            buffer.writeHead(maximumBytes: bound) { out in
+                out.write(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+                out.write(UnsafeRawBufferPointer(rebasing: head[wire.startLine.1]))
+                out.write(" ")
+                out.write(UnsafeRawBufferPointer(rebasing: head[wire.startLine.2]))
+                out.write("\r\n")
+                for field in wire.fields where field.known != .xRequestID && !hopByHop.drops(field, in: wire) {
+                    out.write(UnsafeRawBufferPointer(rebasing: head[field.lineStart..<field.lineEnd]))
+                }
+                out.write("X-Request-ID: ")
+                out.write(requestID)
+                out.write("\r\n")
+                if let connection {
+                    out.write("Connection: ")
+                    out.write(connection)
+                    out.write("\r\n")
+                }
+                if chunked { out.write("Transfer-Encoding: chunked\r\n") }
+                out.write("\r\n")
+            }
         }
-        buffer.writeStaticString("X-Request-ID: ")
-        buffer.writeString(requestID)
-        buffer.writeStaticString("\r\n")
-        if let connection {
-            buffer.writeStaticString("Connection: ")
-            buffer.writeStaticString(connection)
-            buffer.writeStaticString("\r\n")
-        }
-        if chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
-        buffer.writeStaticString("\r\n")
     }
+
+    /// The proxy's own names and separators: more than all of them together.
+    private static let fixedBytes = 128
 }

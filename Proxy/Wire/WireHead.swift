@@ -86,13 +86,6 @@ struct WireHead {
             }
         }
     }
-
-    /// Appends the bytes in `range` to `buffer`.
-    func copy(_ range: Range<Int>, into buffer: inout ByteBuffer) {
-        bytes.withUnsafeReadableBytes { head in
-            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: head[range]))
-        }
-    }
 }
 
 /// One field line of a `WireHead`, as offsets into its bytes.

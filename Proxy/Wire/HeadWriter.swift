@@ -1,0 +1,67 @@
+import NIOCore
+
+/// Writes a message head into a `ByteBuffer`'s memory in one access, from byte ranges of the head it is
+/// derived from and from short texts.
+///
+/// A head is some thirty small pieces (names, values, separators, copied field lines). Written one
+/// `ByteBuffer` call at a time, each piece pays the buffer's copy-on-write check, its exclusivity check and
+/// a retain of its storage; written here, a piece is a bounds check and a `memcpy`. The caller states an
+/// upper bound of what it writes (`ByteBuffer.writeHead`); going past it stops the process rather than
+/// write outside the buffer.
+struct HeadWriter: ~Copyable {
+    private let space: UnsafeMutableRawBufferPointer
+    /// Bytes written so far.
+    private(set) var count = 0
+
+    fileprivate init(_ space: UnsafeMutableRawBufferPointer) {
+        self.space = space
+    }
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        precondition(bytes.count <= space.count - count, "a head outgrew the bound its writer was given")
+        (space.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func write(_ text: StaticString) {
+        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func write(_ text: String) {
+        var text = text
+        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A non-negative number in decimal (a `Content-Length`).
+    mutating func write(decimal value: Int) {
+        precondition(value >= 0, "only non-negative numbers are written")
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        precondition(digits <= space.count - count, "a head outgrew the bound its writer was given")
+        rest = value
+        for index in stride(from: count + digits - 1, through: count, by: -1) {
+            space[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        count += digits
+    }
+
+    /// The most bytes `write(decimal:)` writes.
+    static let maxDecimalBytes = 20
+}
+
+extension ByteBuffer {
+    /// Appends what `body` writes, which must be at most `maximumBytes`.
+    mutating func writeHead(maximumBytes: Int, _ body: (inout HeadWriter) -> Void) {
+        _ = writeWithUnsafeMutableBytes(minimumWritableBytes: maximumBytes) { space in
+            var writer = HeadWriter(space)
+            body(&writer)
+            return writer.count
+        }
+    }
+}
