@@ -50,7 +50,7 @@ struct ForwardedRequestHeaders {
                     }
                 }
                 out.write("Host: ")
-                if let host { copy(host) } else { out.write(backendName) }
+                if let host { copy(host) } else { out.write(string: backendName) }
                 out.write("\r\n")
                 switch body {
                 case .known(let length):
@@ -70,12 +70,12 @@ struct ForwardedRequestHeaders {
                     }
                     if let clientAddress {
                         if !forwardedFor.isEmpty { out.write(", ") }
-                        out.write(clientAddress)
+                        out.write(string: clientAddress)
                     }
                     out.write("\r\n")
                 }
                 out.write("X-Forwarded-Proto: ")
-                out.write(scheme)
+                out.write(string: scheme)
                 out.write("\r\n")
                 if let host {
                     out.write("X-Forwarded-Host: ")
@@ -84,11 +84,11 @@ struct ForwardedRequestHeaders {
                 }
                 if let clientAddress {
                     out.write("X-Real-IP: ")
-                    out.write(clientAddress)
+                    out.write(string: clientAddress)
                     out.write("\r\n")
                 }
                 out.write("X-Request-ID: ")
-                out.write(requestID)
+                out.write(string: requestID)
                 out.write("\r\n\r\n")
             }
         }

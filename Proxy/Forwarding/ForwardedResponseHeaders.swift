@@ -33,7 +33,7 @@ enum ForwardedResponseHeaders {
                     out.write(UnsafeRawBufferPointer(rebasing: head[field.lineStart..<field.lineEnd]))
                 }
                 out.write("X-Request-ID: ")
-                out.write(requestID)
+                out.write(string: requestID)
                 out.write("\r\n")
                 if let connection {
                     out.write("Connection: ")

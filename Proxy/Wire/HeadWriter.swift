@@ -28,7 +28,9 @@ struct HeadWriter: ~Copyable {
         write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    mutating func write(_ text: String) {
+    /// Named apart from `write(_: StaticString)`, which a literal would otherwise not reach: Swift prefers
+    /// `String` for a literal when both overloads exist.
+    mutating func write(string text: String) {
         var text = text
         text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
     }
