@@ -129,8 +129,11 @@ final class BackendPool: Sendable {
     /// rotation starts its slow start.
     private func apply(_ event: BackendHealth.Event, at index: Int, in state: inout State, reason: String?) -> (BackendHealth, BackendHealth)? {
         let old = state.entries[index].health
-        let wasInRotation = state.entries[index].inRotation
         let new = old.next(after: event, rise: policy.rise, fall: policy.fall)
+        // Nearly every request ends here: a success that changes nothing leaves the entry untouched (and
+        // uncopied: reading `inRotation` below copies the whole entry, its strings included).
+        if event == .requestSucceeded && new == old { return nil }
+        let wasInRotation = state.entries[index].inRotation
         state.entries[index].health = new
         state.candidates[index].inRotation = state.entries[index].inRotation
         if state.entries[index].inRotation && !wasInRotation { startRamp(at: index, in: &state) }
