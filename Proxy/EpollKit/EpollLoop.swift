@@ -22,7 +22,7 @@ protocol EpollHandler: AnyObject {
 /// `TCPConnection`s, whose errors are `SocketError`s.
 ///
 /// `@unchecked Sendable`: the loop-confined state (`handlers`, `timers`, `closingFDs`, `turnHooks`,
-/// `readBuffers`, `running`) is touched only on the loop's own thread (every method using it is documented
+/// `readBuffers`, `running`, `turnTime`) is touched only on the loop's own thread (every method using it is documented
 /// "on the loop" and asserts so in debug builds); other threads reach the loop only through `execute`, whose
 /// queue (`LoopInbox`) is behind a lock, and the wake-up eventfd.
 public final class EpollLoop: EventLoop, @unchecked Sendable {
@@ -87,6 +87,12 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
             }
         }
     }
+
+    /// The time the loop last read the clock: when `epoll_wait` returned, and again before the due timers
+    /// run. Reading it costs no clock read; it trails the real time by at most the work of one turn, so it
+    /// suits deadlines (timeouts of seconds) set many times per request, not measurements. nginx keeps its
+    /// time per loop iteration the same way. Read on the loop.
+    public private(set) var turnTime = NIODeadline.now()
 
     // MARK: Registration (on the loop)
 
@@ -163,11 +169,12 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
         defer { events.deallocate() }
         while running {
             // A task queued from the loop itself wrote no wake-up: the wait must not block then.
-            let timeout = inbox.hasTasks ? 0 : timers.millisecondsUntilNext(now: .now())
+            let timeout = inbox.hasTasks ? 0 : timers.millisecondsUntilNext(now: turnTime)
             let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
             if count < 0 && errno != EINTR {
                 preconditionFailure("\(SocketError("epoll_wait", errno: errno))")
             }
+            turnTime = .now()
             if count > 0 {
                 for index in 0..<Int(count) {
                     let fd = cepoll_event_fd(events + index)
@@ -180,8 +187,8 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
                 }
             }
             runTasks()
-            let now = NIODeadline.now()
-            while let due = timers.popDue(now: now) { due.run() }
+            turnTime = .now()
+            while let due = timers.popDue(now: turnTime) { due.run() }
             for (_, hook) in turnHooks { hook() }
             closePending()
         }

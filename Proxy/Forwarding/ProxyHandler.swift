@@ -27,6 +27,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
     let policy: ConnectionPolicy
     /// Nil once the connection has closed.
     var connection: TCPConnection?
+    let loop: EpollLoop
     let allocator: ByteBufferAllocator
     private let onClose: () -> Void
     var state: ClientConnectionStateMachine
@@ -68,6 +69,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
         self.policy = policy
         self.onClose = onClose
         state = ClientConnectionStateMachine(overCapacity: overCapacity)
+        loop = connection.loop
         allocator = connection.loop.allocator
         heads = HeadScanner(kind: .request, limit: forwarder.guardrails.limits.maxHeaderBytes)
         connection.delegate = self
@@ -147,7 +149,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
                 case .overCapacity, .header: policy.headerTimeout
                 case .body: policy.bodyTimeout
                 }
-            if let delay { timer?.set(after: delay.timeAmount, deadline) }
+            if let delay { timer?.set(at: loop.turnTime + delay.timeAmount, deadline) }
         case .clearDeadline:
             timer?.clear()
         case .closeAfterResponse:

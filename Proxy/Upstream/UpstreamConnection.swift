@@ -90,7 +90,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
 
     /// Starts waiting for the response: the head must come within the timeout, then each read.
     func startResponseTimer() {
-        timer?.set(after: timeout, ())
+        timer?.set(at: connection.loop.turnTime + timeout, ())
     }
 
     func pauseReads() {
@@ -139,7 +139,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
         } else {
             received.writeImmutableBuffer(buffer)
         }
-        if timer?.isSet == true { timer?.set(after: timeout, ()) }
+        if timer?.isSet == true { startResponseTimer() }
         do throws(BackendFailure) {
             try deliverReceived()
             // Let go of a consumed read buffer, so the loop can read into it again instead of allocating another.

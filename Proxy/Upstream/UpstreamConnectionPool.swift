@@ -151,7 +151,7 @@ final class UpstreamConnectionPool {
             connection.close()
             return
         }
-        connection.parkedAt = .now()
+        connection.parkedAt = eventLoop.turnTime
         slot.idle.append(connection)
     }
 

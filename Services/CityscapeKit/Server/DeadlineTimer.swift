@@ -27,7 +27,12 @@ public final class DeadlineTimer<Action> {
 
     /// Sets the deadline to `delay` from now, replacing any earlier one and its action.
     @inlinable public func set(after delay: TimeAmount, _ action: Action) {
-        let deadline = NIODeadline.now() + delay
+        set(at: NIODeadline.now() + delay, action)
+    }
+
+    /// Sets the deadline, replacing any earlier one and its action: for a caller that already knows the
+    /// time (an event loop's time of its current turn), so no clock is read.
+    @inlinable public func set(at deadline: NIODeadline, _ action: Action) {
         self.deadline = deadline
         self.action = action
         if task == nil || deadline < taskFiresAt {
