@@ -24,6 +24,9 @@ struct HeadScanner {
     let limit: Int
     /// Bytes at the front of the buffer already searched for the end of the head.
     private var searched = 0
+    /// The field array of the last head, filled again for the next one once that head is let go (it
+    /// usually is), so a head costs no allocation for its fields.
+    private var spareFields: [WireField] = []
 
     init(kind: Kind, limit: Int) {
         self.kind = kind
@@ -42,7 +45,13 @@ struct HeadScanner {
         searched = 0
         if end > limit { throw .tooLarge }
         let bytes = buffer.readSlice(length: end)!
-        return try Self.parse(bytes, kind: kind)
+        var fields = spareFields
+        spareFields = []
+        // Keeps the storage when the last head no longer holds it; copies nothing either way.
+        fields.removeAll(keepingCapacity: true)
+        let head = try Self.parse(bytes, kind: kind, fields: &fields)
+        spareFields = fields
+        return head
     }
 
     /// A complete request line with no version (`GET /`, HTTP/0.9) is refused at once: its head would
@@ -83,11 +92,12 @@ struct HeadScanner {
 
     // MARK: Parsing a complete head
 
-    static func parse(_ bytes: ByteBuffer, kind: Kind) throws(Failure) -> WireHead {
+    /// Parses a complete head; its field lines are appended to `fields` (empty, or a spare one to refill).
+    static func parse(_ bytes: ByteBuffer, kind: Kind, fields: inout [WireField]) throws(Failure) -> WireHead {
         let parsed: Result<WireHead, Failure> = bytes.withUnsafeReadableBytes { head in
             do throws(Failure) {
                 let (parts, fieldsStart) = try startLine(head, kind: kind)
-                let fields = try fieldLines(head, from: fieldsStart)
+                try fieldLines(head, from: fieldsStart, into: &fields)
                 return .success(WireHead(bytes: bytes, startLine: parts, fields: fields))
             } catch {
                 return .failure(error)
@@ -149,8 +159,7 @@ struct HeadScanner {
         }
     }
 
-    private static func fieldLines(_ head: UnsafeRawBufferPointer, from start: Int) throws(Failure) -> [WireField] {
-        var fields: [WireField] = []
+    private static func fieldLines(_ head: UnsafeRawBufferPointer, from start: Int, into fields: inout [WireField]) throws(Failure) {
         fields.reserveCapacity(12)
         var index = start
         // The head ends in an empty line, which ends the loop.
@@ -183,7 +192,6 @@ struct HeadScanner {
             fields.append(WireField(name: name, known: known, value: valueStart..<valueEnd, lineStart: lineStart, lineEnd: index))
         }
         guard head[index + 1] == 0x0A else { throw .malformed("the head ends in a bare CR") }
-        return fields
     }
 
     /// RFC 9110 §5.6.2 tchar.

@@ -46,6 +46,22 @@ struct WireParsingTests {
         #expect(String(buffer: buffer) == "GET /next")
     }
 
+    @Test("heads read one after another from one scanner keep their own fields, kept or let go")
+    func consecutiveHeads() throws {
+        var scanner = HeadScanner(kind: .request, limit: 1024)
+        var buffer = ByteBuffer(
+            string: "GET /1 HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\nGET /2 HTTP/1.1\r\nC: 3\r\n\r\nGET /3 HTTP/1.1\r\nD: 4\r\nE: 5\r\nF: 6\r\n\r\n"
+        )
+        let first = try #require(try scanner.next(from: &buffer))
+        // `first` is still held while the second is parsed; the second is let go before the third.
+        let second = try #require(try scanner.next(from: &buffer)).fields.map { $0.value }
+        let third = try #require(try scanner.next(from: &buffer))
+        #expect(first.fields.map { first.string($0.name) + "=" + first.string($0.value) } == ["A=1", "B=2"])
+        #expect(second.count == 1)
+        #expect(third.fields.map { third.string($0.name) + "=" + third.string($0.value) } == ["D=4", "E=5", "F=6"])
+        #expect(buffer.readableBytes == 0)
+    }
+
     @Test("empty lines before a request line are skipped")
     func leadingEmptyLines() throws {
         let (head, _) = try Self.scan("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", .request)
