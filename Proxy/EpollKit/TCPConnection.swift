@@ -248,9 +248,10 @@ public final class TCPConnection: EpollHandler {
             return close(SocketError("read", errno: readError))
         }
         loop.readBuffers.record(actualReadBytes: result)
-        delegate?.connectionRead(buffer)
+        guard let delegate else { return }
+        delegate.connectionRead(buffer)
         guard isOpen else { return }
-        delegate?.connectionReadComplete()
+        delegate.connectionReadComplete()
     }
 
     // MARK: Connecting and closing

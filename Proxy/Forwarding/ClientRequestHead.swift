@@ -11,12 +11,13 @@ struct ClientRequestHead {
     let hopByHop: HopByHopHeaders
 
     init(_ wire: WireHead) {
-        self.wire = wire
         method = Self.method(wire)
         version = wire.isHTTP10(wire.startLine.2) ? .http1_0 : .http1_1
         let options = wire.connectionOptions()
         keepAlive = !options.close && (version == .http1_1 || options.keepAlive)
         hopByHop = HopByHopHeaders(named: options.named)
+        // Last, so the head moves in rather than being copied (a retain of each of its buffers).
+        self.wire = wire
     }
 
     var target: Range<Int> { wire.startLine.1 }

@@ -62,24 +62,30 @@ extension ProxyHandler {
         }
     }
 
-    private func start(_ request: ClientRequestHead) {
+    private func start(_ request: consuming ClientRequestHead) {
         tally.requestStarted()
         let requestID = RequestID.accept(request.wire.first(.xRequestID).map { request.wire.string($0.value) }, generator: &requestIDs)
+        let body: RequestGuard.BodyLength
+        let refusal: ServiceError?
         do throws(ServiceError) {
             if state.overCapacity { throw .tooManyConnections(limit: policy.maxConnections) }
-            let body = try forwarder.guardrails.check(request)
-            let exchange = Exchange(request: request, requestID: requestID, body: body, quiescing: state.quiescing)
-            self.exchange = exchange
-            perform(state.headReceived(hasBody: body != .none))
-            if body != .none { requestBody = BodyDecoder(body.framing) }
-            // A chunked body is read first, up to the buffered size, so a short one is checked and replayable.
-            perform(exchange.machine.begin(), for: exchange)
+            body = try forwarder.guardrails.check(request)
+            refusal = nil
         } catch {
-            let exchange = Exchange(request: request, requestID: requestID, body: .none, quiescing: state.quiescing)
-            self.exchange = exchange
-            perform(state.headReceived(hasBody: false))
-            perform(exchange.machine.answer(error, closing: true), for: exchange)
+            body = .none
+            refusal = error
         }
+        // The request's last use: it moves into the exchange instead of being copied.
+        let exchange = Exchange(request: request, requestID: requestID, body: body, quiescing: state.quiescing)
+        self.exchange = exchange
+        perform(state.headReceived(hasBody: body != .none))
+        if let refusal {
+            perform(exchange.machine.answer(refusal, closing: true), for: exchange)
+            return
+        }
+        if body != .none { requestBody = BodyDecoder(body.framing) }
+        // A chunked body is read first, up to the buffered size, so a short one is checked and replayable.
+        perform(exchange.machine.begin(), for: exchange)
     }
 
     private func receiveBody(_ buffer: ByteBuffer) {

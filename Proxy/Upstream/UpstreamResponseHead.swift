@@ -16,7 +16,6 @@ struct UpstreamResponseHead {
 
     /// - Parameter toHEAD: whether the request was a HEAD, whose response has no body whatever it declares.
     init(_ wire: WireHead, toHEAD: Bool) throws(BackendFailure) {
-        self.wire = wire
         let code = wire.bytes.withUnsafeReadableBytes { head in
             wire.startLine.1.reduce(0) { $0 * 10 + Int(head[$1] - UInt8(ascii: "0")) }
         }
@@ -55,5 +54,7 @@ struct UpstreamResponseHead {
             framing = .untilClose
         }
         keepAlive = !options.close && (!http10 || options.keepAlive) && framing != .untilClose
+        // Last, so the head moves in rather than being copied (a retain of each of its buffers).
+        self.wire = wire
     }
 }

@@ -93,17 +93,13 @@ struct HeadScanner {
     // MARK: Parsing a complete head
 
     /// Parses a complete head; its field lines are appended to `fields` (empty, or a spare one to refill).
-    static func parse(_ bytes: ByteBuffer, kind: Kind, fields: inout [WireField]) throws(Failure) -> WireHead {
-        let parsed: Result<WireHead, Failure> = bytes.withUnsafeReadableBytes { head in
-            do throws(Failure) {
-                let (parts, fieldsStart) = try startLine(head, kind: kind)
-                try fieldLines(head, from: fieldsStart, into: &fields)
-                return .success(WireHead(bytes: bytes, startLine: parts, fields: fields))
-            } catch {
-                return .failure(error)
-            }
+    static func parse(_ bytes: consuming ByteBuffer, kind: Kind, fields: inout [WireField]) throws(Failure) -> WireHead {
+        let parts = try bytes.withUnsafeReadableBytes { (head) throws(Failure) in
+            let (parts, fieldsStart) = try startLine(head, kind: kind)
+            try fieldLines(head, from: fieldsStart, into: &fields)
+            return parts
         }
-        return try parsed.get()
+        return WireHead(bytes: bytes, startLine: parts, fields: fields)
     }
 
     private static func startLine(_ head: UnsafeRawBufferPointer, kind: Kind) throws(Failure) -> ((Range<Int>, Range<Int>, Range<Int>), Int) {

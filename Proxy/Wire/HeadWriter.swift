@@ -31,8 +31,15 @@ struct HeadWriter: ~Copyable {
     /// Named apart from `write(_: StaticString)`, which a literal would otherwise not reach: Swift prefers
     /// `String` for a literal when both overloads exist.
     mutating func write(string text: String) {
-        var text = text
-        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+        // Native strings (all the proxy writes) are contiguous: no copy, and no retain as `withUTF8` would take.
+        let written: Void? = text.utf8.withContiguousStorageIfAvailable { write(UnsafeRawBufferPointer($0)) }
+        if written == nil { for byte in text.utf8 { write(byte) } }
+    }
+
+    private mutating func write(_ byte: UInt8) {
+        precondition(count < space.count, "a head outgrew the bound its writer was given")
+        space[count] = byte
+        count += 1
     }
 
     /// A non-negative number in decimal (a `Content-Length`).
