@@ -27,6 +27,17 @@ struct EpollLoopTests {
         #expect(!Self.loop.inEventLoop)
     }
 
+    @Test("turnTime is the time of the current turn: never ahead of the clock, and read again on each later turn")
+    func turnTimeFollowsTheTurns() async throws {
+        let first = try await Self.loop.submit { Self.loop.turnTime }.get()
+        #expect(first <= NIODeadline.now())
+        try await Task.sleep(for: .milliseconds(20))
+        // Sent after the first task's turn had ended, so it runs in a later turn, which read the clock again.
+        let later = try await Self.loop.submit { Self.loop.turnTime }.get()
+        #expect(later > first)
+        #expect(later <= NIODeadline.now())
+    }
+
     @Test("timers fire in deadline order, whatever order they were set in; a cancelled one never fires")
     func timersFireInOrder() async throws {
         let fired = Mutex<[Int]>([])
