@@ -14,16 +14,23 @@ struct ServerTiming: Sendable {
         entries.append((name, duration, cached))
     }
 
-    /// The header value, with `total` measured now.
+    /// The header value, with `total` measured now; written into one string rather than joined from parts.
     func headerValue() -> String {
-        var parts = entries.map { entry in
-            "\(entry.name);dur=\(Self.milliseconds(entry.duration))" + (entry.cached ? ";desc=hit" : "")
+        var value = ""
+        value.reserveCapacity(96)
+        for entry in entries {
+            value += entry.name
+            value += ";dur="
+            value += Self.milliseconds(entry.duration)
+            if entry.cached { value += ";desc=hit" }
+            value += ", "
         }
         if entries.contains(where: \.cached) {
-            parts.append(entries.allSatisfy { $0.cached || $0.name == "queue" } ? "cache;desc=hit" : "cache;desc=partial")
+            value += entries.allSatisfy { $0.cached || $0.name == "queue" } ? "cache;desc=hit, " : "cache;desc=partial, "
         }
-        parts.append("total;dur=\(Self.milliseconds(ContinuousClock.now - start))")
-        return parts.joined(separator: ", ")
+        value += "total;dur="
+        value += Self.milliseconds(ContinuousClock.now - start)
+        return value
     }
 
     static func milliseconds(_ duration: Duration) -> String {

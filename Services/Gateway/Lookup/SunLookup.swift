@@ -51,8 +51,12 @@ struct SunLookup: Sendable {
             )
         }
         let date = solarDate.iso8601
-        let sunKey = "\(Self.coordinate(location.latitude)),\(Self.coordinate(location.longitude)),\(date),\(zone.identifier)"
-        let times = try await cached(.sun, sunCache, key: sunKey, timing: &timing) { () async throws(ServiceError) in
+        let times = try await cached(
+            .sun,
+            sunCache,
+            key: "\(Self.coordinate(location.latitude)),\(Self.coordinate(location.longitude)),\(date),\(zone.identifier)",
+            timing: &timing
+        ) { () async throws(ServiceError) in
             try await fetchSun(location, date: date, zone: zone, headers: headers, client: client)
         }
         return SunAnswer(location: location, date: day.iso8601, timeZone: zone.identifier, times: times)
@@ -77,7 +81,7 @@ struct SunLookup: Sendable {
         let response = try await call(.location, url, headers: headers, client: client, failure: failure)
         switch response.status {
         case 200:
-            guard let record = try? JSONDecoder().decode(LocationRecord.self, from: Data(response.body)) else {
+            guard let record = UpstreamDecoding.location(response.body) else {
                 throw failure.badResponse(status: 200, reason: "the body is not a location")
             }
             return record
@@ -123,7 +127,7 @@ struct SunLookup: Sendable {
         guard response.status == 200 else {
             throw failure.badResponse(status: response.status, reason: "expected 200")
         }
-        guard let envelope = try? JSONDecoder().decode(SunEnvelope.self, from: Data(response.body)), envelope.status == "OK" else {
+        guard let envelope = UpstreamDecoding.sunEnvelope(response.body), envelope.status == "OK" else {
             throw failure.badResponse(status: 200, reason: "the body is not a sunrise-sunset result with status OK")
         }
         return envelope.results
@@ -147,11 +151,11 @@ struct SunLookup: Sendable {
 
     // MARK: Caching and timing
 
-    /// Runs `load` through `cache` when there is one, timing it as `upstream` in `timing`.
+    /// Runs `load` through `cache` when there is one, timing it as `upstream` in `timing`; `key` is built only then.
     private func cached<Value: Sendable>(
         _ upstream: GatewayMetrics.Upstream,
         _ cache: SingleFlightCache<Value>?,
-        key: String,
+        key: @autoclosure () -> String,
         timing: inout ServerTiming,
         load: () async throws(ServiceError) -> Value
     ) async throws(ServiceError) -> Value {
@@ -167,7 +171,7 @@ struct SunLookup: Sendable {
             }
         }
         do {
-            let (value, source) = try await cache.value(for: key) { try await load() }
+            let (value, source) = try await cache.value(for: key()) { try await load() }
             metrics.recordCache(upstream, hit: source != .loaded)
             timing.record(upstream.rawValue, ContinuousClock.now - start, cached: source != .loaded)
             return value

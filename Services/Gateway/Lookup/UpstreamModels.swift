@@ -42,7 +42,7 @@ struct SunTimes: Decodable, Sendable, Equatable {
 }
 
 /// The whole `/json` body: the API reports success in `status` as well as in the HTTP status.
-struct SunEnvelope: Decodable, Sendable {
+struct SunEnvelope: Decodable, Sendable, Equatable {
     let results: SunTimes
     let status: String
 }
