@@ -17,11 +17,13 @@ final class LoopConnectionPool {
     private var idle: [UpstreamTarget.Origin: [IdleConnection]] = [:]
     private var isShutDown = false
     private var sweeper: RepeatedTask?
+    private let deadlines: ExchangeDeadlines
 
     init(eventLoop: any EventLoop, connectTimeout: TimeAmount, idleLimit: TimeAmount) {
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
         self.idleLimit = idleLimit
+        deadlines = ExchangeDeadlines(eventLoop: eventLoop)
     }
 
     /// Sends `GET target` on an idle connection, or on a new one, and completes with the whole response.
@@ -33,7 +35,7 @@ final class LoopConnectionPool {
         }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target.path, headers: headers)
         if let handler = checkout(target.origin) {
-            handler.send(head, deadline: deadline, promise: promise)
+            send(head, on: handler, deadline: deadline, promise: promise)
             return promise.futureResult
         }
         let origin = target.origin
@@ -43,7 +45,7 @@ final class LoopConnectionPool {
                 let handler = try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
                 // Strong on purpose: the pool lives as long as the process, and a weak reference would slow every retain of it.
                 handler.onReusable = { handler in self.checkin(handler, origin: origin) }
-                handler.send(head, deadline: deadline, promise: promise)
+                self.send(head, on: handler, deadline: deadline, promise: promise)
             } catch {
                 promise.fail(Self.classify(error))
             }
@@ -64,6 +66,17 @@ final class LoopConnectionPool {
         sweeper = nil
         for (_, connections) in idle { for connection in connections { connection.handler.close() } }
         idle = [:]
+    }
+
+    private func send(
+        _ head: HTTPRequestHead,
+        on handler: UpstreamExchangeHandler,
+        deadline: NIODeadline,
+        promise: EventLoopPromise<UpstreamResponse>
+    ) {
+        if let exchange = handler.send(head, promise: promise) {
+            deadlines.add(deadline, handler: handler, exchange: exchange)
+        }
     }
 
     private func checkout(_ origin: UpstreamTarget.Origin) -> UpstreamExchangeHandler? {

@@ -11,7 +11,8 @@ final class UpstreamExchangeHandler: ChannelInboundHandler {
 
     private var state = ExchangeState.idle
     private var promise: EventLoopPromise<UpstreamResponse>?
-    private var deadline: Scheduled<Void>?
+    /// Counts the exchanges sent, so a deadline names the one it belongs to.
+    private var exchange: UInt64 = 0
     private var context: ChannelHandlerContext?
     /// Told when an exchange ended and the connection can carry the next request.
     var onReusable: ((UpstreamExchangeHandler) -> Void)?
@@ -27,21 +28,24 @@ final class UpstreamExchangeHandler: ChannelInboundHandler {
         self.context = nil
     }
 
-    /// Sends `GET path` and completes `promise` with the response, or with an ``UpstreamError`` at `deadline`.
-    func send(_ head: HTTPRequestHead, deadline: NIODeadline, promise: EventLoopPromise<UpstreamResponse>) {
+    /// Sends `GET path` and completes `promise` with the response; returns the exchange's number, which the
+    /// pool passes back to ``deadlinePassed(exchange:)`` at its deadline, or nil when it could not be sent.
+    func send(_ head: HTTPRequestHead, promise: EventLoopPromise<UpstreamResponse>) -> UInt64? {
         guard let context, context.channel.isActive, state.send() else {
             promise.fail(UpstreamError.connectionReset("the upstream connection closed before the request was sent"))
-            return
+            return nil
         }
         self.promise = promise
-        // Captured strongly: `finish()` drops the timer, so the cycle lasts one exchange, and a weak reference
-        // would put every retain of this handler on the runtime's slow path.
-        self.deadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-            guard let context = self.context else { return }
-            self.run(self.state.timedOut("no complete response before the deadline"), context: context)
-        }
+        exchange &+= 1
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        return exchange
+    }
+
+    /// The deadline of `exchange` passed: it fails with a timeout if it is still in progress.
+    func deadlinePassed(exchange: UInt64) {
+        guard exchange == self.exchange, promise != nil, let context else { return }
+        run(state.timedOut("no complete response before the deadline"), context: context)
     }
 
     /// Closes an idle connection (the pool no longer wants it).
@@ -90,8 +94,6 @@ final class UpstreamExchangeHandler: ChannelInboundHandler {
     }
 
     private func finish() -> EventLoopPromise<UpstreamResponse>? {
-        deadline?.cancel()
-        deadline = nil
         defer { promise = nil }
         return promise
     }

@@ -1,0 +1,58 @@
+import NIOCore
+
+/// The deadlines of one event loop's upstream exchanges, behind a single timer.
+///
+/// A timer per exchange would put two entries per gateway request into the loop's scheduled-task heap, and
+/// cancelling one (every exchange that ends in time) searches that heap linearly. Here an exchange's deadline
+/// is appended to a queue kept in deadline order, and one timer waits for the earliest; an exchange that ends
+/// in time leaves its entry behind, and the entry is dropped when its deadline comes, where the handler sees
+/// that the exchange it names is over. Every call of one gateway has the same timeout, so a new deadline
+/// almost always belongs at the end; one that does not is inserted in order.
+///
+/// Only its event loop touches it (the pool that owns it runs there).
+final class ExchangeDeadlines {
+    private typealias Entry = (deadline: NIODeadline, handler: UpstreamExchangeHandler, exchange: UInt64)
+
+    private let eventLoop: any EventLoop
+    /// In deadline order, earliest first.
+    private var entries = CircularBuffer<Entry>(initialCapacity: 64)
+    /// The timer for the earliest entry, and the deadline it was set for.
+    private var timer: (scheduled: Scheduled<Void>, deadline: NIODeadline)?
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// Times out `exchange` of `handler` at `deadline`, unless it ended by then.
+    func add(_ deadline: NIODeadline, handler: UpstreamExchangeHandler, exchange: UInt64) {
+        let entry = (deadline, handler, exchange)
+        if let last = entries.last, last.deadline > deadline {
+            let index = entries.lastIndex { $0.deadline <= deadline }.map { entries.index(after: $0) } ?? entries.startIndex
+            entries.insert(entry, at: index)
+        } else {
+            entries.append(entry)
+        }
+        armTimer()
+    }
+
+    /// Sets the timer for the earliest entry, unless it is set for that deadline or an earlier one already.
+    private func armTimer() {
+        guard let first = entries.first else { return }
+        if let timer, timer.deadline <= first.deadline { return }
+        timer?.scheduled.cancel()
+        // Strong on purpose: the pool that owns this lives as long as the process, and a weak reference would slow
+        // every retain of it.
+        let scheduled = eventLoop.assumeIsolated().scheduleTask(deadline: first.deadline) { self.expire() }
+        timer = (scheduled, first.deadline)
+    }
+
+    private func expire() {
+        timer = nil
+        let now = eventLoop.now
+        while let first = entries.first, first.deadline <= now {
+            entries.removeFirst()
+            first.handler.deadlinePassed(exchange: first.exchange)
+        }
+        armTimer()
+    }
+}

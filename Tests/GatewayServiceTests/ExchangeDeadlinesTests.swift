@@ -1,0 +1,82 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+
+@testable import UpstreamKit
+
+/// The single timer behind the upstream exchanges' deadlines, on an embedded loop whose clock the test moves.
+@Suite("Upstream exchange deadlines")
+struct ExchangeDeadlinesTests {
+    /// A connection's last handler in an embedded channel, with an exchange sent on it.
+    struct Exchange {
+        let channel: EmbeddedChannel
+        let handler: UpstreamExchangeHandler
+        let number: UInt64
+        let result: EventLoopFuture<UpstreamResponse>
+
+        init(on loop: EmbeddedEventLoop) throws {
+            handler = UpstreamExchangeHandler()
+            channel = EmbeddedChannel(handler: handler, loop: loop)
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            let promise = loop.makePromise(of: UpstreamResponse.self)
+            result = promise.futureResult
+            number = try #require(handler.send(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), promise: promise))
+        }
+
+        func answer() throws {
+            try channel.writeInbound(HTTPClientResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
+            try channel.writeInbound(HTTPClientResponsePart.end(nil))
+        }
+    }
+
+    static func outcome(_ future: EventLoopFuture<UpstreamResponse>) -> Result<Int, UpstreamError>? {
+        var outcome: Result<Int, UpstreamError>?
+        future.whenComplete { result in outcome = result.map(\.status).mapError { $0 as? UpstreamError ?? .shutdown("") } }
+        return outcome
+    }
+
+    @Test("deadlines added out of order fire in deadline order; an exchange that ended in time is left alone")
+    func order() throws {
+        let loop = EmbeddedEventLoop()
+        let deadlines = ExchangeDeadlines(eventLoop: loop)
+        let late = try Exchange(on: loop)
+        let early = try Exchange(on: loop)
+        let answered = try Exchange(on: loop)
+        deadlines.add(loop.now + .milliseconds(1000), handler: late.handler, exchange: late.number)
+        deadlines.add(loop.now + .milliseconds(200), handler: early.handler, exchange: early.number)
+        deadlines.add(loop.now + .milliseconds(100), handler: answered.handler, exchange: answered.number)
+        try answered.answer()
+        #expect(Self.outcome(answered.result) == .success(200))
+
+        loop.advanceTime(by: .milliseconds(199))
+        #expect(Self.outcome(early.result) == nil)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(Self.outcome(early.result) == .failure(.timeout("")))
+        #expect(!early.channel.isActive)
+        #expect(Self.outcome(late.result) == nil)
+        // The answered exchange's connection went back to idle and stays open past its old deadline.
+        #expect(answered.channel.isActive)
+        #expect(answered.handler.isReady)
+
+        loop.advanceTime(by: .milliseconds(800))
+        #expect(Self.outcome(late.result) == .failure(.timeout("")))
+    }
+
+    @Test("the deadline of an earlier exchange does not end the next one on the same connection")
+    func reusedConnection() throws {
+        let loop = EmbeddedEventLoop()
+        let deadlines = ExchangeDeadlines(eventLoop: loop)
+        let first = try Exchange(on: loop)
+        deadlines.add(loop.now + .milliseconds(100), handler: first.handler, exchange: first.number)
+        try first.answer()
+        let promise = loop.makePromise(of: UpstreamResponse.self)
+        let second = try #require(first.handler.send(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), promise: promise))
+        deadlines.add(loop.now + .milliseconds(500), handler: first.handler, exchange: second)
+        loop.advanceTime(by: .milliseconds(100))
+        #expect(Self.outcome(promise.futureResult) == nil)
+        #expect(first.channel.isActive)
+        loop.advanceTime(by: .milliseconds(400))
+        #expect(Self.outcome(promise.futureResult) == .failure(.timeout("")))
+    }
+}
