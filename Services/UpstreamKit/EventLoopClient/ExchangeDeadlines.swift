@@ -6,8 +6,9 @@ import NIOCore
 /// cancelling one (every exchange that ends in time) searches that heap linearly. Here an exchange's deadline
 /// is appended to a queue kept in deadline order, and one timer waits for the earliest; an exchange that ends
 /// in time leaves its entry behind, and the entry is dropped when its deadline comes, where the handler sees
-/// that the exchange it names is over. Every call of one gateway has the same timeout, so a new deadline
-/// almost always belongs at the end; one that does not is inserted in order.
+/// that the exchange it names is over. Every call of one gateway has the same timeout and a loop makes its
+/// calls one after another, so a new deadline almost always belongs at the end; one that does not (a call
+/// that first waited for a connection) gets a timer of its own.
 ///
 /// Only its event loop touches it (the pool that owns it runs there).
 final class ExchangeDeadlines {
@@ -25,14 +26,14 @@ final class ExchangeDeadlines {
 
     /// Times out `exchange` of `handler` at `deadline`, unless it ended by then.
     func add(_ deadline: NIODeadline, handler: UpstreamExchangeHandler, exchange: UInt64) {
-        let entry = (deadline, handler, exchange)
-        if let last = entries.last, last.deadline > deadline {
-            let index = entries.lastIndex { $0.deadline <= deadline }.map { entries.index(after: $0) } ?? entries.startIndex
-            entries.insert(entry, at: index)
-        } else {
-            entries.append(entry)
+        guard let last = entries.last, last.deadline > deadline else {
+            entries.append((deadline, handler, exchange))
+            armTimer()
+            return
         }
-        armTimer()
+        // Earlier than one already queued (its call waited for a new connection): a timer of its own, never
+        // cancelled, since inserting into the queue would move the entries after it.
+        eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { handler.deadlinePassed(exchange: exchange) }
     }
 
     /// Sets the timer for the earliest entry, unless it is set for that deadline or an earlier one already.
