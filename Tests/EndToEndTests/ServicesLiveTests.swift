@@ -84,6 +84,20 @@ struct ServicesLiveTests {
         #expect(elapsed >= .milliseconds(300))
     }
 
+    @Test("the binaries run Swift concurrency on NIO's event loops and serve many waiting requests at once")
+    func eventLoopExecutor() async throws {
+        let service = try await ServiceProcess("cityscape-sun", arguments: ["--latency", "300ms"])
+        defer { Task { await service.stop() } }
+        let url = "\(service.baseURL)/json?lat=10&lng=10"
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<50 { group.addTask { try await LiveHTTP.request(url).status } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 50))
+        // `EventLoopExecutor.install()` failing (a runtime without the hook, another hook first) is logged, not fatal.
+        #expect(!service.output().contains("could not become the global executor"))
+    }
+
     @Test("SIGTERM drains: requests in flight complete, then the process exits 0")
     func gracefulShutdown() async throws {
         let service = try await ServiceProcess("cityscape-sun", arguments: ["--latency", "1s"])
