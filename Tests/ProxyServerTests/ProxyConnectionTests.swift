@@ -269,7 +269,9 @@ struct ProxyConnectionTests {
             try await withProxy(
                 backends: backends.map(\.address),
                 configure: {
-                    $0.idleTimeout = .milliseconds(300)
+                    // Long enough for a loaded test machine to send the request after connecting, which the
+                    // idle timeout also bounds; short enough to end well before the exchange's own 5 s limit.
+                    $0.idleTimeout = .seconds(1)
                     $0.health.interval = .seconds(60)
                 }
             ) { proxy in
