@@ -15,8 +15,9 @@ and times each answer by status, for p99 of the 200s and of the 503s separately.
 the highest concurrency (c=10000), the trajectory of its `gateway_in_flight_limit`, sampled from /metrics once a second.
 Writes results/gateway-<timestamp>.json and .md.
 
-With --baseline-bin DIR, the gateway binary of DIR (e.g. main's release build) also runs the async c=1000
-scenario, right before this build's, for a before/after of CPU per request in the same run.
+With --baseline-bin DIR, the gateway binary of DIR (e.g. main's release build) also runs the async scenario of
+the lowest high concurrency (c=1000 unless --connections says otherwise), right before this build's, for a
+before/after of CPU per request in the same run.
 
 Usage (from the repository root): python3 -m bench.gateway BIN_DIR [--skip-high | --skip-course] [--connections 1000 5000 10000]
 [--skip-peer] [--seconds 30] [--baseline-bin DIR]
@@ -177,7 +178,7 @@ def main():
                         help="the high concurrencies to run (default: %(default)s)")
     parser.add_argument("--skip-peer", action="store_true", help="no Go peer")
     parser.add_argument("--seconds", type=int, default=30, help="duration of each high-concurrency run")
-    parser.add_argument("--baseline-bin", help="directory of a gateway binary to compare with at c=1000 (before/after)")
+    parser.add_argument("--baseline-bin", help="directory of a gateway binary to compare with at the lowest of --connections (before/after)")
     options = parser.parse_args()
     binary = lambda name: os.path.join(options.bin_dir, name)
     fd_limit = raise_fd_limit()
