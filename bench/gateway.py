@@ -15,12 +15,18 @@ and times each answer by status, for p99 of the 200s and of the 503s separately.
 the highest concurrency (c=10000), the trajectory of its `gateway_in_flight_limit`, sampled from /metrics once a second.
 Writes results/gateway-<timestamp>.json and .md.
 
+Then an open-loop overload (unless --skip-overload): cityscape-openload starts requests on schedule at twice the most
+200s per second an async row of this build served (or --overload-rate), on keep-alive connections, against a fresh
+async gateway with `--max-in-flight auto`. Unlike wrk's closed loop, a refused request is not followed at once by the
+next one on the same connection, so this is the overload a gateway sees from independent clients: it reports the 200s
+and 503s per second, p50/p99 of each by status, timeouts, the generator's own CPU, and the limit's trajectory.
+
 With --baseline-bin DIR, the gateway binary of DIR (e.g. main's release build) also runs the async scenario of
 the lowest high concurrency (c=1000 unless --connections says otherwise), right before this build's, for a
 before/after of CPU per request in the same run.
 
 Usage (from the repository root): python3 -m bench.gateway BIN_DIR [--skip-high | --skip-course] [--connections 1000 5000 10000]
-[--skip-peer] [--seconds 30] [--baseline-bin DIR]
+[--skip-peer] [--seconds 30] [--baseline-bin DIR] [--skip-overload | --overload-rate R]
 """
 import argparse
 import datetime
@@ -34,6 +40,7 @@ import threading
 import time
 import urllib.request
 
+from bench import loadgen
 from tools.cityscape_tools.harness import free_port, spawn, start, stop, wait_healthy
 from tools.cityscape_tools.procs import cpu_seconds, rss_kib
 from tools.cityscape_tools.results import write_results
@@ -62,6 +69,28 @@ def high_scenarios(seconds, with_peer, with_baseline, connection_counts=HIGH_CON
         if with_peer:
             rows.append((f"go c={connections}", "go", [], connections, seconds, "5s"))
     return rows
+
+
+def overload_rate(rows, asked):
+    """`asked`, else twice the most 200s per second of this build's async rows (None when there are none)."""
+    if asked:
+        return asked
+    served = [row["ok_rps"] for row in rows if row["server"] == "cityscape" and row["scenario"].startswith("async")]
+    return round(2 * max(served), -2) if served else None
+
+
+def by_status(records):
+    """Count, p50 and p99 (ms) of the requests' latencies per outcome: a status code, `timeout`, `overflow`, …"""
+    groups = {}
+    for record in records:
+        groups.setdefault(str(record["outcome"]), []).append(record["latency_ms"])
+    summary = {}
+    for outcome, values in sorted(groups.items()):
+        known = sorted(value for value in values if value is not None)
+        summary[outcome] = {"n": len(values),
+                            "p50_ms": round(known[len(known) // 2], 1) if known else None,
+                            "p99_ms": round(known[min(len(known) - 1, int(0.99 * len(known)))], 1) if known else None}
+    return summary
 
 
 def raise_fd_limit():
@@ -178,6 +207,8 @@ def main():
                         help="the high concurrencies to run (default: %(default)s)")
     parser.add_argument("--skip-peer", action="store_true", help="no Go peer")
     parser.add_argument("--seconds", type=int, default=30, help="duration of each high-concurrency run")
+    parser.add_argument("--skip-overload", action="store_true", help="no open-loop overload run")
+    parser.add_argument("--overload-rate", type=float, help="requests per second of the open-loop overload (default: twice the async 200s/s)")
     parser.add_argument("--baseline-bin", help="directory of a gateway binary to compare with at the lowest of --connections (before/after)")
     options = parser.parse_args()
     binary = lambda name: os.path.join(options.bin_dir, name)
@@ -226,17 +257,83 @@ def main():
                      "gateway_peak_rss_mib": round(rss_kib(gateway.pid, "VmHWM") / 1024, 1),
                      "probe": probe.summary(), "limit_trajectory": sampler.points if sampler else None})
         stop(gateway)
+    rate = None if options.skip_overload or options.skip_high else overload_rate(rows, options.overload_rate)
+    overload = run_overload(binary, location_url, sun_url, (location, sun), rate, options.seconds) if rate else None
     upstream_rss = {"location": round(rss_kib(location.pid, "VmHWM") / 1024, 1), "sun": round(rss_kib(sun.pid, "VmHWM") / 1024, 1)}
     stop(sun)
     stop(location)
-    report(rows, upstream_rss, options, fd_limit, load_before)
+    report(rows, overload, upstream_rss, options, fd_limit, load_before)
 
 
-def report(rows, upstream_rss, options, fd_limit, load_before):
+def run_overload(binary, location_url, sun_url, upstreams, rate, seconds):
+    """The open-loop overload against a fresh async gateway with `--max-in-flight auto`."""
+    print(f"[overload] async --max-in-flight auto: cityscape-openload --rate {rate:g} --duration {seconds}s --timeout 5s", flush=True)
+    gateway, gateway_url, _ = start(binary("cityscape-gateway"), "--location-url", location_url, "--sun-url", sun_url,
+                                    "--mode", "async", "--max-in-flight", "auto")
+    pids = (("gateway", gateway.pid), ("location", upstreams[0].pid), ("sun", upstreams[1].pid))
+    before = {pid: cpu_seconds(pid) for _, pid in pids}
+    sampler = LimitSampler(gateway_url, seconds)
+    sampler.start()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = loadgen.run(binary("cityscape-openload"), gateway_url + PATH, rate=rate, duration_s=seconds, timeout_s=5.0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {role: round(cpu_seconds(pid) - before[pid], 2) for role, pid in pids}
+    cpu["openload"] = round((after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime), 2)
+    sampler.join(timeout=10)
+    rss_mib = round(rss_kib(gateway.pid, "VmHWM") / 1024, 1)
+    stop(gateway)
+    statuses = by_status(result["records"])
+    return {"rate": rate, "seconds": seconds, "requests": result["requests"], "by_status": statuses,
+            "ok_rps": round(statuses.get("200", {"n": 0})["n"] / seconds, 1),
+            "shed_rps": round(statuses.get("503", {"n": 0})["n"] / seconds, 1),
+            "timeouts": result["timeouts"], "overflow": result["overflow"],
+            "connect_errors": result["connect_errors"], "read_errors": result["read_errors"],
+            "schedule_lag_p99_ms": result["schedule_lag_ms"]["p99"], "connections_opened": result["connections_opened"],
+            "cpu_seconds": cpu, "cpu_ms_per_request": {role: round(1000 * value / result["requests"], 3) if result["requests"] else None
+                                                       for role, value in cpu.items()},
+            "gateway_peak_rss_mib": rss_mib,
+            "limit_trajectory": sampler.points}
+
+
+def command_line(options):
+    """The command that reproduces this run, with every option that was given."""
+    flags = [("--skip-high", options.skip_high), ("--skip-course", options.skip_course), ("--skip-peer", options.skip_peer),
+             ("--skip-overload", options.skip_overload)]
+    parts = ["python3 -m bench.gateway", options.bin_dir] + [flag for flag, given in flags if given]
+    if list(options.connections) != list(HIGH_CONNECTIONS):
+        parts.append("--connections " + " ".join(str(c) for c in options.connections))
+    if options.seconds != 30:
+        parts.append(f"--seconds {options.seconds}")
+    if options.overload_rate:
+        parts.append(f"--overload-rate {options.overload_rate:g}")
+    if options.baseline_bin:
+        parts.append(f"--baseline-bin {options.baseline_bin}")
+    return " ".join(parts)
+
+
+def overload_lines(overload):
+    """The open-loop overload as a few lines of Markdown."""
+    statuses = overload["by_status"]
+    per = overload["cpu_ms_per_request"]
+
+    def figures(outcome):
+        entry = statuses.get(outcome)
+        return f"{entry['n']} (p50 {entry['p50_ms']} ms, p99 {entry['p99_ms']} ms)" if entry else "0"
+    others = {outcome: entry["n"] for outcome, entry in statuses.items() if outcome not in ("200", "503")}
+    points = ", ".join(f"{p['t']:.0f}s {p['limit']:.0f}/{p['in_flight']:.0f}" for p in overload["limit_trajectory"]
+                       if p["limit"] is not None and p["in_flight"] is not None)
+    return ["", f"Open-loop overload, async `--max-in-flight auto`, cityscape-openload `--rate {overload['rate']:g}` for "
+            f"{overload['seconds']} s (timeout 5 s): {overload['requests']} requests; 200: {figures('200')} = "
+            f"{overload['ok_rps']:.1f}/s; 503: {figures('503')} = {overload['shed_rps']:.1f}/s; other outcomes {others or 'none'}; "
+            f"generator start lag p99 {overload['schedule_lag_p99_ms']} ms, {overload['connections_opened']} connections opened; "
+            f"CPU ms per request gateway / location / sun / openload {per['gateway']} / {per['location']} / {per['sun']} / "
+            f"{per['openload']}; gateway peak RSS {overload['gateway_peak_rss_mib']} MiB",
+            "", f"overload: gateway_in_flight_limit / gateway_requests_in_flight each second: {points}"]
+
+
+def report(rows, overload, upstream_rss, options, fd_limit, load_before):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    command = "python3 -m bench.gateway " + options.bin_dir + (" --skip-high" if options.skip_high else "") + \
-        (" --skip-peer" if options.skip_peer else "") + (f" --seconds {options.seconds}" if options.seconds != 30 else "") + \
-        (f" --baseline-bin {options.baseline_bin}" if options.baseline_bin else "")
+    command = command_line(options)
     with open("/proc/loadavg") as loadavg:
         load = " ".join(loadavg.read().split()[:3])
     lines = [f"Gateway benchmark {stamp}, {os.cpu_count()} cores, L = {LATENCY_S} s, fd limit {fd_limit}, `{command}`, "
@@ -256,6 +353,8 @@ def report(rows, upstream_rss, options, fd_limit, load_before):
                      f"{row['ok_rps']:.1f} | {ms(row['avg_ms'])} | {ms(row['p99_ms'])} | {row['timeouts']} | {errors} | "
                      f"{row['shed_503']} ({row['bad_503']}) | {probe_p99} | "
                      f"{per['gateway']} / {per['location']} / {per['sun']} / {per['wrk']} | {row['gateway_peak_rss_mib']} MiB |")
+    if overload:
+        lines += overload_lines(overload)
     lines += ["", f"Upstream peak RSS: location {upstream_rss['location']} MiB, sun {upstream_rss['sun']} MiB"]
     for row in rows:
         if row["limit_trajectory"]:
@@ -264,7 +363,8 @@ def report(rows, upstream_rss, options, fd_limit, load_before):
             lines += ["", f"{row['scenario']}: gateway_in_flight_limit / gateway_requests_in_flight each second: {points}"]
     base = os.path.join(ROOT, "results", f"gateway-{stamp}")
     write_results(base, {"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": LATENCY_S, "fd_limit": fd_limit,
-                         "load_average_start": load_before, "load_average_end": load, "scenarios": rows, "upstream_peak_rss_mib": upstream_rss}, lines)
+                         "load_average_start": load_before, "load_average_end": load, "scenarios": rows, "overload": overload,
+                         "upstream_peak_rss_mib": upstream_rss}, lines)
     print("\n".join(lines))
     print(f"\nwrote {base}.json and .md")
 

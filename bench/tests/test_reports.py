@@ -2,7 +2,7 @@
 import os
 import unittest
 
-from bench import bench, demo
+from bench import bench, demo, gateway
 from tools.cityscape_tools.results import ratio
 from tools.cityscape_tools.wrk import parse_wrk
 
@@ -69,3 +69,33 @@ class DemoTable(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GatewayOverload(unittest.TestCase):
+    def test_rate_is_twice_the_most_200s_per_second_of_this_builds_async_rows(self):
+        rows = [{"scenario": "async", "server": "cityscape", "ok_rps": 19.8},
+                {"scenario": "baseline async c=1000", "server": "baseline", "ok_rps": 990.0},
+                {"scenario": "async c=1000", "server": "cityscape", "ok_rps": 960.0},
+                {"scenario": "async c=5000", "server": "cityscape", "ok_rps": 3512.0},
+                {"scenario": "go c=5000", "server": "go", "ok_rps": 3800.0}]
+        self.assertEqual(gateway.overload_rate(rows, None), 7000)
+        self.assertEqual(gateway.overload_rate(rows, 1234.0), 1234.0)
+        self.assertIsNone(gateway.overload_rate([r for r in rows if r["server"] != "cityscape"], None))
+
+    def test_latencies_by_outcome(self):
+        records = ([{"outcome": 200, "latency_ms": 1000.0 + i} for i in range(100)]
+                   + [{"outcome": 503, "latency_ms": 0.5 + i / 100} for i in range(100)]
+                   + [{"outcome": "timeout", "latency_ms": 5000.0}, {"outcome": "overflow", "latency_ms": None}])
+        summary = gateway.by_status(records)
+        self.assertEqual(summary["200"], {"n": 100, "p50_ms": 1050.0, "p99_ms": 1099.0})
+        self.assertEqual(summary["503"], {"n": 100, "p50_ms": 1.0, "p99_ms": 1.5})
+        self.assertEqual(summary["timeout"]["n"], 1)
+        self.assertEqual(summary["overflow"], {"n": 1, "p50_ms": None, "p99_ms": None})
+
+    def test_command_line_names_every_given_option(self):
+        options = gateway.argparse.Namespace(bin_dir=".build/release", skip_high=False, skip_course=True, skip_peer=False,
+                                             skip_overload=False, connections=[5000, 10000], seconds=20, overload_rate=7000.0,
+                                             baseline_bin="/tmp/base")
+        self.assertEqual(gateway.command_line(options),
+                         "python3 -m bench.gateway .build/release --skip-course --connections 5000 10000 --seconds 20 "
+                         "--overload-rate 7000 --baseline-bin /tmp/base")
