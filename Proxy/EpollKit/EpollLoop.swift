@@ -22,7 +22,7 @@ protocol EpollHandler: AnyObject {
 /// `TCPConnection`s, whose errors are `SocketError`s.
 ///
 /// `@unchecked Sendable`: the loop-confined state (`handlers`, `timers`, `closingFDs`, `turnHooks`,
-/// `readBuffers`, `running`, `turnTime`) is touched only on the loop's own thread (every method using it is documented
+/// `readBuffer`, `running`, `turnTime`) is touched only on the loop's own thread (every method using it is documented
 /// "on the loop" and asserts so in debug builds); other threads reach the loop only through `execute`, whose
 /// queue (`LoopInbox`) is behind a lock, and the wake-up eventfd.
 public final class EpollLoop: EventLoop, @unchecked Sendable {
@@ -43,13 +43,14 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
     private var closingFDs: [Int32] = []
     private var turnHooks: [(id: Int, hook: () -> Void)] = []
     private var turnHooksAdded = 0
-    /// The buffers every read on this loop goes into: one that its last reader let go of is read into again.
-    var readBuffers = NIOPooledRecvBufferAllocator(capacity: 4, recvAllocator: AdaptiveRecvByteBufferAllocator())
     public let allocator = ByteBufferAllocator()
+    /// The buffer every read on this loop goes into: read into again once its last reader has let go of it.
+    var readBuffer: LoopReadBuffer
 
     /// Creates the loop's epoll instance and wake-up eventfd; `start()` runs it.
     public init(name: String) throws(SocketError) {
         self.name = name
+        readBuffer = LoopReadBuffer(allocator: allocator)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SocketError("epoll_create1", errno: errno) }
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))

@@ -232,22 +232,17 @@ public final class TCPConnection: EpollHandler {
     }
 
     private func readOnce() {
-        var result = 0
         var readError: Int32 = 0
-        let (buffer, _) = loop.readBuffers.buffer(allocator: loop.allocator) { buffer in
-            buffer.clear()
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1) { space in
-                result = recv(fd, space.baseAddress, space.count, 0)
-                readError = errno
-                return max(0, result)
-            }
+        let (buffer, result) = loop.readBuffer.read { space in
+            let result = recv(fd, space.baseAddress, space.count, 0)
+            readError = errno
+            return result
         }
         guard result > 0 else {
             if result == 0 { return close() }
             if readError == EAGAIN || readError == EWOULDBLOCK || readError == EINTR { return }
             return close(SocketError("read", errno: readError))
         }
-        loop.readBuffers.record(actualReadBytes: result)
         guard let delegate else { return }
         delegate.connectionRead(buffer)
         guard isOpen else { return }
