@@ -71,7 +71,7 @@ final class ProxyHandler: TCPConnectionDelegate, UpstreamConnectionDelegate {
         state = ClientConnectionStateMachine(overCapacity: overCapacity)
         loop = connection.loop
         allocator = connection.loop.allocator
-        heads = HeadScanner(kind: .request, limit: forwarder.guardrails.limits.maxHeaderBytes)
+        heads = HeadScanner(kind: .request, limit: forwarder.guardrails.limits.maxHeaderBytes, copiesHeads: true)
         connection.delegate = self
         requestHeadBuffer = allocator.buffer(capacity: 1024)
         responseHeadBuffer = allocator.buffer(capacity: 1024)

@@ -22,15 +22,26 @@ struct HeadScanner {
     let kind: Kind
     /// The most bytes a head may take, its start line included.
     let limit: Int
+    /// Whether heads are copied out of the bytes read rather than sliced from them (see `init`).
+    let copiesHeads: Bool
     /// Bytes at the front of the buffer already searched for the end of the head.
     private var searched = 0
     /// The field array of the last head, filled again for the next one once that head is let go (it
     /// usually is), so a head costs no allocation for its fields.
     private var spareFields: [WireField] = []
+    /// The bytes of the last head when `copiesHeads`, written again for the next one once that head is let go.
+    private var spareBytes = ByteBuffer()
+    /// The largest storage kept for the next head.
+    static let maxSpareBytes = 8 * 1024
 
-    init(kind: Kind, limit: Int) {
+    /// - Parameter copiesHeads: for a head kept while its message is served (a request, until its response
+    ///   ends). A head sliced from the bytes read keeps the loop's whole read buffer, so every request in
+    ///   flight would make the loop allocate a new one; copied into storage the scanner reuses, it keeps only
+    ///   its own bytes.
+    init(kind: Kind, limit: Int, copiesHeads: Bool = false) {
         self.kind = kind
         self.limit = limit
+        self.copiesHeads = copiesHeads
     }
 
     /// Takes the next complete head off the front of `buffer`, or returns nil when more bytes are needed.
@@ -44,7 +55,20 @@ struct HeadScanner {
         }
         searched = 0
         if end > limit { throw .tooLarge }
-        let bytes = buffer.readSlice(length: end)!
+        let bytes: ByteBuffer
+        if copiesHeads {
+            var storage = spareBytes
+            spareBytes = ByteBuffer()
+            // Keeps the storage when the last head no longer holds it; otherwise the write copies it first.
+            storage.clear()
+            buffer.withUnsafeReadableBytes { _ = storage.writeBytes(UnsafeRawBufferPointer(rebasing: $0[..<end])) }
+            buffer.moveReaderIndex(forwardBy: end)
+            // A rare large head is not kept for the connection's life.
+            if storage.capacity <= Self.maxSpareBytes { spareBytes = storage }
+            bytes = storage
+        } else {
+            bytes = buffer.readSlice(length: end)!
+        }
         var fields = spareFields
         spareFields = []
         // Keeps the storage when the last head no longer holds it; copies nothing either way.
