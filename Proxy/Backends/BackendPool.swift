@@ -86,7 +86,7 @@ final class BackendPool: Sendable {
     var hasHealthyBackend: Bool { state.withLock { $0.candidates.contains { $0.inRotation } } }
 
     /// The backend the policy picks among those in rotation, skipping `excluded`; counts the request as in flight.
-    func next(excluding excluded: [BackendAddress] = []) -> BackendAddress? {
+    func next(excluding excluded: TriedBackends = []) -> BackendAddress? {
         var readmitted: [BackendAddress] = []
         let picked = state.withLock { state -> BackendAddress? in
             if state.ramping > 0 { updateRamps(&state) }

@@ -23,7 +23,7 @@ struct BalanceCandidate: Sendable, Equatable {
 extension [BalanceCandidate] {
     /// Whether the candidate at `index` may be picked: in rotation and not already tried by this request.
     @inline(__always)
-    func isEligible(_ index: Int, excluding excluded: [BackendAddress]) -> Bool {
+    func isEligible(_ index: Int, excluding excluded: TriedBackends) -> Bool {
         self[index].inRotation && (excluded.isEmpty || !excluded.contains(self[index].address))
     }
 }

@@ -27,7 +27,7 @@ struct Balancer: Sendable, Equatable {
 
     /// The index of the backend to use among `candidates`, skipping those out of rotation and `excluded`;
     /// nil when none is eligible.
-    mutating func pick(from candidates: [BalanceCandidate], excluding excluded: [BackendAddress] = []) -> Int? {
+    mutating func pick(from candidates: [BalanceCandidate], excluding excluded: TriedBackends = []) -> Int? {
         switch policy {
         case .roundRobin: roundRobin.pick(from: candidates, excluding: excluded)
         case .leastOutstanding: leastOutstanding.pick(from: candidates, excluding: excluded)

@@ -8,7 +8,7 @@ struct LeastOutstanding: Sendable, Equatable {
         tieBreak.reset()
     }
 
-    mutating func pick(from candidates: [BalanceCandidate], excluding excluded: [BackendAddress]) -> Int? {
+    mutating func pick(from candidates: [BalanceCandidate], excluding excluded: TriedBackends) -> Int? {
         // First pass: the least load; second: round-robin among the backends that carry exactly it.
         var least: Int?
         var ties = 0

@@ -10,7 +10,7 @@ struct PowerOfTwoChoices: Sendable, Equatable {
         generator = SplitMix64(seed: seed)
     }
 
-    mutating func pick(from candidates: [BalanceCandidate], excluding excluded: [BackendAddress]) -> Int? {
+    mutating func pick(from candidates: [BalanceCandidate], excluding excluded: TriedBackends) -> Int? {
         var total = 0.0
         for index in candidates.indices where candidates.isEligible(index, excluding: excluded) {
             total += candidates[index].effectiveWeight
@@ -22,7 +22,7 @@ struct PowerOfTwoChoices: Sendable, Equatable {
     }
 
     /// One eligible index (other than `skipping`), with probability effective weight / `total`.
-    private mutating func draw(from candidates: [BalanceCandidate], excluding excluded: [BackendAddress], skipping: Int?, total: Double) -> Int? {
+    private mutating func draw(from candidates: [BalanceCandidate], excluding excluded: TriedBackends, skipping: Int?, total: Double) -> Int? {
         guard total > 0 else { return nil }
         var point = Double.random(in: 0..<total, using: &generator)
         var last: Int?

@@ -12,7 +12,7 @@ struct SmoothWeightedRoundRobin: Sendable, Equatable {
     }
 
     /// The next eligible backend, or nil when none is.
-    mutating func pick(from candidates: [BalanceCandidate], excluding excluded: [BackendAddress]) -> Int? {
+    mutating func pick(from candidates: [BalanceCandidate], excluding excluded: TriedBackends) -> Int? {
         pick(from: candidates) { candidates.isEligible($0, excluding: excluded) }
     }
 

@@ -28,7 +28,7 @@ struct ExchangeStateMachine {
     enum Action: Equatable {
         case none
         /// Choose the next backend, skipping those tried; feed the result to `picked`.
-        case pickBackend(excluding: [BackendAddress])
+        case pickBackend(excluding: TriedBackends)
         /// Get a connection to `backend` (counted in flight there until `finishAttempt`); feed it to `connected`.
         case connect(BackendAddress, isRetry: Bool)
         /// The connection came too late: hand it back to the pool.
@@ -94,7 +94,7 @@ struct ExchangeStateMachine {
     private(set) var responseChunked = false
     private(set) var requestEnded: Bool
     private(set) var closeAfterResponse: Bool
-    private(set) var tried: [BackendAddress] = []
+    private(set) var tried: TriedBackends = []
     private(set) var lastFailure: BackendFailure?
 
     init(method: HTTPMethod, version: HTTPVersion, keepAlive: Bool, body: RequestGuard.BodyLength, quiescing: Bool) {
