@@ -6,7 +6,7 @@ import NIOCore
 /// Owned by the client connection's `ProxyHandler`; a retry starts a new attempt on the same exchange.
 final class Exchange {
     let request: ClientRequestHead
-    let requestID: String
+    let requestID: ProxyRequestID
     var machine: ExchangeStateMachine
 
     // Request body: parts not yet sent upstream, and while `replayable` also those already sent.
@@ -22,8 +22,7 @@ final class Exchange {
     var attemptStarted: NIODeadline?
     var responseTime: Double?
 
-    init(request: ClientRequestHead, requestID: String, body: RequestGuard.BodyLength, quiescing: Bool) {
-        self.request = request
+    init(request: ClientRequestHead, requestID: ProxyRequestID, body: RequestGuard.BodyLength, quiescing: Bool) {
         self.requestID = requestID
         machine = ExchangeStateMachine(
             method: request.method,
@@ -32,6 +31,8 @@ final class Exchange {
             body: body,
             quiescing: quiescing
         )
+        // Last, so the head moves in rather than being copied (a retain of each of its buffers).
+        self.request = request
     }
 
     var body: RequestGuard.BodyLength { machine.body }

@@ -15,8 +15,13 @@ struct ForwardedRequestHeaders {
     var clientAddress: String?
     var scheme = "http"
 
-    func write(_ request: ClientRequestHead, body: RequestGuard.BodyLength, requestID: String, backend: BackendAddress, into buffer: inout ByteBuffer)
-    {
+    func write(
+        _ request: ClientRequestHead,
+        body: RequestGuard.BodyLength,
+        requestID: ProxyRequestID,
+        backend: BackendAddress,
+        into buffer: inout ByteBuffer
+    ) {
         let wire = request.wire
         let hopByHop = request.hopByHop
         var host: Range<Int>?
@@ -33,7 +38,7 @@ struct ForwardedRequestHeaders {
         // X-Forwarded-For values (once more than their lines, which are not copied): twice the head bounds both.
         let bound =
             2 * wire.bytes.readableBytes + backendName.utf8.count + 2 * (clientAddress?.utf8.count ?? 0) + scheme.utf8.count
-            + requestID.utf8.count + HeadWriter.maxDecimalBytes + Self.fixedBytes
+            + requestID.byteCount + HeadWriter.maxDecimalBytes + Self.fixedBytes
         wire.bytes.withUnsafeReadableBytes { head in
             buffer.writeHead(maximumBytes: bound) { out in
                 func copy(_ range: Range<Int>) { out.write(UnsafeRawBufferPointer(rebasing: head[range])) }
@@ -88,7 +93,7 @@ struct ForwardedRequestHeaders {
                     out.write("\r\n")
                 }
                 out.write("X-Request-ID: ")
-                out.write(string: requestID)
+                out.write(requestID: requestID)
                 out.write("\r\n\r\n")
             }
         }

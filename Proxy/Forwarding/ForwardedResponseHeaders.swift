@@ -13,7 +13,7 @@ enum ForwardedResponseHeaders {
     static func write(
         _ response: UpstreamResponseHead,
         version: HTTPVersion,
-        requestID: String,
+        requestID: ProxyRequestID,
         connection: StaticString?,
         chunked: Bool,
         into buffer: inout ByteBuffer
@@ -21,7 +21,7 @@ enum ForwardedResponseHeaders {
         let wire = response.wire
         let hopByHop = response.hopByHop
         // Each byte of the backend's head is copied at most once.
-        let bound = wire.bytes.readableBytes + requestID.utf8.count + Self.fixedBytes
+        let bound = wire.bytes.readableBytes + requestID.byteCount + Self.fixedBytes
         wire.bytes.withUnsafeReadableBytes { head in
             buffer.writeHead(maximumBytes: bound) { out in
                 out.write(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
@@ -33,7 +33,7 @@ enum ForwardedResponseHeaders {
                     out.write(UnsafeRawBufferPointer(rebasing: head[field.lineStart..<field.lineEnd]))
                 }
                 out.write("X-Request-ID: ")
-                out.write(string: requestID)
+                out.write(requestID: requestID)
                 out.write("\r\n")
                 if let connection {
                     out.write("Connection: ")

@@ -46,25 +46,27 @@ extension ProxyHandler {
                 return
             }
             guard received.readableBytes > 0 else { return }
-            let wire: WireHead?
+            // The head is bound straight from the scanner's result and moved on: a head kept in an optional
+            // first and unwrapped later is copied, a retain and a release of each of its buffers.
+            let request: ClientRequestHead
             do {
-                wire = try heads.next(from: &received)
+                guard let wire = try heads.next(from: &received) else {
+                    // Part of a head: it must be complete within the header timeout of its first byte.
+                    perform(state.headIncomplete())
+                    return
+                }
+                request = ClientRequestHead(wire)
             } catch {
                 rejectHead(error)
                 return
             }
-            guard let wire else {
-                // Part of a head: it must be complete within the header timeout of its first byte.
-                perform(state.headIncomplete())
-                return
-            }
-            start(ClientRequestHead(wire))
+            start(request)
         }
     }
 
     private func start(_ request: consuming ClientRequestHead) {
         tally.requestStarted()
-        let requestID = RequestID.accept(request.wire.first(.xRequestID).map { request.wire.string($0.value) }, generator: &requestIDs)
+        let requestID = ProxyRequestID(candidate: request.wire.first(.xRequestID).map { request.wire.string($0.value) }, generator: &requestIDs)
         let body: RequestGuard.BodyLength
         let refusal: ServiceError?
         do throws(ServiceError) {
@@ -76,7 +78,7 @@ extension ProxyHandler {
             refusal = error
         }
         // The request's last use: it moves into the exchange instead of being copied.
-        let exchange = Exchange(request: request, requestID: requestID, body: body, quiescing: state.quiescing)
+        let exchange = Exchange(request: consume request, requestID: requestID, body: body, quiescing: state.quiescing)
         self.exchange = exchange
         perform(state.headReceived(hasBody: body != .none))
         if let refusal {
@@ -185,7 +187,7 @@ extension ProxyHandler {
             midResponse ? "backend failed mid-response; closing the client connection" : "upstream attempt failed",
             metadata: [
                 "backend": "\(exchange.machine.backend.map(\.description) ?? "-")", "failure": .string(failure.summary),
-                "attempt": "\(exchange.machine.tried.count)", "request_id": .string(exchange.requestID),
+                "attempt": "\(exchange.machine.tried.count)", "request_id": "\(exchange.requestID)",
             ]
         )
         perform(exchange.machine.attemptFailed(failure, retry: retry), for: exchange)

@@ -9,67 +9,76 @@ import NIOHTTP1
 /// The response side: what the upstream connection reads, written back to the client; the proxy's own
 /// answers; and the executor of `ExchangeStateMachine`'s actions.
 extension ProxyHandler {
-    func upstream(_ connection: UpstreamConnection, received part: UpstreamResponsePart) {
+    func upstream(_ connection: UpstreamConnection, receivedHead head: UpstreamResponseHead) {
         guard let exchange, exchange.upstream === connection, let client = self.connection else {
             connection.abandon()
             return
         }
-        switch part {
-        case .head(let head):
-            let untilClose = head.framing == .chunked || head.framing == .untilClose
-            switch exchange.machine.responseHead(status: Int(head.status.code), untilClose: untilClose) {
-            case .forwardInterimHead:
-                // 100 Continue and friends go straight through to an HTTP/1.1 client; the final head follows.
-                responseHeadBuffer.clear()
-                ForwardedResponseHeaders.write(
-                    head,
-                    version: .http1_1,
-                    requestID: exchange.requestID,
-                    connection: nil,
-                    chunked: false,
-                    into: &responseHeadBuffer
-                )
-                client.write(responseHeadBuffer)
-                client.flush()
-            case .forwardHead(let connectionHeader, let chunked):
-                if let started = exchange.attemptStarted {
-                    exchange.responseTime = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+        let untilClose = head.framing == .chunked || head.framing == .untilClose
+        switch exchange.machine.responseHead(status: Int(head.status.code), untilClose: untilClose) {
+        case .forwardInterimHead:
+            // 100 Continue and friends go straight through to an HTTP/1.1 client; the final head follows.
+            responseHeadBuffer.clear()
+            ForwardedResponseHeaders.write(
+                head,
+                version: .http1_1,
+                requestID: exchange.requestID,
+                connection: nil,
+                chunked: false,
+                into: &responseHeadBuffer
+            )
+            client.write(responseHeadBuffer)
+            client.flush()
+        case .forwardHead(let connectionHeader, let chunked):
+            if let started = exchange.attemptStarted {
+                exchange.responseTime = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+            }
+            let value: StaticString? =
+                switch connectionHeader {
+                case .close: "close"
+                case .keepAlive: "keep-alive"
+                case .none: nil
                 }
-                let value: StaticString? =
-                    switch connectionHeader {
-                    case .close: "close"
-                    case .keepAlive: "keep-alive"
-                    case .none: nil
-                    }
-                responseHeadBuffer.clear()
-                ForwardedResponseHeaders.write(
-                    head,
-                    version: exchange.request.version,
-                    requestID: exchange.requestID,
-                    connection: value,
-                    chunked: chunked,
-                    into: &responseHeadBuffer
-                )
-                responseHeadPending = true
-            default:
-                break
-            }
-        case .body(let buffer):
-            if responseHeadPending && !exchange.machine.responseChunked && buffer.readableBytes <= Self.maxJoinedBodyBytes {
-                responseHeadBuffer.writeImmutableBuffer(buffer)
-                writePendingHead()
-            } else if exchange.machine.responseChunked {
-                writePendingHead()
-                ChunkFraming.write(buffer, allocator: allocator) { client.write($0) }
-            } else {
-                writePendingHead()
-                client.write(buffer)
-            }
-            if !client.isWritable { connection.pauseReads() }
-        case .end:
-            writePendingHead()
-            perform(exchange.machine.responseEnded(), for: exchange)
+            responseHeadBuffer.clear()
+            ForwardedResponseHeaders.write(
+                head,
+                version: exchange.request.version,
+                requestID: exchange.requestID,
+                connection: value,
+                chunked: chunked,
+                into: &responseHeadBuffer
+            )
+            responseHeadPending = true
+        default:
+            break
         }
+    }
+
+    func upstream(_ connection: UpstreamConnection, receivedBody buffer: ByteBuffer) {
+        guard let exchange, exchange.upstream === connection, let client = self.connection else {
+            connection.abandon()
+            return
+        }
+        if responseHeadPending && !exchange.machine.responseChunked && buffer.readableBytes <= Self.maxJoinedBodyBytes {
+            responseHeadBuffer.writeImmutableBuffer(buffer)
+            writePendingHead()
+        } else if exchange.machine.responseChunked {
+            writePendingHead()
+            ChunkFraming.write(buffer, allocator: allocator) { client.write($0) }
+        } else {
+            writePendingHead()
+            client.write(buffer)
+        }
+        if !client.isWritable { connection.pauseReads() }
+    }
+
+    func upstreamResponseEnded(_ connection: UpstreamConnection) {
+        guard let exchange, exchange.upstream === connection, self.connection != nil else {
+            connection.abandon()
+            return
+        }
+        writePendingHead()
+        perform(exchange.machine.responseEnded(), for: exchange)
     }
 
     func upstreamReadComplete(_ connection: UpstreamConnection) {
@@ -154,10 +163,10 @@ extension ProxyHandler {
         forwarder.metrics.error(error.code)
         forwarder.logger.debug(
             "\(exchange.request.method) \(exchange.request.uri) → \(error.status.code) \(error.code): \(error.message)",
-            metadata: ["request_id": .string(exchange.requestID)]
+            metadata: ["request_id": "\(exchange.requestID)"]
         )
         let bytes = error.http1Bytes(
-            requestID: exchange.requestID,
+            requestID: exchange.requestID.description,
             closing: closing,
             withBody: exchange.request.method != .HEAD,
             allocator: allocator

@@ -3,19 +3,17 @@ import EpollKit
 import NIOCore
 import NIOHTTP1
 
-/// What an upstream connection reads from its backend, one message part at a time.
-enum UpstreamResponsePart {
-    /// A response head; an interim (1xx) one is followed by another head.
-    case head(UpstreamResponseHead)
-    case body(ByteBuffer)
-    case end
-}
-
-/// What one upstream connection reports to the client connection it currently serves.
+/// What one upstream connection reports to the client connection it currently serves: the response one
+/// part at a time (a head, body pieces, the end), then the other events.
 ///
-/// Both sides of an exchange live on the same event loop, so these are plain calls, never hops.
+/// Both sides of an exchange live on the same event loop, so these are plain calls, never hops. Each part
+/// has its own call rather than one call taking an enum of them: wrapping a head in an enum and taking it
+/// out again copies it, a retain and a release of each of its buffers.
 protocol UpstreamConnectionDelegate: AnyObject {
-    func upstream(_ connection: UpstreamConnection, received part: UpstreamResponsePart)
+    /// A response head; an interim (1xx) one is followed by another head.
+    func upstream(_ connection: UpstreamConnection, receivedHead head: UpstreamResponseHead)
+    func upstream(_ connection: UpstreamConnection, receivedBody bytes: ByteBuffer)
+    func upstreamResponseEnded(_ connection: UpstreamConnection)
     func upstreamReadComplete(_ connection: UpstreamConnection)
     func upstreamWritabilityChanged(_ connection: UpstreamConnection)
     /// The exchange failed before its response ended (reset, close, timeout, bad response).
@@ -155,20 +153,22 @@ final class UpstreamConnection: TCPConnectionDelegate {
     private func deliverReceived() throws(BackendFailure) {
         while let delegate {
             guard var decoder = body else {
-                let wire: WireHead?
+                // Bound straight from the scanner's result: unwrapping a head kept in an optional copies it.
+                let head: UpstreamResponseHead
                 do {
-                    wire = try heads.next(from: &received)
+                    guard let wire = try heads.next(from: &received) else { return }
+                    head = try UpstreamResponseHead(wire, toHEAD: requestIsHEAD)
+                } catch let failure as BackendFailure {
+                    throw failure
                 } catch {
                     throw .other("malformed response from backend: \(error)")
                 }
-                guard let wire else { return }
-                let head = try UpstreamResponseHead(wire, toHEAD: requestIsHEAD)
                 if head.status.code == 101 { throw .other("backend switched protocols unasked (101)") }
                 if head.status.code >= 200 {
                     reusable = head.keepAlive
                     body = BodyDecoder(head.framing)
                 }
-                delegate.upstream(self, received: .head(head))
+                delegate.upstream(self, receivedHead: head)
                 continue
             }
             let part: BodyDecoder.Output?
@@ -182,14 +182,14 @@ final class UpstreamConnection: TCPConnectionDelegate {
             case nil:
                 return
             case .data(let bytes):
-                delegate.upstream(self, received: .body(bytes))
+                delegate.upstream(self, receivedBody: bytes)
             case .end:
                 body = nil
                 // One request at a time: bytes after the response are not ours to read, so the connection is spent.
                 if received.readableBytes > 0 { reusable = false }
                 received = ByteBuffer()
                 endResponse()
-                delegate.upstream(self, received: .end)
+                delegate.upstreamResponseEnded(self)
                 return
             }
         }
@@ -217,7 +217,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
             // A response delimited by the close has just ended.
             body = nil
             endResponse()
-            delegate.upstream(self, received: .end)
+            delegate.upstreamResponseEnded(self)
         }
         fail(.closedBeforeResponse("connection closed by backend"))
     }

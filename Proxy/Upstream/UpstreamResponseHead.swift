@@ -16,16 +16,30 @@ struct UpstreamResponseHead {
 
     /// - Parameter toHEAD: whether the request was a HEAD, whose response has no body whatever it declares.
     init(_ wire: WireHead, toHEAD: Bool) throws(BackendFailure) {
+        // Read in a function of its own, so nothing of `self` exists when it throws: a throwing initializer
+        // that sets fields before its last throw builds the head aside and copies it out.
+        let meaning = try Self.meaning(of: wire, toHEAD: toHEAD)
+        status = meaning.status
+        keepAlive = meaning.keepAlive
+        framing = meaning.framing
+        hopByHop = meaning.hopByHop
+        // Last, so the head moves in rather than being copied (a retain of each of its buffers).
+        self.wire = wire
+    }
+
+    private static func meaning(
+        of wire: borrowing WireHead,
+        toHEAD: Bool
+    ) throws(BackendFailure) -> (status: HTTPResponseStatus, keepAlive: Bool, framing: BodyDecoder.Framing, hopByHop: HopByHopHeaders) {
         let code = wire.bytes.withUnsafeReadableBytes { head in
             wire.startLine.1.reduce(0) { $0 * 10 + Int(head[$1] - UInt8(ascii: "0")) }
         }
         // NIO names the registered codes itself; only an unregistered one needs its reason phrase read.
         var status = HTTPResponseStatus(statusCode: code)
         if case .custom = status { status = HTTPResponseStatus(statusCode: code, reasonPhrase: wire.string(wire.startLine.2)) }
-        self.status = status
         let http10 = wire.isHTTP10(wire.startLine.0)
         let options = wire.connectionOptions()
-        hopByHop = HopByHopHeaders(named: options.named)
+        let framing: BodyDecoder.Framing
         let hasEncoding = wire.first(.transferEncoding) != nil
         let lengthField = wire.first(.contentLength)
         if toHEAD || code < 200 || code == 204 || code == 304 {
@@ -53,8 +67,7 @@ struct UpstreamResponseHead {
         } else {
             framing = .untilClose
         }
-        keepAlive = !options.close && (!http10 || options.keepAlive) && framing != .untilClose
-        // Last, so the head moves in rather than being copied (a retain of each of its buffers).
-        self.wire = wire
+        let keepAlive = !options.close && (!http10 || options.keepAlive) && framing != .untilClose
+        return (status, keepAlive, framing, HopByHopHeaders(named: options.named))
     }
 }

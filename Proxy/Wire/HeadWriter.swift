@@ -62,6 +62,23 @@ struct HeadWriter: ~Copyable {
 
     /// The most bytes `write(decimal:)` writes.
     static let maxDecimalBytes = 20
+
+    /// `value` as 16 lower-case hex digits, leading zeros included.
+    mutating func write(hex value: UInt64) {
+        precondition(16 <= space.count - count, "a head outgrew the bound its writer was given")
+        Self.hexDigits(of: value, into: UnsafeMutableRawBufferPointer(rebasing: space[count..<(count + 16)]))
+        count += 16
+    }
+
+    /// Writes `value` as hex digits into `digits`, most significant first, one per byte of `digits`.
+    static func hexDigits(of value: UInt64, into digits: UnsafeMutableRawBufferPointer) {
+        var rest = value
+        for index in digits.indices.reversed() {
+            let nibble = UInt8(truncatingIfNeeded: rest & 0xF)
+            digits[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            rest >>= 4
+        }
+    }
 }
 
 extension ByteBuffer {

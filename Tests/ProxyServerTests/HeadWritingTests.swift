@@ -62,7 +62,7 @@ struct HeadWritingTests {
         var headers = ForwardedRequestHeaders()
         headers.clientAddress = "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"
         var buffer = ByteBuffer()
-        headers.write(head, body: .known(Int.max), requestID: String(repeating: "r", count: 128), backend: Self.backend, into: &buffer)
+        headers.write(head, body: .known(Int.max), requestID: .given(String(repeating: "r", count: 128)), backend: Self.backend, into: &buffer)
         let written = String(buffer: buffer)
         #expect(written.hasSuffix("X-Request-ID: \(String(repeating: "r", count: 128))\r\n\r\n"))
         #expect(written.contains("Content-Length: \(Int.max)\r\n"))
@@ -84,6 +84,16 @@ struct HeadWritingTests {
                 == "HTTP/1.0 404 Not Found\r\nContent-Length: 2\r\nX-End: kept\r\nX-Request-ID: ours\r\nConnection: keep-alive\r\n"
                 + "Transfer-Encoding: chunked\r\n\r\n"
         )
+    }
+
+    @Test("a drawn request id is its 128 bits as 32 hex digits, the same in the head as in a log line")
+    func drawnRequestID() throws {
+        let id = ProxyRequestID.drawn(0x0123_4567_89ab_cdef, 0x0000_0000_0000_00f0)
+        #expect(id.description == "0123456789abcdef00000000000000f0")
+        #expect(id.byteCount == 32)
+        var buffer = ByteBuffer()
+        buffer.writeHead(maximumBytes: id.byteCount) { $0.write(requestID: id) }
+        #expect(String(buffer: buffer) == id.description)
     }
 
     @Test("numbers are written in decimal, from 0 to Int.max", arguments: [0, 7, 10, 99, 100, 65_536, Int.max])
