@@ -44,6 +44,10 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
     private var turnHooks: [(id: Int, hook: () -> Void)] = []
     private var turnHooksAdded = 0
     public let allocator = ByteBufferAllocator()
+    /// A buffer with no bytes, for code on this loop to let go of one by assigning it. `ByteBuffer()` is one
+    /// storage shared by every thread, so assigning it on both loops would write to one reference count from
+    /// two cores; this one's storage belongs to the loop.
+    public let emptyBuffer: ByteBuffer
     /// The buffer every read on this loop goes into: read into again once its last reader has let go of it.
     var readBuffer: LoopReadBuffer
 
@@ -51,6 +55,8 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
     public init(name: String) throws(SocketError) {
         self.name = name
         readBuffer = LoopReadBuffer(allocator: allocator)
+        // A capacity of zero would give the shared storage of `ByteBuffer()`.
+        emptyBuffer = allocator.buffer(capacity: 1)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SocketError("epoll_create1", errno: errno) }
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))

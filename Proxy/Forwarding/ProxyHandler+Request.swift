@@ -15,7 +15,7 @@ extension ProxyHandler {
         defer {
             processing = false
             // Let go of a consumed read buffer, so the loop can read into it again instead of allocating another.
-            if received.readableBytes == 0 { received = ByteBuffer() }
+            if received.readableBytes == 0 { received = loop.emptyBuffer }
         }
         while state.isOpen && connection != nil {
             if var decoder = requestBody {

@@ -141,7 +141,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
         do throws(BackendFailure) {
             try deliverReceived()
             // Let go of a consumed read buffer, so the loop can read into it again instead of allocating another.
-            if received.readableBytes == 0 { received = ByteBuffer() }
+            if received.readableBytes == 0 { received = connection.loop.emptyBuffer }
         } catch {
             reusable = false
             fail(error)
@@ -157,7 +157,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
                 let head: UpstreamResponseHead
                 do {
                     guard let wire = try heads.next(from: &received) else { return }
-                    head = try UpstreamResponseHead(wire, toHEAD: requestIsHEAD)
+                    head = try UpstreamResponseHead(consume wire, toHEAD: requestIsHEAD)
                 } catch let failure as BackendFailure {
                     throw failure
                 } catch {
@@ -187,7 +187,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
                 body = nil
                 // One request at a time: bytes after the response are not ours to read, so the connection is spent.
                 if received.readableBytes > 0 { reusable = false }
-                received = ByteBuffer()
+                received = connection.loop.emptyBuffer
                 endResponse()
                 delegate.upstreamResponseEnded(self)
                 return
