@@ -35,8 +35,8 @@ enum ProxyRequestID: Equatable, CustomStringConvertible, ExpressibleByStringLite
             return text
         case .drawn(let high, let low):
             return String(unsafeUninitializedCapacity: 32) { buffer in
-                HeadWriter.hexDigits(of: high, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<16])))
-                HeadWriter.hexDigits(of: low, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[16..<32])))
+                HeadWriter.hexDigits(of: high, into: UnsafeMutableRawPointer(buffer.baseAddress!))
+                HeadWriter.hexDigits(of: low, into: UnsafeMutableRawPointer(buffer.baseAddress! + 16))
                 return 32
             }
         }

@@ -66,16 +66,16 @@ struct HeadWriter: ~Copyable {
     /// `value` as 16 lower-case hex digits, leading zeros included.
     mutating func write(hex value: UInt64) {
         precondition(16 <= space.count - count, "a head outgrew the bound its writer was given")
-        Self.hexDigits(of: value, into: UnsafeMutableRawBufferPointer(rebasing: space[count..<(count + 16)]))
+        Self.hexDigits(of: value, into: space.baseAddress! + count)
         count += 16
     }
 
-    /// Writes `value` as hex digits into `digits`, most significant first, one per byte of `digits`.
-    static func hexDigits(of value: UInt64, into digits: UnsafeMutableRawBufferPointer) {
+    /// Writes `value` as 16 hex digits at `digits`, most significant first.
+    static func hexDigits(of value: UInt64, into digits: UnsafeMutableRawPointer) {
         var rest = value
-        for index in digits.indices.reversed() {
+        for index in stride(from: 15, through: 0, by: -1) {
             let nibble = UInt8(truncatingIfNeeded: rest & 0xF)
-            digits[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            digits.storeBytes(of: nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble, toByteOffset: index, as: UInt8.self)
             rest >>= 4
         }
     }

@@ -46,9 +46,9 @@ struct WireParsingTests {
         #expect(String(buffer: buffer) == "GET /next")
     }
 
-    @Test("heads read one after another from one scanner keep their own fields, kept or let go")
-    func consecutiveHeads() throws {
-        var scanner = HeadScanner(kind: .request, limit: 1024)
+    @Test("heads read one after another from one scanner keep their own fields and bytes, kept or let go", arguments: [false, true])
+    func consecutiveHeads(copiesHeads: Bool) throws {
+        var scanner = HeadScanner(kind: .request, limit: 1024, copiesHeads: copiesHeads)
         var buffer = ByteBuffer(
             string: "GET /1 HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\nGET /2 HTTP/1.1\r\nC: 3\r\n\r\nGET /3 HTTP/1.1\r\nD: 4\r\nE: 5\r\nF: 6\r\n\r\n"
         )
@@ -57,9 +57,30 @@ struct WireParsingTests {
         let second = try #require(try scanner.next(from: &buffer)).fields.map { $0.value }
         let third = try #require(try scanner.next(from: &buffer))
         #expect(first.fields.map { first.string($0.name) + "=" + first.string($0.value) } == ["A=1", "B=2"])
+        #expect(first.string(first.startLine.1) == "/1" && third.string(third.startLine.1) == "/3")
         #expect(second.count == 1)
         #expect(third.fields.map { third.string($0.name) + "=" + third.string($0.value) } == ["D=4", "E=5", "F=6"])
         #expect(buffer.readableBytes == 0)
+    }
+
+    @Test("a copied head leaves the bytes it was read from unshared, so a read buffer can be read into again")
+    func copiedHeadLetsGoOfTheReadBuffer() throws {
+        for copiesHeads in [false, true] {
+            var scanner = HeadScanner(kind: .request, limit: 1024, copiesHeads: copiesHeads)
+            var read = ByteBuffer(string: "GET /kept HTTP/1.1\r\nHost: a\r\n\r\n")
+            let head = try #require(try scanner.next(from: &read))
+            let readIsFree = read.modifyIfUniquelyOwned { _ in true } ?? false
+            #expect(readIsFree == copiesHeads)
+            #expect(head.string(head.startLine.1) == "/kept" && head.fields.count == 1)
+        }
+    }
+
+    @Test("a field name's bytes are exactly RFC 9110's tchar")
+    func tokenBytes() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(HeadScanner.isTokenByte(byte) == tchar.contains(byte), "byte \(byte)")
+        }
     }
 
     @Test("empty lines before a request line are skipped")
