@@ -33,7 +33,10 @@ final class UpstreamConnection: TCPConnectionDelegate {
     let backend: BackendAddress
     private let timeout: TimeAmount
     private let connection: TCPConnection
-    weak var pool: UpstreamConnectionPool?
+    /// Strong until the connection closes, which breaks the cycle with the pool that parks it: a weak
+    /// reference would give the pool a side table, slowing every retain of it, and cost a load through
+    /// that table on every release of the connection.
+    var pool: UpstreamConnectionPool?
     /// The client side of the current exchange; nil while parked.
     var delegate: (any UpstreamConnectionDelegate)?
     /// When the connection was last parked, for the pool's idle sweep.
@@ -213,6 +216,7 @@ final class UpstreamConnection: TCPConnectionDelegate {
         reusable = false
         if let error { fail(BackendFailure(error)) }
         pool?.remove(self)
+        pool = nil
         if let decoder = body, decoder.endsWithClose, let delegate {
             // A response delimited by the close has just ended.
             body = nil
