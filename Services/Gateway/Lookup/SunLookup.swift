@@ -191,8 +191,9 @@ struct SunLookup: Sendable {
         return "\(sign)\(micro / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
     }
 
-    /// Percent-encodes a validated postal code (letters, digits, space, hyphen) for a path.
+    /// Percent-encodes a validated postal code (letters, digits, space, hyphen) for a path; most codes have no space
+    /// and skip the Foundation call.
     static func pathSegment(_ postalCode: String) -> String {
-        postalCode.replacingOccurrences(of: " ", with: "%20")
+        postalCode.utf8.contains(UInt8(ascii: " ")) ? postalCode.replacingOccurrences(of: " ", with: "%20") : postalCode
     }
 }

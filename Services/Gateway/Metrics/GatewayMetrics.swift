@@ -5,7 +5,9 @@ import Metrics
 ///
 /// Series with fixed labels are created once here, so the hot path only increments; the few with a
 /// per-event label (error causes) go through the factory, which caches them by label and dimensions.
-struct GatewayMetrics: Sendable {
+/// A class: every request hands it to the lookup and the failure mapping, and a reference is one retain where
+/// the struct was a copy of every series in it.
+final class GatewayMetrics: Sendable {
     /// The two upstreams, as metric label values.
     enum Upstream: String, Sendable, CaseIterable {
         case location, sun
@@ -27,9 +29,22 @@ struct GatewayMetrics: Sendable {
     let shed: Counter
     /// Waiting requests dropped because their client went away before a worker was free.
     let abandoned: Counter
-    private let latency: [Upstream: Timer]
-    private let cacheHits: [Upstream: Counter]
-    private let cacheMisses: [Upstream: Counter]
+    private let location: UpstreamSeries
+    private let sun: UpstreamSeries
+
+    /// The series labelled with one upstream.
+    private struct UpstreamSeries: Sendable {
+        let latency: Timer
+        let cacheHits: Counter
+        let cacheMisses: Counter
+
+        init(_ upstream: Upstream, factory: any MetricsFactory) {
+            let dimensions = [("upstream", upstream.rawValue)]
+            latency = Timer(label: "gateway_upstream_duration_seconds", dimensions: dimensions, factory: factory)
+            cacheHits = Counter(label: "gateway_cache_hits_total", dimensions: dimensions, factory: factory)
+            cacheMisses = Counter(label: "gateway_cache_misses_total", dimensions: dimensions, factory: factory)
+        }
+    }
 
     init(factory: any MetricsFactory) {
         self.factory = factory
@@ -40,23 +55,20 @@ struct GatewayMetrics: Sendable {
         queueWait = Timer(label: "gateway_queue_wait_seconds", factory: factory)
         shed = Counter(label: "gateway_shed_requests_total", factory: factory)
         abandoned = Counter(label: "gateway_abandoned_requests_total", factory: factory)
-        var latency: [Upstream: Timer] = [:]
-        var hits: [Upstream: Counter] = [:]
-        var misses: [Upstream: Counter] = [:]
-        for upstream in Upstream.allCases {
-            let dimensions = [("upstream", upstream.rawValue)]
-            latency[upstream] = Timer(label: "gateway_upstream_duration_seconds", dimensions: dimensions, factory: factory)
-            hits[upstream] = Counter(label: "gateway_cache_hits_total", dimensions: dimensions, factory: factory)
-            misses[upstream] = Counter(label: "gateway_cache_misses_total", dimensions: dimensions, factory: factory)
+        location = UpstreamSeries(.location, factory: factory)
+        sun = UpstreamSeries(.sun, factory: factory)
+    }
+
+    private func series(_ upstream: Upstream) -> UpstreamSeries {
+        switch upstream {
+        case .location: location
+        case .sun: sun
         }
-        self.latency = latency
-        self.cacheHits = hits
-        self.cacheMisses = misses
     }
 
     /// Records how long one call to `upstream` took, whatever its outcome.
     func recordLatency(_ upstream: Upstream, _ duration: Duration) {
-        latency[upstream]?.recordNanoseconds(duration.nanoseconds)
+        series(upstream).latency.recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts a failed upstream call by cause (`connection_failed`, `timeout`, `status_503`, `invalid_body`, ...).
@@ -70,6 +82,7 @@ struct GatewayMetrics: Sendable {
     }
 
     func recordCache(_ upstream: Upstream, hit: Bool) {
-        (hit ? cacheHits : cacheMisses)[upstream]?.increment()
+        let series = series(upstream)
+        (hit ? series.cacheHits : series.cacheMisses).increment()
     }
 }
