@@ -10,6 +10,7 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
         case timeout
         case tls
         case invalidURL = "invalid_url"
+        case invalidRequest = "invalid_request"
         case bodyTooLarge = "body_too_large"
         case shutdown
     }
@@ -43,6 +44,8 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
     public static func tls(_ detail: String) -> Self { Self(.tls, detail) }
     /// The URL cannot be requested (malformed, unsupported scheme).
     public static func invalidURL(_ detail: String) -> Self { Self(.invalidURL, detail) }
+    /// The request cannot be written as asked (a header or path that would break the request's framing).
+    public static func invalidRequest(_ detail: String) -> Self { Self(.invalidRequest, detail) }
     /// The body exceeded ``UpstreamLimits/maximumBodyBytes``.
     public static func bodyTooLarge(_ detail: String) -> Self { Self(.bodyTooLarge, detail) }
     /// The transport is shutting down and accepts no more calls.

@@ -86,6 +86,37 @@ struct EventLoopUpstreamTests {
         }
     }
 
+    @Test("a response without a body (204) ends its exchange, and the connection carries the next call")
+    func noContent() async throws {
+        try await Self.upstream().test(.live) { server in
+            let base = "http://127.0.0.1:\(try #require(server.port))"
+            try await Self.withClient { client in
+                for index in 0..<3 {
+                    let empty = try await client.get("\(base)/empty", headers: [], timeout: .seconds(5))
+                    #expect(empty.status == 204)
+                    #expect(empty.body.isEmpty)
+                    let echoed = try await client.get("\(base)/peer", headers: [(name: "X-Request-ID", value: "n\(index)")], timeout: .seconds(5))
+                    #expect(String(decoding: echoed.body, as: UTF8.self).hasSuffix(" n\(index)"))
+                }
+            }
+        }
+    }
+
+    @Test("a header value that would end its line early is refused before anything is sent")
+    func headerInjection() async throws {
+        let listener = try SilentListener()
+        defer { listener.close() }
+        try await Self.withClient { client in
+            await #expect(throws: UpstreamError.invalidRequest("")) {
+                _ = try await client.get(
+                    "http://127.0.0.1:\(listener.port)/",
+                    headers: [(name: "X-Request-ID", value: "a\r\nX-Admin: 1")],
+                    timeout: .seconds(30)
+                )
+            }
+        }
+    }
+
     @Test("a body over the limit is refused as too large")
     func bodyTooLarge() async throws {
         try await Self.upstream().test(.live) { server in
@@ -157,6 +188,9 @@ struct EventLoopUpstreamTests {
         }
         router.get("/close") { _, _ in
             Response(status: .ok, headers: [.connection: "close"], body: .init(byteBuffer: ByteBuffer(string: "bye")))
+        }
+        router.get("/empty") { _, _ in
+            HTTPResponse.Status.noContent
         }
         router.get("/big") { _, _ in
             Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: 0x61, count: UpstreamLimits.maximumBodyBytes + 1)))

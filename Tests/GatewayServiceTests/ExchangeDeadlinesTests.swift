@@ -16,12 +16,12 @@ struct ExchangeDeadlinesTests {
         let result: EventLoopFuture<UpstreamResponse>
 
         init(on loop: EmbeddedEventLoop) throws {
-            handler = UpstreamExchangeHandler()
+            handler = UpstreamExchangeHandler(responseDecoder: HTTPResponseDecoder())
             channel = EmbeddedChannel(handler: handler, loop: loop)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
             let promise = loop.makePromise(of: UpstreamResponse.self)
             result = promise.futureResult
-            number = try #require(handler.send(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), promise: promise))
+            number = try #require(handler.send(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"), waiter: .promise(promise)))
         }
 
         func answer() throws {
@@ -39,7 +39,7 @@ struct ExchangeDeadlinesTests {
     @Test("deadlines added out of order fire in deadline order; an exchange that ended in time is left alone")
     func order() throws {
         let loop = EmbeddedEventLoop()
-        let deadlines = ExchangeDeadlines(eventLoop: loop)
+        let deadlines = ExchangeDeadlines(eventLoop: loop, tolerance: .zero)
         let late = try Exchange(on: loop)
         let early = try Exchange(on: loop)
         let answered = try Exchange(on: loop)
@@ -63,15 +63,38 @@ struct ExchangeDeadlinesTests {
         #expect(Self.outcome(late.result) == .failure(.timeout("")))
     }
 
+    @Test("deadlines within the tolerance end together, never before their own deadline")
+    func tolerance() throws {
+        let loop = EmbeddedEventLoop()
+        let deadlines = ExchangeDeadlines(eventLoop: loop, tolerance: .milliseconds(10))
+        let first = try Exchange(on: loop)
+        let second = try Exchange(on: loop)
+        let later = try Exchange(on: loop)
+        deadlines.add(loop.now + .milliseconds(100), handler: first.handler, exchange: first.number)
+        deadlines.add(loop.now + .milliseconds(105), handler: second.handler, exchange: second.number)
+        deadlines.add(loop.now + .milliseconds(150), handler: later.handler, exchange: later.number)
+        loop.advanceTime(by: .milliseconds(109))
+        #expect(Self.outcome(first.result) == nil)
+        #expect(Self.outcome(second.result) == nil)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(Self.outcome(first.result) == .failure(.timeout("")))
+        #expect(Self.outcome(second.result) == .failure(.timeout("")))
+        #expect(Self.outcome(later.result) == nil)
+        loop.advanceTime(by: .milliseconds(49))
+        #expect(Self.outcome(later.result) == nil)
+        loop.advanceTime(by: .milliseconds(11))
+        #expect(Self.outcome(later.result) == .failure(.timeout("")))
+    }
+
     @Test("the deadline of an earlier exchange does not end the next one on the same connection")
     func reusedConnection() throws {
         let loop = EmbeddedEventLoop()
-        let deadlines = ExchangeDeadlines(eventLoop: loop)
+        let deadlines = ExchangeDeadlines(eventLoop: loop, tolerance: .zero)
         let first = try Exchange(on: loop)
         deadlines.add(loop.now + .milliseconds(100), handler: first.handler, exchange: first.number)
         try first.answer()
         let promise = loop.makePromise(of: UpstreamResponse.self)
-        let second = try #require(first.handler.send(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), promise: promise))
+        let second = try #require(first.handler.send(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"), waiter: .promise(promise)))
         deadlines.add(loop.now + .milliseconds(500), handler: first.handler, exchange: second)
         loop.advanceTime(by: .milliseconds(100))
         #expect(Self.outcome(promise.futureResult) == nil)

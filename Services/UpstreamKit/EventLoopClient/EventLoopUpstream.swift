@@ -15,26 +15,32 @@ public final class EventLoopUpstream: UpstreamClient, Service {
     private let group: any EventLoopGroup
     /// One pool per loop of `group`, keyed by the loop's identity; each is created and used on its own loop.
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<LoopConnectionPool?>]
-    private let connectTimeout: TimeAmount
+    private let settings: PoolSettings
+    private static let allocator = ByteBufferAllocator()
     private let tlsClient: HTTPClientUpstream
 
-    /// Idle connections older than this are closed instead of reused: the upstreams (Hummingbird) close theirs after
-    /// a minute, and a request must never be written on a connection the server is closing.
-    private let idleLimit: TimeAmount
+    /// What every loop's pool is created with.
+    private struct PoolSettings: Sendable {
+        var connectTimeout: TimeAmount
+        /// Idle connections older than this are closed instead of reused: the upstreams (Hummingbird) close theirs
+        /// after a minute, and a request must never be written on a connection the server is closing.
+        var idleLimit: TimeAmount
+        /// How late a timeout may end, so that deadlines close together share one timer (``ExchangeDeadlines``).
+        var deadlineTolerance: TimeAmount
+    }
 
     public convenience init(configuration: HTTPClientUpstream.Configuration) {
         self.init(configuration: configuration, idleLimit: .seconds(30))
     }
 
-    init(configuration: HTTPClientUpstream.Configuration, idleLimit: TimeAmount) {
-        self.idleLimit = idleLimit
+    init(configuration: HTTPClientUpstream.Configuration, idleLimit: TimeAmount, deadlineTolerance: TimeAmount = .milliseconds(5)) {
         group = MultiThreadedEventLoopGroup.singleton
         var pools: [ObjectIdentifier: NIOLoopBoundBox<LoopConnectionPool?>] = [:]
         for loop in group.makeIterator() {
             pools[ObjectIdentifier(loop)] = .makeEmptyBox(valueType: LoopConnectionPool.self, eventLoop: loop)
         }
         self.pools = pools
-        connectTimeout = configuration.connectTimeout.timeAmount
+        settings = PoolSettings(connectTimeout: configuration.connectTimeout.timeAmount, idleLimit: idleLimit, deadlineTolerance: deadlineTolerance)
         tlsClient = HTTPClientUpstream(configuration: configuration)
     }
 
@@ -42,28 +48,21 @@ public final class EventLoopUpstream: UpstreamClient, Service {
         guard let target = UpstreamTarget(url) else {
             return try await tlsClient.get(url, headers: headers, timeout: timeout)
         }
-        var request = HTTPHeaders()
-        request.reserveCapacity(headers.count + 1)
-        request.add(name: "Host", value: target.hostHeader)
-        for header in headers { request.add(name: header.name, value: header.value) }
-        let fields = request
+        let request = try UpstreamRequest.encode(path: target.path, host: target.hostHeader, headers: headers, allocator: Self.allocator)
         let deadline = NIODeadline.now() + timeout.timeAmount
         let box = pool(for: MultiThreadedEventLoopGroup.currentEventLoop)
-        let connectTimeout = connectTimeout
-        let idleLimit = idleLimit
-        let response: EventLoopFuture<UpstreamResponse>
-        if box.eventLoop.inEventLoop {
-            response = Self.pool(in: box, connectTimeout: connectTimeout, idleLimit: idleLimit).execute(target, headers: fields, deadline: deadline)
-        } else {
-            response = box.eventLoop.flatSubmit {
-                Self.pool(in: box, connectTimeout: connectTimeout, idleLimit: idleLimit).execute(target, headers: fields, deadline: deadline)
+        let settings = settings
+        // The exchange handler resumes this continuation itself, on the loop, when the response is complete.
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<UpstreamResponse, UpstreamError>, Never>) in
+            if box.eventLoop.inEventLoop {
+                Self.pool(in: box, settings).execute(target, request: request, deadline: deadline, waiter: .task(continuation))
+            } else {
+                box.eventLoop.execute {
+                    Self.pool(in: box, settings).execute(target, request: request, deadline: deadline, waiter: .task(continuation))
+                }
             }
         }
-        do {
-            return try await response.get()
-        } catch {
-            throw LoopConnectionPool.classify(error)
-        }
+        return try result.get()
     }
 
     /// Waits for graceful shutdown (the server has drained by then), then closes every connection.
@@ -88,11 +87,14 @@ public final class EventLoopUpstream: UpstreamClient, Service {
         return pools[ObjectIdentifier(group.next())]!
     }
 
-    private static func pool(in box: NIOLoopBoundBox<LoopConnectionPool?>, connectTimeout: TimeAmount, idleLimit: TimeAmount)
-        -> LoopConnectionPool
-    {
+    private static func pool(in box: NIOLoopBoundBox<LoopConnectionPool?>, _ settings: PoolSettings) -> LoopConnectionPool {
         if let pool = box.value { return pool }
-        let pool = LoopConnectionPool(eventLoop: box.eventLoop, connectTimeout: connectTimeout, idleLimit: idleLimit)
+        let pool = LoopConnectionPool(
+            eventLoop: box.eventLoop,
+            connectTimeout: settings.connectTimeout,
+            idleLimit: settings.idleLimit,
+            deadlineTolerance: settings.deadlineTolerance
+        )
         pool.startSweeping()
         box.value = pool
         return pool

@@ -14,43 +14,45 @@ final class LoopConnectionPool {
     private let connectTimeout: TimeAmount
     private let idleLimit: TimeAmount
     private typealias IdleConnection = (handler: UpstreamExchangeHandler, since: NIODeadline)
-    private var idle: [UpstreamTarget.Origin: [IdleConnection]] = [:]
+    /// The idle connections of one origin. A class, so a call finds its origin's list with one lookup and changes it in
+    /// place: changing an array through the dictionary's subscript runs an accessor coroutine whose frame is allocated.
+    private final class IdleList {
+        var connections: [IdleConnection] = []
+    }
+    private var idle: [UpstreamTarget.Origin: IdleList] = [:]
     private var isShutDown = false
     private var sweeper: RepeatedTask?
     private let deadlines: ExchangeDeadlines
 
-    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, idleLimit: TimeAmount) {
+    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, idleLimit: TimeAmount, deadlineTolerance: TimeAmount) {
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
         self.idleLimit = idleLimit
-        deadlines = ExchangeDeadlines(eventLoop: eventLoop)
+        deadlines = ExchangeDeadlines(eventLoop: eventLoop, tolerance: deadlineTolerance)
     }
 
-    /// Sends `GET target` on an idle connection, or on a new one, and completes with the whole response.
-    func execute(_ target: UpstreamTarget, headers: HTTPHeaders, deadline: NIODeadline) -> EventLoopFuture<UpstreamResponse> {
-        let promise = eventLoop.makePromise(of: UpstreamResponse.self)
+    /// Sends `GET target` on an idle connection, or on a new one, and tells `waiter` the whole response.
+    func execute(_ target: UpstreamTarget, request: ByteBuffer, deadline: NIODeadline, waiter: ExchangeWaiter) {
         guard !isShutDown else {
-            promise.fail(UpstreamError.shutdown("the gateway is shutting down"))
-            return promise.futureResult
+            waiter.fail(.shutdown("the gateway is shutting down"))
+            return
         }
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target.path, headers: headers)
-        if let handler = checkout(target.origin) {
-            send(head, on: handler, deadline: deadline, promise: promise)
-            return promise.futureResult
+        let list = idleList(target.origin)
+        if let handler = checkout(list) {
+            send(request, on: handler, deadline: deadline, waiter: waiter)
+            return
         }
-        let origin = target.origin
-        connect(origin, deadline: deadline).assumeIsolated().whenComplete { result in
+        connect(target.origin, deadline: deadline).assumeIsolated().whenComplete { result in
             do {
                 let channel = try result.get()
                 let handler = try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
                 // Strong on purpose: the pool lives as long as the process, and a weak reference would slow every retain of it.
-                handler.onReusable = { handler in self.checkin(handler, origin: origin) }
-                self.send(head, on: handler, deadline: deadline, promise: promise)
+                handler.onReusable = { handler in self.checkin(handler, to: list) }
+                self.send(request, on: handler, deadline: deadline, waiter: waiter)
             } catch {
-                promise.fail(Self.classify(error))
+                waiter.fail(Self.classify(error))
             }
         }
-        return promise.futureResult
     }
 
     /// Starts the periodic sweep of idle connections; called on the pool's event loop once it exists.
@@ -64,25 +66,32 @@ final class LoopConnectionPool {
         isShutDown = true
         sweeper?.cancel()
         sweeper = nil
-        for (_, connections) in idle { for connection in connections { connection.handler.close() } }
+        for list in idle.values { for connection in list.connections { connection.handler.close() } }
         idle = [:]
     }
 
     private func send(
-        _ head: HTTPRequestHead,
+        _ request: ByteBuffer,
         on handler: UpstreamExchangeHandler,
         deadline: NIODeadline,
-        promise: EventLoopPromise<UpstreamResponse>
+        waiter: ExchangeWaiter
     ) {
-        if let exchange = handler.send(head, promise: promise) {
+        if let exchange = handler.send(request, waiter: waiter) {
             deadlines.add(deadline, handler: handler, exchange: exchange)
         }
     }
 
-    private func checkout(_ origin: UpstreamTarget.Origin) -> UpstreamExchangeHandler? {
+    /// The idle list of `origin`, created on its first call.
+    private func idleList(_ origin: UpstreamTarget.Origin) -> IdleList {
+        if let list = idle[origin] { return list }
+        let list = IdleList()
+        idle[origin] = list
+        return list
+    }
+
+    private func checkout(_ list: IdleList) -> UpstreamExchangeHandler? {
         let oldest = NIODeadline.now() - idleLimit
-        // Popped in place through the dictionary's subscript: a local copy would copy the whole array.
-        while let connection = idle[origin]?.popLast() {
+        while let connection = list.connections.popLast() {
             if Self.isReusable(connection, idleSince: oldest) { return connection.handler }
             connection.handler.close()
         }
@@ -91,9 +100,8 @@ final class LoopConnectionPool {
 
     private func sweep() {
         let oldest = NIODeadline.now() - idleLimit
-        // The keys are copied first, so each array below is changed in place rather than copied with the dictionary.
-        for origin in Array(idle.keys) {
-            idle[origin]?.removeAll { connection in
+        for list in idle.values {
+            list.connections.removeAll { connection in
                 let stale = !Self.isReusable(connection, idleSince: oldest)
                 if stale { connection.handler.close() }
                 return stale
@@ -106,12 +114,12 @@ final class LoopConnectionPool {
         connection.handler.isReady && connection.since > oldest
     }
 
-    private func checkin(_ handler: UpstreamExchangeHandler, origin: UpstreamTarget.Origin) {
+    private func checkin(_ handler: UpstreamExchangeHandler, to list: IdleList) {
         guard !isShutDown else {
             handler.close()
             return
         }
-        idle[origin, default: []].append((handler, .now()))
+        list.connections.append((handler, .now()))
     }
 
     private func connect(_ origin: UpstreamTarget.Origin, deadline: NIODeadline) -> EventLoopFuture<any Channel> {
@@ -122,8 +130,9 @@ final class LoopConnectionPool {
             .connectTimeout(min(connectTimeout, max(remaining, .milliseconds(1))))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamExchangeHandler())
+                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ResponseDecoding(decoder)))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamExchangeHandler(responseDecoder: decoder))
                 }
             }
         // An IP literal needs no resolver; a name goes through NIO's, which resolves off the event loop.

@@ -15,39 +15,48 @@ struct UpstreamTarget: Sendable, Equatable {
     /// The `Host` header: the URL's authority as written.
     var hostHeader: String
 
+    /// Parsed on the UTF-8 bytes: every delimiter is ASCII, and a scan by `Character` would run grapheme breaking
+    /// over every URL of every call.
     init?(_ url: String) {
-        let scheme = "http://"
-        guard url.utf8.starts(with: scheme.utf8) else { return nil }
-        let rest = Substring(url).dropFirst(scheme.count)
-        let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        let authority = rest[..<end]
-        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        let bytes = url.utf8
+        let scheme = "http://".utf8
+        guard bytes.starts(with: scheme) else { return nil }
+        let authorityStart = bytes.index(bytes.startIndex, offsetBy: scheme.count)
+        let end = bytes[authorityStart...].firstIndex { Self.endsAuthority($0) } ?? bytes.endIndex
+        let authority = url[authorityStart..<end]
+        let authorityBytes = authority.utf8
+        guard !authorityBytes.isEmpty, !authorityBytes.contains(UInt8(ascii: "@")) else { return nil }
         let host: Substring
         let portText: Substring?
-        if authority.first == "[" {
+        if authorityBytes.first == UInt8(ascii: "[") {
             // An IPv6 literal: the port, if any, follows the closing bracket.
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            host = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
-            guard after.isEmpty || after.first == ":" else { return nil }
-            portText = after.isEmpty ? nil : after.dropFirst()
-        } else if let colon = authority.lastIndex(of: ":") {
+            guard let close = authorityBytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            host = authority[authorityBytes.index(after: authority.startIndex)..<close]
+            let after = authority[authorityBytes.index(after: close)...]
+            guard after.utf8.isEmpty || after.utf8.first == UInt8(ascii: ":") else { return nil }
+            portText = after.utf8.isEmpty ? nil : after[after.utf8.index(after: after.startIndex)...]
+        } else if let colon = authorityBytes.lastIndex(of: UInt8(ascii: ":")) {
             host = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
+            portText = authority[authorityBytes.index(after: colon)...]
         } else {
             host = authority
             portText = nil
         }
-        guard !host.isEmpty else { return nil }
+        guard !host.utf8.isEmpty else { return nil }
         var port = 80
         if let portText {
             guard let value = Int(portText), (1...65535).contains(value) else { return nil }
             port = value
         }
-        var path = String(rest[end...].prefix { $0 != "#" })
-        if path.isEmpty || path.first == "?" { path = "/" + path }
+        let rest = url[end...]
+        let fragment = rest.utf8.firstIndex(of: UInt8(ascii: "#")) ?? rest.endIndex
+        let pathAndQuery = rest[..<fragment]
+        path = pathAndQuery.utf8.first == UInt8(ascii: "/") ? String(pathAndQuery) : "/" + pathAndQuery
         origin = Origin(host: String(host), port: port)
-        self.path = path
         hostHeader = String(authority)
+    }
+
+    private static func endsAuthority(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")
     }
 }
