@@ -9,8 +9,17 @@ samples it prints, per process: the share of samples per thread kind (NIO event 
 cooperative pool), the inclusive share of each cost category (a sample counts for every category one of
 its frames matches, so categories overlap and do not add up to 100 %), and the top symbols by self time.
 
+Then it counts, per gateway request, the calls of `malloc`, `swift_allocObject`, `swift_retain` and
+`swift_release` (`perf stat` on uprobes, in a run of its own at a low concurrency, since every probe hit
+traps into the kernel and would distort the CPU figures): exact counts where samples are a share. The
+uprobes must be defined once per machine (as root: `perf probe -x /usr/lib/x86_64-linux-gnu/libc.so.6 malloc`,
+`perf probe -x .../libswiftCore.so swift_allocObject`, likewise swift_retain and swift_release); the
+missing ones are named and skipped. `--gateway PATH` profiles another gateway binary (a baseline) against
+BIN_DIR's location and sun.
+
 Needs `perf` (Debian `linux-perf`) and `wrk`. Usage (from the repository root): python3 -m bench.profile_gateway BIN_DIR [--connections 1000 5000]
-[--seconds 20] [--perf-seconds 8] [--top 25]. Writes results/profile-gateway-<timestamp>.md.
+[--seconds 20] [--perf-seconds 8] [--top 25] [--gateway PATH] [--count-connections 100] [--count-seconds 8] [--no-count].
+Writes results/profile-gateway-<timestamp>.md.
 """
 import argparse
 import collections
@@ -18,6 +27,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,7 +52,7 @@ CATEGORIES = [
     ("reference counting (retain/release)", r"swift_(retain|release|bridgeObjectRetain|bridgeObjectRelease|unknownObjectRetain|unknownObjectRelease)"),
     ("JSON (Foundation JSONDecoder/Encoder)", r"JSONDecoder|JSONEncoder|JSONScanner|JSONMap|_JSONEncoder|JSONWriter|JSONDecoderImpl"),
     ("AsyncHTTPClient", r"AsyncHTTPClient"),
-    ("the event-loop upstream client (EventLoopUpstream)", r"EventLoopUpstream|LoopConnectionPool|UpstreamExchangeHandler|ExchangeState"),
+    ("the event-loop upstream client (EventLoopUpstream)", r"EventLoopUpstream|LoopConnectionPool|UpstreamExchangeHandler|ExchangeState|ExchangeDeadlines|ResponseDecoding|UpstreamRequest|UpstreamTarget"),
     ("HTTP/1 codec (NIOHTTP1, llhttp)", r"NIOHTTP1|llhttp|c_nio_llhttp|HTTPDecoder|HTTPEncoder|HTTPResponseEncoder|HTTPRequestEncoder"),
     ("HTTPTypes / header fields", r"HTTPTypes|HTTPFields|HTTPHeaders"),
     ("Hummingbird (router, responder, channel)", r"Hummingbird"),
@@ -56,6 +66,42 @@ CATEGORIES = [
     ("strings / formatting", r"String\.|StringGuts|_StringObject|_StringGuts|Substring|DefaultStringInterpolation|_print_unlocked"),
     ("the gateway's composition (SunLookup, SunRoutes)", r"SunLookup|SunRoutes|UpstreamAccess|HTTPClientUpstream"),
 ]
+
+
+# Per-request call counts: (uprobe event, label). Probes hit in the gateway process only (`perf stat -p`).
+COUNTED = [
+    ("probe_libc:malloc", "malloc"),
+    ("probe_libswiftCore:swift_allocObject", "swift_allocObject"),
+    ("probe_libswiftCore:swift_retain", "swift_retain"),
+    ("probe_libswiftCore:swift_release", "swift_release"),
+]
+
+
+def defined_probes():
+    listing = subprocess.run(["perf", "probe", "-l"], capture_output=True, text=True)
+    return {line.split()[0] for line in listing.stdout.splitlines() if line.strip()}
+
+
+def count_per_request(gateway_url, pid, connections, seconds):
+    """(counts per request by label, missing events, wrk result): `perf stat` on the uprobes during one wrk run."""
+    available = defined_probes()
+    events = [(event, label) for event, label in COUNTED if event in available]
+    missing = [event for event, _ in COUNTED if event not in available]
+    if not events:
+        return {}, missing, None
+    stat = subprocess.Popen(["perf", "stat", "-x,", "-e", ",".join(e for e, _ in events), "-p", str(pid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    result = wrk(gateway_url + PATH, connections, seconds, "5s")
+    stat.send_signal(signal.SIGINT)
+    _, output = stat.communicate()
+    totals = {}
+    for line in output.splitlines():
+        fields = line.split(",")
+        if len(fields) > 2 and fields[0].strip().isdigit():
+            totals[fields[2]] = int(fields[0])
+    requests = max(1, result["requests"])
+    return {label: totals.get(event, 0) / requests for event, label in events}, missing, result
 
 
 def perf_record(pid, seconds, output):
@@ -134,12 +180,17 @@ def main():
     parser.add_argument("--perf-seconds", type=int, default=8, help="perf sampling window, centred in the run")
     parser.add_argument("--top", type=int, default=20, help="symbols listed per process")
     parser.add_argument("--gateway-flag", action="append", default=[], help="extra gateway flag (repeatable)")
+    parser.add_argument("--gateway", help="gateway binary to profile instead of BIN_DIR's (e.g. a baseline build)")
+    parser.add_argument("--count-connections", type=int, default=100, help="wrk connections of the call-counting run")
+    parser.add_argument("--count-seconds", type=int, default=8, help="duration of the call-counting run")
+    parser.add_argument("--no-count", action="store_true", help="skip the per-request call counts")
     options = parser.parse_args()
     for tool in ("perf", "wrk"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is needed (apt-get install {'linux-perf' if tool == 'perf' else tool})")
     raise_fd_limit()  # inherited by the services and wrk
     binary = lambda name: os.path.join(options.bin_dir, name)
+    gateway_binary = options.gateway or binary("cityscape-gateway")
 
     with open("/proc/loadavg") as f:
         load_before = f.read().split()[:3]
@@ -150,7 +201,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="cityscape-profile-")
     try:
         for connections in options.connections:
-            gateway, gateway_url, _ = start(binary("cityscape-gateway"), "--location-url", location_url, "--sun-url", sun_url,
+            gateway, gateway_url, _ = start(gateway_binary, "--location-url", location_url, "--sun-url", sun_url,
                                             "--mode", "async", *options.gateway_flag)
             processes = (("gateway", gateway.pid), ("location", location.pid), ("sun", sun.pid))
             before = {pid: cpu_seconds(pid) for _, pid in processes}
@@ -190,6 +241,17 @@ def main():
                 lines += ["", "| top symbols (self) | share |", "|---|---|"]
                 lines += [f"| `{symbol[:140]}` | {share:.1%} |" for symbol, share in summary["top"]]
                 lines.append("")
+        if not options.no_count:
+            gateway, gateway_url, _ = start(gateway_binary, "--location-url", location_url, "--sun-url", sun_url,
+                                            "--mode", "async", *options.gateway_flag)
+            wrk(gateway_url + PATH, options.count_connections, 2, "5s")  # connections opened before counting
+            counts, missing, result = count_per_request(gateway_url, gateway.pid, options.count_connections, options.count_seconds)
+            stop(gateway)
+            lines += [f"## Gateway calls per request: wrk -t2 -c{options.count_connections} -d{options.count_seconds}s, perf stat on uprobes", ""]
+            if counts:
+                lines += [f"{result['requests']} requests; per request: " + ", ".join(f"{label} {n:.1f}" for label, n in counts.items()), ""]
+            if missing:
+                lines += [f"not counted (uprobe not defined, see the docstring): {', '.join(missing)}", ""]
     finally:
         stop(sun)
         stop(location)
