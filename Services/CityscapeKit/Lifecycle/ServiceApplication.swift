@@ -32,28 +32,26 @@ public enum ServiceApplication {
         return router
     }
 
-    /// The application: HTTP/1.1 with an idle timeout, the client-connection guards of `GuardedHTTP1Channel`
-    /// (JSON errors for malformed requests, header/body timeouts, a graceful close of keep-alive
-    /// connections on shutdown), and the `listening on` line.
+    /// The application: the router served by `RouterServer` (HTTP/1.1, the client-connection guards of
+    /// `ClientConnectionHandler`: a connection limit, header/body timeouts, a one-minute idle timeout, JSON
+    /// errors for malformed requests, a graceful close of keep-alive connections on shutdown), `services`
+    /// run alongside, and the `listening on` line.
     public static func make(
         router: Router<CityscapeRequestContext>,
         configuration: ServerConfiguration,
         services: [any Service] = [],
         logger: Logger
-    ) -> some ApplicationProtocol {
-        Application(
-            router: router,
-            // Idle keep-alive connections are closed after a minute so abandoned clients cannot pin sockets.
-            server: .guardedHTTP1(configuration: .init(idleTimeout: .seconds(60)), policy: ConnectionPolicy()),
-            configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port),
-                serverName: nil,
-                backlog: listenBacklog
+    ) -> RouterApplication<RouterResponder<CityscapeRequestContext>> {
+        RouterApplication(
+            responder: router.buildResponder(),
+            server: .init(
+                host: configuration.host,
+                port: configuration.port,
+                backlog: listenBacklog,
+                // Idle keep-alive connections are closed after a minute so abandoned clients cannot pin sockets.
+                connections: ConnectionPolicy(idleTimeout: .seconds(60))
             ),
             services: services,
-            onServerRunning: { channel in
-                logger.info("listening on \(listeningURL(channel.localAddress, fallbackHost: configuration.host))")
-            },
             logger: logger
         )
     }

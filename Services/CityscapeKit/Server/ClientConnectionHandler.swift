@@ -2,21 +2,23 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
-/// Guards one client connection at the HTTP/1 level; see `GuardedHTTP1Channel` for why it exists.
+/// Guards one client connection at the HTTP/1 level, adding what a server facing untrusted clients needs and
+/// the HTTP/1 codec lacks.
 ///
-/// It sits between the HTTP/1 decoder and Hummingbird, sees every request head, response part,
-/// parser error and quiesce event, and acts on them:
+/// It sits right after the HTTP/1 decoder, sees every request head, response part, parser error and
+/// quiesce event, and acts on them:
 /// - **connection limit**: on a connection over `maxConnections`, the first request gets a 503 and the
 ///   connection closes;
 /// - **Host**: an HTTP/1.1 request without `Host`, or any request with two, gets a 400 (RFC 9112 §3.2);
-/// - **timeouts**: a request head must be complete `headerTimeout` after its first byte (else 408), and
-///   a body may not stall longer than `bodyTimeout` (else the connection closes);
-/// - **malformed requests**: Hummingbird answers a parser error with an empty 400; it becomes our JSON
+/// - **timeouts**: a request head must be complete `headerTimeout` after its first byte (else 408), a
+///   body may not stall longer than `bodyTimeout` (else the connection closes), and an idle connection
+///   closes after `idleTimeout`;
+/// - **malformed requests**: the server answers a parser error with an empty 400; it becomes our JSON
 ///   error (431 for an oversized head), and the connection closes after it;
 /// - **client gone**: a client that closes its side while its request is unanswered is taken as gone (as
 ///   nginx does, its 499): the connection closes, so work still waiting for it can skip it;
-/// - **graceful shutdown**: Hummingbird closes an idle keep-alive connection as soon as the server
-///   quiesces, racing a request the client may be sending right then (the requests nginx drops on
+/// - **graceful shutdown**: NIO's pipelining handler closes an idle keep-alive connection as soon as the
+///   server quiesces, racing a request the client may be sending right then (the requests nginx drops on
 ///   reload). Here a busy connection closes after a response carrying `Connection: close`, and an idle
 ///   one after `idleCloseGrace`, unless a request starts meanwhile, which is then served the same way.
 final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -47,7 +49,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// After a rejection was answered: the rest of that request is dropped while the connection closes.
     private var discardingInput = false
     private var parseError: HTTPParserError?
-    /// The JSON body that replaces Hummingbird's empty parser-error 400; written before its `.end`.
+    /// The JSON body that replaces the server's empty parser-error 400; written before its `.end`.
     private var replacementBody: ByteBuffer?
     private var timer: DeadlineTimer<ConnectionTimerAction>?
     private var context: ChannelHandlerContext?
@@ -130,7 +132,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.fireUserInboundEventTriggered(event)
             return
         }
-        // Not forwarded: Hummingbird's handler would close an idle connection at once.
+        // Not forwarded: NIO's pipelining handler would close an idle connection at once.
         quiescing = true
         if pendingResponses == 0 && phase == .idle {
             schedule(after: policy.idleCloseGrace, .close)
@@ -151,7 +153,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch unwrapOutboundIn(data) {
         case .head(var head):
             // A response that announces `Connection: close` (a 503 `overloaded`) ends the connection, as RFC 9112
-            // requires of the server that sends it; Hummingbird itself closes only when the request asked to.
+            // requires of the server that sends it; the server itself closes only when the request asked to.
             if !closeAfterResponse && Self.saysClose(head.headers) { closeAfterResponse = true }
             // The common case passes the part on as it came, without re-wrapping (a copy and a box per response).
             guard parseError != nil || closeAfterResponse || quiescing else {

@@ -4,7 +4,7 @@ import NIOHTTP1
 /// Installs `ClientConnectionHandler` and its byte observer on one client connection, and counts the
 /// listener's open connections for `ConnectionPolicy.maxConnections`.
 ///
-/// One value per listener, shared by all its event loops. Used by `GuardedHTTP1Channel` (the services);
+/// One value per listener, shared by all its event loops. Used by `RouterServer` (the services);
 /// the proxy, which parses HTTP itself, only counts its connections here (`admit`) and applies the same
 /// `ConnectionPolicy` in its own handler.
 public struct ConnectionGuard: Sendable {

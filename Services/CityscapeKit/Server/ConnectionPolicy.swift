@@ -11,7 +11,7 @@ public struct ConnectionPolicy: Sendable {
     /// Busy connections close right after a response that says `Connection: close` instead.
     public var idleCloseGrace: Duration
     /// An idle connection (no request in progress) is closed after this; nil leaves idle connections to the
-    /// server's own handling (Hummingbird's `idleTimeout`).
+    /// server's own handling.
     public var idleTimeout: Duration?
     /// Called (on an event loop) with the `ServiceError` code of every rejection made at this level,
     /// so the owner can count them.

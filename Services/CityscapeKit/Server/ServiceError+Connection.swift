@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOCore
 
 /// The answers given at the connection level, before any route: by `ClientConnectionHandler` for the
 /// services and by the proxy's own handler, so both say the same thing for the same fault.
@@ -27,6 +28,11 @@ extension ServiceError {
         ServiceError(.badRequest, code: "bad_request", message: "malformed HTTP request: \(reason)")
     }
 
+    /// 413 for a request body larger than the server collects.
+    public static func bodyTooLarge(limit: Int) -> ServiceError {
+        ServiceError(.contentTooLarge, code: "body_too_large", message: "the request body exceeds \(limit) bytes")
+    }
+
     /// RFC 9112 §3.2: an HTTP/1.1 request carries exactly one `Host`, an HTTP/1.0 one at most one.
     /// Returns the 400 a request with `hostCount` Host fields gets, or nil when it is fine.
     public static func hostRule(hostCount: Int, isHTTP10: Bool) -> ServiceError? {
@@ -35,5 +41,18 @@ extension ServiceError {
             return ServiceError(.badRequest, code: "bad_request", message: "an HTTP/1.1 request needs a Host header")
         }
         return nil
+    }
+}
+
+extension ServiceError {
+    /// The error as a response head and its JSON body, for handlers that answer below the router.
+    /// - Parameter closing: adds `Connection: close`, for a connection that closes after this answer.
+    func httpResponse(closing: Bool) -> (head: HTTPResponse, body: ByteBuffer) {
+        let body = ByteBuffer(bytes: jsonBody())
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.contentLength] = String(body.readableBytes)
+        if closing { fields[.connection] = "close" }
+        return (HTTPResponse(status: status, headerFields: fields), body)
     }
 }

@@ -1,0 +1,121 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+
+/// Serves the requests of one client connection through the router: collects each request (head and
+/// body), answers it in a task of its own, and writes the answer back on the connection's event loop.
+///
+/// Hummingbird's own server runs a task per connection that reads and writes through an async channel; a
+/// connection waiting for its answer then costs a suspended task, and every request crosses that bridge
+/// four times. Here the connection is plain NIO and only the router's work is a task, started when the
+/// request is complete and ended with its answer.
+final class RouterRequestHandler<Responder: HTTPResponder>: ChannelInboundHandler
+where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+    typealias InboundIn = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let responder: Responder
+    private let logger: Logger
+    private var assembly = RequestAssembly.idle
+    private var context: ChannelHandlerContext?
+
+    init(responder: Responder, logger: Logger) {
+        self.responder = responder
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch assembly.read(unwrapInboundIn(data)) {
+        case .none:
+            break
+        case .respond(let head, let body):
+            start(Request(head: head, body: RequestBody(buffer: body ?? ByteBuffer())), context: context)
+        case .reject(let error):
+            let (head, body) = error.httpResponse(closing: true)
+            write(head, body: body, closing: true, context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch assembly.failed(parserError: error is HTTPParserError) {
+        case .none:
+            break
+        case .answerBadRequest:
+            // `ClientConnectionHandler` turns this empty 400 into the JSON error that says what was wrong.
+            let head = HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])
+            write(head, body: nil, closing: true, context: context)
+        case .close:
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Answering
+
+    /// Runs the router for `request` in a task; the answer comes back to `finish` on this event loop.
+    private func start(_ request: Request, context: ChannelHandlerContext) {
+        let channel = context.channel
+        let logger = self.logger
+        let responder = self.responder
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        Task {
+            let answer = await answer(request, responder: responder, channel: channel, logger: logger)
+            let eventLoop = handler.eventLoop
+            if eventLoop.inEventLoop {
+                handler.value.finish(answer, request: request)
+            } else {
+                eventLoop.execute { handler.value.finish(answer, request: request) }
+            }
+        }
+    }
+
+    private func finish(_ answer: CollectedResponse, request: Request) {
+        guard let context else { return }  // the connection closed meanwhile
+        var head = answer.head
+        head.headerFields[.date] = DateHeader.now()
+        // A HEAD answer keeps the GET's `Content-Length` but carries no body.
+        let body = request.method == .head ? nil : answer.body
+        let closing = assembly.responded(requestAskedToClose: request.headers[.connection] == "close") == .close
+        write(head, body: body, closing: closing, context: context)
+    }
+
+    private func write(_ head: HTTPResponse, body: ByteBuffer?, closing: Bool, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        guard closing else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
+        // Closed only once the last write is through: a close fails writes still queued.
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
+
+@available(*, unavailable)
+extension RouterRequestHandler: Sendable {}
+
+/// The router's response to `request` with its body collected; anything thrown past the router's error
+/// middleware is an empty 500.
+private func answer<Responder: HTTPResponder>(_ request: Request, responder: Responder, channel: any Channel, logger: Logger) async
+    -> CollectedResponse
+where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+    do {
+        let context = Responder.Context(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+        return try await CollectedResponse(responder.respond(to: request, context: context))
+    } catch {
+        logger.debug("unhandled error: \(error)")
+        return CollectedResponse(head: HTTPResponse(status: .internalServerError, headerFields: [.contentLength: "0"]), body: nil)
+    }
+}

@@ -1,0 +1,154 @@
+import CityscapeKit
+import CityscapeTestSupport
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Testing
+
+/// `RouterServer` on a real socket: what it adds around the router (request assembly, pipelining, HEAD,
+/// `Date`, errors that escape the router, graceful shutdown). The connection guard's own answers are
+/// covered by the contract and end-to-end tests against the binaries.
+@Suite("Router server: HTTP/1.1 on a real socket")
+struct RouterServerTests {
+    struct Boom: Error {}
+
+    /// A router without the standard middleware, so what the server itself does shows.
+    static func router() -> Router<CityscapeRequestContext> {
+        let router = Router(context: CityscapeRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.get("/echo/:word") { _, context in context.parameters.get("word") ?? "" }
+        router.post("/length") { request, _ in
+            String(try await request.body.collect(upTo: .max).readableBytes)
+        }
+        router.get("/slow") { _, _ -> String in
+            try await Task.sleep(for: .milliseconds(300))
+            return "done"
+        }
+        router.get("/boom") { _, _ -> String in throw Boom() }
+        return router
+    }
+
+    /// Runs a server on 127.0.0.1:0 for `body`, which gets its port and its service group; shuts it down after.
+    static func withServer<T: Sendable>(_ body: @Sendable (Int, ServiceGroup) async throws -> T) async throws -> T {
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let logger = LogRecorder().logger()
+        let server = RouterServer(
+            responder: router().buildResponder(),
+            configuration: ListenerConfiguration(host: "127.0.0.1", port: 0, backlog: 64, connections: ConnectionPolicy()),
+            logger: logger
+        ) { channel in
+            listening.yield(channel.localAddress?.port ?? 0)
+        }
+        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            do {
+                let result = try await body(port, group)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test("pipelined requests are answered in order, one answer each, and Connection: close ends the connection")
+    func pipelined() async throws {
+        let answer = try await Self.withServer { port, _ in
+            try await RawAnswer.exchange(
+                port: port,
+                Self.bytes(
+                    "GET /echo/first HTTP/1.1\r\nHost: h\r\n\r\nGET /echo/second HTTP/1.1\r\nHost: h\r\n\r\n"
+                        + "GET /echo/third HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+                )
+            )
+        }
+        #expect(answer.status == 200)
+        #expect(answer.closedByServer)
+        let rest = String(decoding: answer.body, as: UTF8.self)
+        let second = try #require(rest.range(of: "\r\n\r\nsecond"))
+        let third = try #require(rest.range(of: "\r\n\r\nthird"))
+        #expect(rest.hasPrefix("first"))
+        #expect(second.upperBound < third.lowerBound)
+        #expect(rest.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
+    }
+
+    @Test("HEAD answers with the GET's Content-Length and no body bytes")
+    func head() async throws {
+        let answer = try await Self.withServer { port, _ in
+            try await RawAnswer.exchange(port: port, Self.bytes("HEAD /echo/hello HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"))
+        }
+        #expect(answer.status == 200)
+        #expect(answer.headers["Content-Length"] == ["5"])
+        #expect(answer.body.isEmpty)
+    }
+
+    @Test("every answer carries a Date header")
+    func date() async throws {
+        let answer = try await Self.withServer { port, _ in
+            try await RawAnswer.exchange(port: port, Self.bytes("GET /echo/x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"))
+        }
+        let date = try #require(answer.headers["Date"].first)
+        #expect(date.hasSuffix(" GMT") && date.count == 29, "\(date)")
+    }
+
+    @Test("a request body reaches the route whole; one declared over the limit gets 413 and the connection closes")
+    func bodies() async throws {
+        let (small, large) = try await Self.withServer { port, _ in
+            let body = String(repeating: "b", count: 3000)
+            let small = try await RawAnswer.exchange(
+                port: port,
+                Self.bytes("POST /length HTTP/1.1\r\nHost: h\r\nContent-Length: 3000\r\nConnection: close\r\n\r\n\(body)")
+            )
+            let large = try await RawAnswer.exchange(
+                port: port,
+                Self.bytes("POST /length HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000000\r\n\r\nabc")
+            )
+            return (small, large)
+        }
+        #expect(small.status == 200)
+        #expect(String(decoding: small.body, as: UTF8.self) == "3000")
+        #expect(large.status == 413)
+        #expect(String(decoding: large.body, as: UTF8.self).contains(#""code":"body_too_large""#))
+        #expect(large.closedByServer)
+    }
+
+    @Test("an error thrown past the router is an empty 500, and the connection serves on")
+    func thrownError() async throws {
+        let answer = try await Self.withServer { port, _ in
+            try await RawAnswer.exchange(
+                port: port,
+                Self.bytes("GET /boom HTTP/1.1\r\nHost: h\r\n\r\nGET /echo/after HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            )
+        }
+        #expect(answer.status == 500)
+        #expect(answer.headers["Content-Length"] == ["0"])
+        #expect(String(decoding: answer.body, as: UTF8.self).hasSuffix("\r\n\r\nafter"))
+    }
+
+    @Test("graceful shutdown lets the request in flight finish, closes its connection after it, and stops accepting")
+    func gracefulShutdown() async throws {
+        let (answer, refused) = try await Self.withServer { port, group in
+            async let slow = RawAnswer.exchange(port: port, Self.bytes("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"))
+            try await Task.sleep(for: .milliseconds(100))
+            await group.triggerGracefulShutdown()
+            let answer = try await slow
+            try await Task.sleep(for: .milliseconds(100))
+            let refused = await (try? RawAnswer.exchange(port: port, Self.bytes("GET /echo/late HTTP/1.1\r\nHost: h\r\n\r\n"))) == nil
+            return (answer, refused)
+        }
+        #expect(answer.status == 200)
+        #expect(String(decoding: answer.body, as: UTF8.self) == "done")
+        #expect(answer.headers["Connection"] == ["close"])
+        #expect(answer.closedByServer)
+        #expect(refused)
+    }
+}
