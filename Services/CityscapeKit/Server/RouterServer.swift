@@ -71,8 +71,10 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
                 quiescing.initiateShutdown(promise: drained)
             }
         } onCancel: {
+            // The drain ran out (or the group is cancelled): stop waiting and return normally, like Hummingbird's
+            // server, so the process exits 0; requests still running end with it.
             listener.close(promise: nil)
-            drained.fail(CancellationError())
+            drained.succeed()
         }
     }
 
