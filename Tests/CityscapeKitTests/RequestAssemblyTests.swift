@@ -80,6 +80,20 @@ struct RequestAssemblyTests {
         #expect(busy.responded(requestAskedToClose: false) == .close)
     }
 
+    @Test("a client that shuts its side is closed at once between requests, after the answer during one")
+    func inputClosed() {
+        var idle = RequestAssembly.idle
+        #expect(idle.inputClosed() == .close)
+        var collecting = RequestAssembly.idle
+        _ = collecting.read(.head(Self.get))
+        #expect(collecting.inputClosed() == .close)
+        var busy = RequestAssembly.idle
+        _ = busy.read(.head(Self.get))
+        _ = busy.read(.end(nil))
+        #expect(busy.inputClosed() == .none)
+        #expect(busy.responded(requestAskedToClose: false) == .close)
+    }
+
     @Test("Connection: close on the request closes after its answer")
     func requestAskedToClose() {
         var assembly = RequestAssembly.idle

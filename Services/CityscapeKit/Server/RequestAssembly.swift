@@ -32,6 +32,11 @@ enum RequestAssembly {
         case close
     }
 
+    enum InputClosedAction {
+        case none
+        case close
+    }
+
     enum RespondedAction {
         /// Keep the connection for the next request.
         case keepOpen
@@ -83,6 +88,21 @@ enum RequestAssembly {
             return parserError ? .answerBadRequest : .close
         case .responding:
             // The answer under way goes out first; the connection closes after it.
+            self = .responding(thenClose: true)
+            return .none
+        case .rejected:
+            return .none
+        }
+    }
+
+    /// The client shut its side of the connection: nothing more will come. Closes now between requests, or
+    /// after the answer under way (which the client may still read).
+    mutating func inputClosed() -> InputClosedAction {
+        switch self {
+        case .idle, .collecting:
+            self = .rejected
+            return .close
+        case .responding:
             self = .responding(thenClose: true)
             return .none
         case .rejected:

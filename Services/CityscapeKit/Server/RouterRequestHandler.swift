@@ -60,6 +60,17 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch assembly.inputClosed() {
+        case .none: break
+        case .close: context.close(promise: nil)
+        }
+    }
+
     // MARK: Answering
 
     /// Runs the router for `request` in a task; the answer comes back to `finish` on this event loop.
