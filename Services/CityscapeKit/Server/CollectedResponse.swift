@@ -21,7 +21,8 @@ struct CollectedResponse: Sendable {
         head = response.head
         body = collector.buffer
         // A body of unknown length was written piece by piece; its length is known now.
-        if head.headerFields[.contentLength] == nil, head.headerFields[.transferEncoding] == nil {
+        // (`contains`, not the subscript: the subscript joins every value of the field into a new string.)
+        if !head.headerFields.contains(.contentLength), !head.headerFields.contains(.transferEncoding) {
             head.headerFields[.contentLength] = String(body?.readableBytes ?? 0)
         }
     }

@@ -49,7 +49,9 @@ enum RequestAssembly {
     mutating func read(_ part: HTTPRequestPart) -> ReadAction {
         switch (self, part) {
         case (.idle, .head(let head)):
-            if let declared = head.headerFields[.contentLength].flatMap(Int.init), declared > Self.maximumBodyBytes {
+            if head.headerFields.contains(.contentLength), let declared = head.headerFields[.contentLength].flatMap(Int.init),
+                declared > Self.maximumBodyBytes
+            {
                 self = .rejected
                 return .reject(.bodyTooLarge(limit: Self.maximumBodyBytes))
             }

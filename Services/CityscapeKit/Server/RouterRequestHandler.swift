@@ -96,7 +96,8 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         head.headerFields[.date] = DateHeader.now()
         // A HEAD answer keeps the GET's `Content-Length` but carries no body.
         let body = request.method == .head ? nil : answer.body
-        let closing = assembly.responded(requestAskedToClose: request.headers[.connection] == "close") == .close
+        let askedToClose = request.headers.contains(.connection) && request.headers[.connection] == "close"
+        let closing = assembly.responded(requestAskedToClose: askedToClose) == .close
         write(head, body: body, closing: closing, context: context)
     }
 
