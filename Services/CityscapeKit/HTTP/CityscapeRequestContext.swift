@@ -15,7 +15,7 @@ public struct CityscapeRequestContext: RequestContext {
         self.channel = source.channel
     }
 
-    /// Whether the client is still connected. Hummingbird does not cancel a handler whose client left,
+    /// Whether the client is still connected. The server does not cancel a handler whose client left,
     /// so work that waits in line (the blocking gateway's queue) checks this before it starts.
     public var clientIsConnected: @Sendable () -> Bool {
         let channel = self.channel

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// Runs Swift concurrency's global executor on NIO's event loops, the threads Hummingbird serves on
+/// Runs Swift concurrency's global executor on NIO's event loops, the threads `RouterServer` serves on
 /// and AsyncHTTPClient talks on.
 ///
 /// With Swift's own cooperative pool, every request crosses between two thread pools several times:
@@ -14,7 +14,7 @@ import NIOPosix
 ///
 /// This is NIO's `unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()` with one
 /// difference, in how a job runs. NIO runs it as isolated to the loop's serial executor, so the runtime takes
-/// the entry into every nonisolated async function (each middleware, the router, NIO's async channel) for a
+/// the entry into every nonisolated async function (each middleware, the router) for a
 /// change of isolation and enqueues the task again: one more trip through the loop's queue per call, dozens
 /// per request. Here a job runs as what it is, nonisolated, on the task executor the runtime assigns to tasks
 /// without a preference (`globalConcurrentExecutor`), so those calls continue in place and a task leaves its

@@ -56,14 +56,14 @@ public enum ServiceApplication {
         )
     }
 
-    /// The accept queue's length. Hummingbird's default of 256 overflows when thousands of clients connect at
+    /// The accept queue's length. A queue of 256 (Hummingbird's default) overflows when thousands of clients connect at
     /// once (a load test's start, a proxy's reconnect storm): the kernel then drops their SYNs and each waits
     /// a one-second retransmit, which a client sees as a slow or timed-out request. The kernel caps this at
     /// `net.core.somaxconn`.
     static let listenBacklog = 4096
 
     /// Runs `application` until SIGTERM or SIGINT, then lets in-flight requests finish for at most
-    /// `configuration.drainTimeout` (Hummingbird's own `runService()` would wait for them without limit).
+    /// `configuration.drainTimeout` (a plain `runService()` would wait for them without limit).
     ///
     /// Only the service binaries call this, so it is also where a process moves Swift concurrency onto
     /// NIO's event loops (``EventLoopExecutor``) when `onEventLoops` is true; the installation is
