@@ -1,8 +1,8 @@
 """Location and sun as servers, before and after: CPU per request at c=1000 and the accept path at c=10000.
 
 Issue 15's measure of the services' own serving cost, for two builds in one run so their ratio survives a
-noisy machine: each service with --latency 500ms under its own `wrk -t1 -c1000 --timeout 5s` (location and
-sun side by side), CPU seconds (utime + stime from /proc) ÷ requests completed, rounds interleaved between
+noisy machine: each service with --latency 500ms under its own `wrk -t2 -c1000 --timeout 5s` (location and
+sun side by side, `bench.foundation`'s measure), CPU seconds (utime + stime from /proc) ÷ requests completed, rounds interleaved between
 the two builds, medians. Then location alone under `wrk -t2 -c10000 --timeout 5s` per build (file-descriptor
 limit raised to the hard limit): req/s, timeouts, p99 and the kernel's TcpExtListenOverflows (`nstat`)
 during the run, which counts the connections the accept queue dropped.
@@ -15,14 +15,14 @@ import argparse
 import os
 import resource
 import subprocess
-import threading
 
+from bench import foundation
 from tools.cityscape_tools.harness import ROOT, run_main, start, stop
-from tools.cityscape_tools.procs import cpu_seconds, rss_kib
+from tools.cityscape_tools.procs import cpu_seconds
 from tools.cityscape_tools.results import median, timestamp, write_results
 from tools.cityscape_tools.wrk import parse_wrk
 
-PATHS = {"location": "/api/location/97227/US", "sun": "/json?lat=45.5496&lng=-122.6743&date=2026-06-21&formatted=0"}
+PATHS = {name: path for name, (_, path) in foundation.CPU_TARGETS.items()}
 POSTAL_DATA = os.path.join(ROOT, "Data", "postal", "postal_codes.tsv.gz")
 
 
@@ -42,27 +42,8 @@ def listen_overflows():
 
 
 def cpu_round(bin_dir, seconds):
-    """Location and sun side by side, each under its own wrk -t1 -c1000: CPU ms per request of each."""
-    started = {name: start(os.path.join(bin_dir, f"cityscape-{name}"), *service_args(name)) for name in PATHS}
-    before = {name: cpu_seconds(process.pid) for name, (process, _, _) in started.items()}
-    runs = {}
-
-    def load(name):
-        runs[name] = wrk(started[name][1] + PATHS[name], 1, 1000, seconds)
-
-    threads = [threading.Thread(target=load, args=(name,)) for name in PATHS]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    row = {}
-    for name, (process, _, _) in started.items():
-        run = runs[name]
-        row[name] = {"cpu_ms_per_request": round((cpu_seconds(process.pid) - before[name]) * 1000 / max(1, run["requests"]), 4),
-                     "rps": run["rps"], "p99_ms": run["p99_ms"], "errors": run["socket_errors"] + run["non_2xx"],
-                     "rss_mib": round(rss_kib(process.pid) / 1024, 1)}
-        stop(process)
-    return row
+    """One round of `bench.foundation`'s measure (location and sun side by side under wrk -c1000) for one build."""
+    return foundation.cpu_per_request(os.path.join(bin_dir, "cityscape-location"), os.path.join(bin_dir, "cityscape-sun"), seconds, 1)[0]
 
 
 def connection_storm(bin_dir, seconds):
@@ -92,7 +73,7 @@ def main():
     rounds = {build: [] for build in builds}
     for number in range(options.rounds):
         for build, bin_dir in builds.items():
-            print(f"[{number + 1}/{options.rounds}] {build}: location and sun, wrk -t1 -c1000 -d{options.seconds}s", flush=True)
+            print(f"[{number + 1}/{options.rounds}] {build}: location and sun, wrk -t2 -c1000 -d{options.seconds}s", flush=True)
             rounds[build].append(cpu_round(bin_dir, options.seconds))
     storms = {}
     if not options.skip_c10000:
@@ -105,7 +86,7 @@ def main():
     command = f"python3 -m bench.servers {options.bin_dir} --baseline-bin {options.baseline_bin} --rounds {options.rounds} --seconds {options.seconds}"
     lines = [f"Servers benchmark {stamp}, {os.cpu_count()} cores, `{command}`, load average before {' '.join(load_before)}, "
              f"at the end {' '.join(load_after)}", "",
-             "CPU ms per request at --latency 500ms, wrk -t1 -c1000 --timeout 5s (location and sun side by side):", "",
+             "CPU ms per request at --latency 500ms, wrk -t2 -c1000 --timeout 5s (location and sun side by side):", "",
              "| service | build | per round | median | req/s per round | errors |", "|---|---|---|---|---|---|"]
     medians = {}
     for name in PATHS:
