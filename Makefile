@@ -146,7 +146,7 @@ bench-foundation: release ## wrk: location and sun vs a trivial route, start-up 
 	@scripts/install-deps.sh wrk
 	@$(PYTHON) -m bench.foundation $(RELEASE_BIN)
 
-bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L = 1 s, then async and a Go peer at c=1000/5000/10000
+bench-gateway: release ## wrk: blocking x1, blocking x4 and async gateway at L = 1 s, async and a Go peer at c=1000/5000/10000, an open-loop overload
 	@scripts/install-deps.sh wrk golang-go
 	@$(PYTHON) -m bench.gateway $(RELEASE_BIN)
 
