@@ -81,6 +81,33 @@ struct RouterServerTests {
         #expect(rest.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
     }
 
+    @Test(
+        "a request that ends its connection in any spelling, or an HTTP/1.0 one without keep-alive, gets Connection: close and the server closes",
+        arguments: [
+            "GET /echo/a HTTP/1.1\r\nHost: h\r\nConnection: Close\r\n\r\n",
+            "GET /echo/a HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, close\r\n\r\n",
+            "GET /echo/a HTTP/1.0\r\nHost: h\r\n\r\n",
+        ]
+    )
+    func closingRequests(request: String) async throws {
+        let answer = try await Self.withServer { port, _ in
+            try await RawAnswer.exchange(port: port, Self.bytes(request))
+        }
+        #expect(answer.status == 200)
+        #expect(answer.headers["Connection"] == ["close"])
+        #expect(answer.closedByServer)
+    }
+
+    @Test("an HTTP/1.0 request that asks for keep-alive keeps its connection")
+    func http10KeepAlive() async throws {
+        let answer = try await Self.withServer { port, _ in
+            let request = "GET /echo/a HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n"
+            return try await RawAnswer.exchange(port: port, Self.bytes(request), timeoutSeconds: 1)
+        }
+        #expect(answer.status == 200)
+        #expect(!answer.closedByServer)
+    }
+
     @Test("HEAD answers with the GET's Content-Length and no body bytes")
     func head() async throws {
         let answer = try await Self.withServer { port, _ in

@@ -112,6 +112,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             pendingResponses += 1
             phase = .readingBody
             schedule(after: policy.bodyTimeout, .bodyTimedOut)
+            // Whether the client keeps the connection depends on its HTTP version and on `Connection` tokens in any
+            // case or list (RFC 9112 §9.3), which only this head still shows: the HTTP types after it carry no
+            // version. So a request that ends its connection says so in the one spelling the server reads.
+            if !head.isKeepAlive && head.headers["connection"] != ["close"] {
+                var closing = head
+                closing.headers.replaceOrAdd(name: "connection", value: "close")
+                context.fireChannelRead(wrapInboundOut(.head(closing)))
+                return
+            }
         case .body:
             break
         case .end:

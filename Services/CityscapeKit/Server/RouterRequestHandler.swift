@@ -96,8 +96,11 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         head.headerFields[.date] = DateHeader.now()
         // A HEAD answer keeps the GET's `Content-Length` but carries no body.
         let body = request.method == .head ? nil : answer.body
+        // `ClientConnectionHandler` spells every request that ends its connection `Connection: close`.
         let askedToClose = request.headers.contains(.connection) && request.headers[.connection] == "close"
         let closing = assembly.responded(requestAskedToClose: askedToClose) == .close
+        // A server that closes after a response says so in it (RFC 9112 §9.6).
+        if closing { head.headerFields[.connection] = "close" }
         write(head, body: body, closing: closing, context: context)
     }
 
