@@ -43,7 +43,7 @@ import urllib.request
 from bench import loadgen
 from tools.cityscape_tools.harness import free_port, spawn, start, stop, wait_healthy
 from tools.cityscape_tools.procs import cpu_seconds, rss_kib
-from tools.cityscape_tools.results import write_results
+from tools.cityscape_tools.results import nearest_rank, write_results
 from tools.cityscape_tools.wrk import parse_wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,10 +86,10 @@ def by_status(records):
         groups.setdefault(str(record["outcome"]), []).append(record["latency_ms"])
     summary = {}
     for outcome, values in sorted(groups.items()):
-        known = sorted(value for value in values if value is not None)
+        known = [value for value in values if value is not None]
         summary[outcome] = {"n": len(values),
-                            "p50_ms": round(known[len(known) // 2], 1) if known else None,
-                            "p99_ms": round(known[min(len(known) - 1, int(0.99 * len(known)))], 1) if known else None}
+                            "p50_ms": round(nearest_rank(known, 0.5), 1) if known else None,
+                            "p99_ms": round(nearest_rank(known, 0.99), 1) if known else None}
     return summary
 
 
@@ -152,8 +152,7 @@ class Probe(threading.Thread):
 
     def summary(self):
         def p99(values):
-            values = sorted(values)
-            return round(values[min(len(values) - 1, int(0.99 * len(values)))] * 1000, 1)
+            return round(nearest_rank(values, 0.99) * 1000, 1)
         return {str(status): {"n": len(values), "p99_ms": p99(values), "max_ms": round(max(values) * 1000, 1)}
                 for status, values in sorted(self.samples.items())} | {"failures": self.failures}
 

@@ -8,6 +8,8 @@ import http.client
 import threading
 import time
 
+from tools.cityscape_tools.results import nearest_rank
+
 
 class Load:
     def __init__(self, port, paths, clients=8, timeout=10.0):
@@ -72,7 +74,7 @@ def summarize(records, expected=None):
             errors[str(outcome)] = errors.get(str(outcome), 0) + 1
 
     def percentile(p):
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1) if latencies else None
+        return round(nearest_rank(latencies, p) * 1000, 1) if latencies else None
 
     return {"requests": len(records), "errors": sum(errors.values()), "errors_by_cause": errors,
             "p50_ms": percentile(0.50), "p99_ms": percentile(0.99), "max_ms": percentile(1.0)}

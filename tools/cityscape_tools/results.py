@@ -30,3 +30,9 @@ def median(values):
     """Median of the values that exist; None when none do."""
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
+
+
+def nearest_rank(values, fraction):
+    """The value at `fraction` (0.5, 0.99, 1.0) of `values` by nearest rank, unrounded; None when there are none."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(fraction * len(values)))] if values else None

@@ -20,6 +20,12 @@ class TableMaths(unittest.TestCase):
         self.assertEqual(results.median([4, None, 1, 2, 3]), 2.5)
         self.assertIsNone(results.median([None]))
 
+    def test_nearest_rank(self):
+        self.assertEqual(results.nearest_rank([3, 1, 2], 0.5), 2)
+        self.assertEqual(results.nearest_rank(range(100), 0.99), 99)
+        self.assertEqual(results.nearest_rank([5, 7], 1.0), 7)
+        self.assertIsNone(results.nearest_rank([], 0.99))
+
     def test_write_results_leaves_the_json_and_md_pair(self):
         with tempfile.TemporaryDirectory() as directory:
             base = os.path.join(directory, "new", "run-1")
