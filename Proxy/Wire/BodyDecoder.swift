@@ -1,3 +1,4 @@
+import CityscapeKit
 import NIOCore
 
 /// Cuts one message body out of the bytes read from a connection, by its framing: the payload comes out
@@ -98,7 +99,7 @@ struct BodyDecoder {
     private static func isFieldLine(_ line: ByteBuffer) -> Bool {
         line.withUnsafeReadableBytes { bytes in
             var index = 0
-            while index < bytes.count && HeadScanner.isTokenByte(bytes[index]) { index += 1 }
+            while index < bytes.count && HTTPToken.isTokenByte(bytes[index]) { index += 1 }
             guard index > 0, index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
             return bytes[(index + 1)...].allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
         }

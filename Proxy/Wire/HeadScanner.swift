@@ -1,3 +1,4 @@
+import CityscapeKit
 import NIOCore
 
 /// Finds and parses message heads in the bytes read from one connection, strictly (RFC 9112):
@@ -137,7 +138,7 @@ struct HeadScanner {
         }
         switch kind {
         case .request:
-            let method = take(while: isTokenByte)
+            let method = take(while: HTTPToken.isTokenByte)
             guard !method.isEmpty else { throw .malformed("the request line does not start with a method") }
             try expect(0x20, "a single space must follow the method")
             let target = take { $0 > 0x20 && $0 < 0x7F }
@@ -185,7 +186,7 @@ struct HeadScanner {
             let lineStart = index
             if head[index] == 0x20 || head[index] == 0x09 { throw .malformed("obsolete line folding is not accepted") }
             var underscore = false
-            while isTokenByte(head[index]) {
+            while HTTPToken.isTokenByte(head[index]) {
                 if head[index] == UInt8(ascii: "_") { underscore = true }
                 index += 1
             }
@@ -212,15 +213,4 @@ struct HeadScanner {
         guard head[index + 1] == 0x0A else { throw .malformed("the head ends in a bare CR") }
     }
 
-    /// RFC 9110 §5.6.2 tchar: a bit test, as every byte of every field name passes through here.
-    @inline(__always)
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        let mask = byte < 64 ? tokenBytesBelow64 : tokenBytesFrom64
-        return byte < 128 && (mask >> UInt64(byte & 63)) & 1 == 1
-    }
-
-    /// Bit n is set when byte n is a tchar: `!#$%&'*+-.` and the digits.
-    private static let tokenBytesBelow64: UInt64 = 0x03FF_6CFA_0000_0000
-    /// Bit n is set when byte 64 + n is a tchar: the letters and ``^_`|~``.
-    private static let tokenBytesFrom64: UInt64 = 0x57FF_FFFF_C7FF_FFFE
 }

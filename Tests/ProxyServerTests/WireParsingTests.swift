@@ -75,14 +75,6 @@ struct WireParsingTests {
         }
     }
 
-    @Test("a field name's bytes are exactly RFC 9110's tchar")
-    func tokenBytes() {
-        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
-        for byte in UInt8.min...UInt8.max {
-            #expect(HeadScanner.isTokenByte(byte) == tchar.contains(byte), "byte \(byte)")
-        }
-    }
-
     @Test("empty lines before a request line are skipped")
     func leadingEmptyLines() throws {
         let (head, _) = try Self.scan("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", .request)

@@ -1,3 +1,4 @@
+import CityscapeKit
 import NIOCore
 
 /// The bytes of one upstream `GET`, encoded into one buffer that the exchange handler writes with one call.
@@ -19,7 +20,7 @@ enum UpstreamRequest {
         }
         var size = path.utf8.count + host.utf8.count + 32
         for header in headers {
-            guard !header.name.utf8.isEmpty, header.name.utf8.allSatisfy(isTokenByte) else {
+            guard !header.name.utf8.isEmpty, header.name.utf8.allSatisfy(HTTPToken.isTokenByte) else {
                 throw .invalidRequest("\(header.name.debugDescription) is not a header name")
             }
             guard header.value.utf8.allSatisfy(isValueByte) else {
@@ -41,20 +42,6 @@ enum UpstreamRequest {
         }
         buffer.writeStaticString("\r\n")
         return buffer
-    }
-
-    /// RFC 9110 `tchar`.
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
-            return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
     }
 
     /// Printable, non-ASCII or tab: what NIO's header validator lets through.
