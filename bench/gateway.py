@@ -15,18 +15,22 @@ and times each answer by status, for p99 of the 200s and of the 503s separately.
 the highest concurrency (c=10000), the trajectory of its `gateway_in_flight_limit`, sampled from /metrics once a second.
 Writes results/gateway-<timestamp>.json and .md.
 
+From c=5000 on (beyond two cores' capacity) each async row has a twin with a fixed `--max-in-flight 10000`, which
+refuses nothing, so the table shows what shedding buys and costs under a closed loop (--skip-fixed leaves them out).
+
 Then an open-loop overload (unless --skip-overload): cityscape-openload starts requests on schedule at twice the most
 200s per second an async row of this build served (or --overload-rate), on keep-alive connections, against a fresh
-async gateway with `--max-in-flight auto`. Unlike wrk's closed loop, a refused request is not followed at once by the
-next one on the same connection, so this is the overload a gateway sees from independent clients: it reports the 200s
-and 503s per second, p50/p99 of each by status, timeouts, the generator's own CPU, and the limit's trajectory.
+async gateway with `--max-in-flight auto`, then with the fixed limit. Unlike wrk's closed loop, a refused request is not
+followed at once by the next one on the same connection, so this is the overload a gateway sees from independent
+clients: it reports the 200s and 503s per second, p50/p99 of each by status, timeouts, the generator's own CPU, and the
+limit's trajectory.
 
 With --baseline-bin DIR, the gateway binary of DIR (e.g. main's release build) also runs the async scenario of
 the lowest high concurrency (c=1000 unless --connections says otherwise), right before this build's, for a
 before/after of CPU per request in the same run.
 
 Usage (from the repository root): python3 -m bench.gateway BIN_DIR [--skip-high | --skip-course] [--connections 1000 5000 10000]
-[--skip-peer] [--seconds 30] [--baseline-bin DIR] [--skip-overload | --overload-rate R]
+[--skip-peer] [--skip-fixed] [--seconds 30] [--baseline-bin DIR] [--skip-overload | --overload-rate R]
 """
 import argparse
 import datetime
@@ -57,15 +61,21 @@ COURSE = [  # (name, server, gateway flags, connections, seconds, wrk timeout)
     ("async", "cityscape", ["--mode", "async"], 20, 15, "2s"),
 ]
 HIGH_CONNECTIONS = (1000, 5000, 10000)
+# The fixed limit of the comparison rows: as many as wrk's largest load, so nothing is refused and the excess waits.
+FIXED_LIMIT = ["--max-in-flight", "10000"]
+# Beyond this many connections two cores are past capacity, where the adaptive limit and a fixed one part ways.
+FIXED_FROM = 5000
 
 
-def high_scenarios(seconds, with_peer, with_baseline, connection_counts=HIGH_CONNECTIONS):
+def high_scenarios(seconds, with_peer, with_baseline, connection_counts=HIGH_CONNECTIONS, with_fixed=True):
     rows = []
     for connections in connection_counts:
         if with_baseline and connections == min(connection_counts):
             rows.append((f"baseline async c={connections}", "baseline", ["--mode", "async", "--max-in-flight", "auto"], connections, seconds,
                          "5s"))
         rows.append((f"async c={connections}", "cityscape", ["--mode", "async", "--max-in-flight", "auto"], connections, seconds, "5s"))
+        if with_fixed and connections >= FIXED_FROM:
+            rows.append((f"async fixed 10000 c={connections}", "cityscape", ["--mode", "async", *FIXED_LIMIT], connections, seconds, "5s"))
         if with_peer:
             rows.append((f"go c={connections}", "go", [], connections, seconds, "5s"))
     return rows
@@ -206,6 +216,8 @@ def main():
                         help="the high concurrencies to run (default: %(default)s)")
     parser.add_argument("--skip-peer", action="store_true", help="no Go peer")
     parser.add_argument("--seconds", type=int, default=30, help="duration of each high-concurrency run")
+    parser.add_argument("--skip-fixed", action="store_true",
+                        help="no rows with the fixed limit (--max-in-flight 10000) beside auto from c=5000 on, and no fixed overload run")
     parser.add_argument("--skip-overload", action="store_true", help="no open-loop overload run")
     parser.add_argument("--overload-rate", type=float, help="requests per second of the open-loop overload (default: twice the async 200s/s)")
     parser.add_argument("--baseline-bin", help="directory of a gateway binary to compare with at the lowest of --connections (before/after)")
@@ -222,7 +234,8 @@ def main():
     location, location_url, _ = start(binary("cityscape-location"), "--latency", "500ms")
     sun, sun_url, _ = start(binary("cityscape-sun"), "--latency", "500ms")
     course = [] if options.skip_course else COURSE
-    high = [] if options.skip_high else high_scenarios(options.seconds, with_peer, options.baseline_bin is not None, options.connections)
+    high = [] if options.skip_high else high_scenarios(options.seconds, with_peer, options.baseline_bin is not None, options.connections,
+                                                           not options.skip_fixed)
     scenarios = course + high
     rows = []
     for index, (name, server, flags, connections, seconds, timeout) in enumerate(scenarios, 1):
@@ -235,7 +248,8 @@ def main():
         pids = (("gateway", gateway.pid), ("location", location.pid), ("sun", sun.pid))
         before = {pid: cpu_seconds(pid) for _, pid in pids}
         probe = Probe(gateway_url, seconds - 1)
-        sampler = LimitSampler(gateway_url, seconds) if server != "go" and connections == max(options.connections) else None
+        adaptive = server != "go" and "auto" in flags
+        sampler = LimitSampler(gateway_url, seconds) if adaptive and connections == max(options.connections) else None
         for thread in (probe, sampler):
             if thread:
                 thread.start()
@@ -257,18 +271,22 @@ def main():
                      "probe": probe.summary(), "limit_trajectory": sampler.points if sampler else None})
         stop(gateway)
     rate = None if options.skip_overload or options.skip_high else overload_rate(rows, options.overload_rate)
-    overload = run_overload(binary, location_url, sun_url, (location, sun), rate, options.seconds) if rate else None
+    overloads = []
+    if rate:
+        settings = [["--max-in-flight", "auto"]] + ([] if options.skip_fixed else [FIXED_LIMIT])
+        overloads = [run_overload(binary, location_url, sun_url, (location, sun), rate, options.seconds, limit) for limit in settings]
     upstream_rss = {"location": round(rss_kib(location.pid, "VmHWM") / 1024, 1), "sun": round(rss_kib(sun.pid, "VmHWM") / 1024, 1)}
     stop(sun)
     stop(location)
-    report(rows, overload, upstream_rss, options, fd_limit, load_before)
+    report(rows, overloads, upstream_rss, options, fd_limit, load_before)
 
 
-def run_overload(binary, location_url, sun_url, upstreams, rate, seconds):
-    """The open-loop overload against a fresh async gateway with `--max-in-flight auto`."""
-    print(f"[overload] async --max-in-flight auto: cityscape-openload --rate {rate:g} --duration {seconds}s --timeout 5s", flush=True)
+def run_overload(binary, location_url, sun_url, upstreams, rate, seconds, limit_flags):
+    """The open-loop overload against a fresh async gateway with `limit_flags` (`--max-in-flight auto` or a number)."""
+    setting = " ".join(limit_flags)
+    print(f"[overload] async {setting}: cityscape-openload --rate {rate:g} --duration {seconds}s --timeout 5s", flush=True)
     gateway, gateway_url, _ = start(binary("cityscape-gateway"), "--location-url", location_url, "--sun-url", sun_url,
-                                    "--mode", "async", "--max-in-flight", "auto")
+                                    "--mode", "async", *limit_flags)
     pids = (("gateway", gateway.pid), ("location", upstreams[0].pid), ("sun", upstreams[1].pid))
     before = {pid: cpu_seconds(pid) for _, pid in pids}
     sampler = LimitSampler(gateway_url, seconds)
@@ -282,7 +300,7 @@ def run_overload(binary, location_url, sun_url, upstreams, rate, seconds):
     rss_mib = round(rss_kib(gateway.pid, "VmHWM") / 1024, 1)
     stop(gateway)
     statuses = by_status(result["records"])
-    return {"rate": rate, "seconds": seconds, "requests": result["requests"], "by_status": statuses,
+    return {"setting": setting, "rate": rate, "seconds": seconds, "requests": result["requests"], "by_status": statuses,
             "ok_rps": round(statuses.get("200", {"n": 0})["n"] / seconds, 1),
             "shed_rps": round(statuses.get("503", {"n": 0})["n"] / seconds, 1),
             "timeouts": result["timeouts"], "overflow": result["overflow"],
@@ -297,7 +315,7 @@ def run_overload(binary, location_url, sun_url, upstreams, rate, seconds):
 def command_line(options):
     """The command that reproduces this run, with every option that was given."""
     flags = [("--skip-high", options.skip_high), ("--skip-course", options.skip_course), ("--skip-peer", options.skip_peer),
-             ("--skip-overload", options.skip_overload)]
+             ("--skip-fixed", options.skip_fixed), ("--skip-overload", options.skip_overload)]
     parts = ["python3 -m bench.gateway", options.bin_dir] + [flag for flag, given in flags if given]
     if list(options.connections) != list(HIGH_CONNECTIONS):
         parts.append("--connections " + " ".join(str(c) for c in options.connections))
@@ -321,16 +339,16 @@ def overload_lines(overload):
     others = {outcome: entry["n"] for outcome, entry in statuses.items() if outcome not in ("200", "503")}
     points = ", ".join(f"{p['t']:.0f}s {p['limit']:.0f}/{p['in_flight']:.0f}" for p in overload["limit_trajectory"]
                        if p["limit"] is not None and p["in_flight"] is not None)
-    return ["", f"Open-loop overload, async `--max-in-flight auto`, cityscape-openload `--rate {overload['rate']:g}` for "
+    return ["", f"Open-loop overload, async `{overload['setting']}`, cityscape-openload `--rate {overload['rate']:g}` for "
             f"{overload['seconds']} s (timeout 5 s): {overload['requests']} requests; 200: {figures('200')} = "
             f"{overload['ok_rps']:.1f}/s; 503: {figures('503')} = {overload['shed_rps']:.1f}/s; other outcomes {others or 'none'}; "
             f"generator start lag p99 {overload['schedule_lag_p99_ms']} ms, {overload['connections_opened']} connections opened; "
             f"CPU ms per request gateway / location / sun / openload {per['gateway']} / {per['location']} / {per['sun']} / "
             f"{per['openload']}; gateway peak RSS {overload['gateway_peak_rss_mib']} MiB",
-            "", f"overload: gateway_in_flight_limit / gateway_requests_in_flight each second: {points}"]
+            "", f"overload (`{overload['setting']}`): gateway_in_flight_limit / gateway_requests_in_flight each second: {points}"]
 
 
-def report(rows, overload, upstream_rss, options, fd_limit, load_before):
+def report(rows, overloads, upstream_rss, options, fd_limit, load_before):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     command = command_line(options)
     with open("/proc/loadavg") as loadavg:
@@ -352,7 +370,7 @@ def report(rows, overload, upstream_rss, options, fd_limit, load_before):
                      f"{row['ok_rps']:.1f} | {ms(row['avg_ms'])} | {ms(row['p99_ms'])} | {row['timeouts']} | {errors} | "
                      f"{row['shed_503']} ({row['bad_503']}) | {probe_p99} | "
                      f"{per['gateway']} / {per['location']} / {per['sun']} / {per['wrk']} | {row['gateway_peak_rss_mib']} MiB |")
-    if overload:
+    for overload in overloads:
         lines += overload_lines(overload)
     lines += ["", f"Upstream peak RSS: location {upstream_rss['location']} MiB, sun {upstream_rss['sun']} MiB"]
     for row in rows:
@@ -362,7 +380,7 @@ def report(rows, overload, upstream_rss, options, fd_limit, load_before):
             lines += ["", f"{row['scenario']}: gateway_in_flight_limit / gateway_requests_in_flight each second: {points}"]
     base = os.path.join(ROOT, "results", f"gateway-{stamp}")
     write_results(base, {"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": LATENCY_S, "fd_limit": fd_limit,
-                         "load_average_start": load_before, "load_average_end": load, "scenarios": rows, "overload": overload,
+                         "load_average_start": load_before, "load_average_end": load, "scenarios": rows, "overloads": overloads,
                          "upstream_peak_rss_mib": upstream_rss}, lines)
     print("\n".join(lines))
     print(f"\nwrote {base}.json and .md")

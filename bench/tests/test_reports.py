@@ -94,8 +94,8 @@ class GatewayOverload(unittest.TestCase):
 
     def test_command_line_names_every_given_option(self):
         options = gateway.argparse.Namespace(bin_dir=".build/release", skip_high=False, skip_course=True, skip_peer=False,
-                                             skip_overload=False, connections=[5000, 10000], seconds=20, overload_rate=7000.0,
+                                             skip_fixed=True, skip_overload=False, connections=[5000, 10000], seconds=20, overload_rate=7000.0,
                                              baseline_bin="/tmp/base")
         self.assertEqual(gateway.command_line(options),
-                         "python3 -m bench.gateway .build/release --skip-course --connections 5000 10000 --seconds 20 "
+                         "python3 -m bench.gateway .build/release --skip-course --skip-fixed --connections 5000 10000 --seconds 20 "
                          "--overload-rate 7000 --baseline-bin /tmp/base")
