@@ -33,8 +33,11 @@ struct AdaptiveLimit: Sendable, Equatable {
         /// A window closes once this long has passed and it holds `minimumSamples` completions.
         var window: Duration = .milliseconds(250)
         var minimumSamples = 16
-        /// How far above the no-load latency the mean may go before the limit shrinks (0.1 = 10 %).
-        var tolerance = 0.1
+        /// How far above the no-load latency the mean may go before the limit shrinks (0.5 = 50 %, the default
+        /// `rttTolerance` of Netflix's Gradient2). Beyond capacity on a CPU-bound host the admitted requests' latency
+        /// rises with the load, and every refusal costs nearly a served request's CPU (its connection's accept, reads,
+        /// writes and close), so a tighter tolerance turns CPU that could serve requests into refusals.
+        var tolerance = 0.5
         /// The no-load latency is the lowest window mean within the last one or two periods of this length.
         var minimumPeriod: Duration = .seconds(60)
         /// Throughput is measured over spans of this length: longer than a window, so a wave of completions that
