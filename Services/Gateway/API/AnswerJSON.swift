@@ -32,11 +32,13 @@ struct AnswerJSON {
 
     mutating func string(_ value: String) {
         buffer.writeInteger(UInt8(ascii: "\""))
-        if value.utf8.allSatisfy(Self.needsNoEscape) {
-            buffer.writeString(value)
-        } else {
-            writeEscaped(value)
+        // A native string lends its UTF-8 as one buffer: checked and copied in two tight loops, not byte by byte.
+        let written = value.utf8.withContiguousStorageIfAvailable { bytes in
+            guard bytes.allSatisfy(Self.needsNoEscape) else { return false }
+            buffer.writeBytes(bytes)
+            return true
         }
+        if written != true { writeEscaped(value) }
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
