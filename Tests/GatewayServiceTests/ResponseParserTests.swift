@@ -11,49 +11,47 @@ struct ResponseParserTests {
     static func transcript(_ bytes: String, step: Int = .max, eof: Bool = false) throws(UpstreamError) -> [String] {
         var parser = ResponseParser()
         var events: [String] = []
-        func record(_ event: ResponseParser.Event) {
-            switch event {
-            case .head(let status, let keepAlive): events.append("head \(status) \(keepAlive ? "keep-alive" : "close")")
-            case .body(let part):
-                let text = String(buffer: part)
-                if let last = events.last, last.hasPrefix("body ") { events[events.count - 1] = last + text } else { events.append("body " + text) }
-            case .end: events.append("end")
-            }
-        }
         let all = Array(bytes.utf8)
         var offset = 0
         while offset < all.count {
             let piece = all[offset..<min(all.count, offset + step)]
             parser.feed(ByteBuffer(bytes: piece))
             offset += piece.count
-            while let event = try parser.next() { record(event) }
+            while let event = try parser.next() { record(event, in: &events) }
         }
-        if eof, let event = try parser.endOfInput() { record(event) }
+        if eof, let event = try parser.endOfInput() { record(event, in: &events) }
         return events
+    }
+
+    /// Appends `event` to a transcript, joining a body part to the part before it.
+    static func record(_ event: ResponseParser.Event, in events: inout [String]) {
+        switch event {
+        case .head(let status, let keepAlive):
+            events.append("head \(status) \(keepAlive ? "keep-alive" : "close")")
+        case .body(let part):
+            if let last = events.last, last.hasPrefix("body ") {
+                events[events.count - 1] = last + String(buffer: part)
+            } else {
+                events.append("body " + String(buffer: part))
+            }
+        case .end:
+            events.append("end")
+        }
     }
 
     /// The same bytes fed whole, in two pieces cut at every offset, and byte by byte: one transcript.
     static func everyCut(_ bytes: String, eof: Bool = false) throws -> [String] {
         let whole = try transcript(bytes, eof: eof)
         #expect(try transcript(bytes, step: 1, eof: eof) == whole)
-        for cut in 1..<bytes.utf8.count {
+        let all = Array(bytes.utf8)
+        for cut in 1..<all.count {
             var parser = ResponseParser()
             var events: [String] = []
-            let all = Array(bytes.utf8)
             for piece in [all[..<cut], all[cut...]] {
                 parser.feed(ByteBuffer(bytes: piece))
-                while let event = try parser.next() {
-                    if case .body(let part) = event {
-                        let text = String(buffer: part)
-                        if let last = events.last, last.hasPrefix("body ") { events[events.count - 1] = last + text } else { events.append("body " + text) }
-                    } else if case .head(let status, let keepAlive) = event {
-                        events.append("head \(status) \(keepAlive ? "keep-alive" : "close")")
-                    } else {
-                        events.append("end")
-                    }
-                }
+                while let event = try parser.next() { record(event, in: &events) }
             }
-            if eof, let event = try parser.endOfInput() { events.append(event == .end ? "end" : "?") }
+            if eof, let event = try parser.endOfInput() { record(event, in: &events) }
             #expect(events == whole, "cut at \(cut)")
         }
         return whole
@@ -169,7 +167,8 @@ struct ResponseParserTests {
         #expect(throws: UpstreamError.connectionReset("")) { _ = try Self.transcript(endlessHead, step: 4096) }
         let manyFields = "HTTP/1.1 200 OK\r\n" + String(repeating: "X-A: 1\r\n", count: ResponseParser.maximumHeadBytes / 8) + "\r\n"
         #expect(throws: UpstreamError.connectionReset("")) { _ = try Self.transcript(manyFields) }
-        let endlessChunkLine = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "e", count: ResponseParser.maximumLineBytes)
+        let endlessChunkLine =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "e", count: ResponseParser.maximumLineBytes)
         #expect(throws: UpstreamError.connectionReset("")) { _ = try Self.transcript(endlessChunkLine, step: 512) }
     }
 
