@@ -113,8 +113,10 @@ struct ResponseHead: Equatable {
         }
 
         private mutating func readContentLength(_ value: Slice<UnsafeRawBufferPointer>) -> String? {
-            // Eighteen digits cannot overflow `Int`; a body anywhere near that is refused by its limit long before.
-            guard !value.isEmpty, value.count <= 18, value.allSatisfy(isDigit) else { return "the Content-Length is not a number" }
+            // Few enough digits that the sum cannot overflow `Int`; a body anywhere near that is refused by its limit anyway.
+            guard !value.isEmpty, value.count <= ResponseHead.maximumLengthDigits, value.allSatisfy(isDigit) else {
+                return "the Content-Length is not a number"
+            }
             let length = value.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
             guard contentLength == nil || contentLength == length else { return "two Content-Length values disagree" }
             contentLength = length
@@ -140,6 +142,9 @@ struct ResponseHead: Equatable {
             return .complete(ResponseHead(status: status, keepAlive: keepAlive, framing: framing, length: length))
         }
     }
+
+    /// The most digits a `Content-Length` may have: any such number fits in `Int`.
+    private static let maximumLengthDigits = 18
 
     // MARK: Bytes
 
