@@ -9,21 +9,31 @@ import NIOCore
 /// zone's clock. An event that does not happen that day (polar day or night) is `null`, written out rather
 /// than omitted so every answer has the same keys. `day_length` is in seconds. Keys are sorted, as every
 /// Cityscape JSON body.
-/// Written with `JSONWriter` rather than `JSONEncoder`, whose generic machinery cost more than the rest
-/// of the answer's assembly.
-struct SunAnswer: ResponseGenerator, Sendable, Equatable {
+/// Written with ``AnswerJSON`` straight into the body's buffer rather than with `JSONEncoder`, whose generic
+/// machinery cost more than the rest of the answer's assembly; the route builds the whole response with
+/// ``response(serverTiming:)``, its two headers in one field list.
+struct SunAnswer: Sendable, Equatable {
     let location: LocationRecord
     let date: String
     /// IANA id of the zone the times are in (`UTC` for `?tz=utc`).
     let timeZone: String
     let times: SunTimes
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// The 200 answer with its `Server-Timing` value.
+    func response(serverTiming: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8", .serverTiming: serverTiming],
+            body: .init(byteBuffer: body())
+        )
+    }
+
+    /// The JSON body, keys sorted as in every Cityscape body.
+    func body() -> ByteBuffer {
         // The wire names are the upstream models' coding keys, so the answer and the decoding never disagree.
         typealias Times = SunTimes.CodingKeys
         typealias Place = LocationRecord.CodingKeys
-        var json = JSONWriter(capacity: 768)
-        json.beginObject()
+        var json = AnswerJSON(capacity: 768)
         // Sorted by key.
         json.key(Times.astronomicalTwilightBegin.rawValue)
         json.optionalString(times.astronomicalTwilightBegin)
@@ -59,11 +69,7 @@ struct SunAnswer: ResponseGenerator, Sendable, Equatable {
         json.optionalString(times.sunset)
         json.key("timezone")
         json.string(timeZone)
-        json.endObject()
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes))
-        )
+        json.end()
+        return json.buffer
     }
 }

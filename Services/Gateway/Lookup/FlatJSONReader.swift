@@ -6,24 +6,35 @@
 /// a duplicate key, a value of the wrong kind) makes a read return nil, and the caller then decodes the body
 /// with `JSONDecoder`, so the outcome is always `JSONDecoder`'s: the subset only decides who computes it.
 /// `UpstreamDecoding` holds the two answers the gateway reads this way.
+///
+/// It reads through a pointer to the body, lent for one ``read(_:_:)``: an array read inside a mutating method is
+/// retained and released around each access, which cost more than the scanning itself.
 struct FlatJSONReader {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
-    init(_ bytes: [UInt8]) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
+    }
+
+    /// Runs `body` with a reader of `document`; the reader must not outlive the call.
+    static func read<Result>(_ document: [UInt8], _ body: (inout FlatJSONReader) -> Result) -> Result {
+        document.withUnsafeBufferPointer { bytes in
+            var reader = FlatJSONReader(bytes)
+            return body(&reader)
+        }
     }
 
     /// Reads a whole document that is one object, calling `member` with each key; `member` must read the value
     /// (or skip it) and return false to give up. False when the document is outside the subset.
-    mutating func document(_ member: (_ key: ArraySlice<UInt8>, _ reader: inout FlatJSONReader) -> Bool) -> Bool {
+    mutating func document(_ member: (_ key: Slice<UnsafeBufferPointer<UInt8>>, _ reader: inout FlatJSONReader) -> Bool) -> Bool {
         guard object(member) else { return false }
         skipWhitespace()
         return index == bytes.count
     }
 
     /// Reads an object, calling `member` with each key as for ``document(_:)``.
-    mutating func object(_ member: (_ key: ArraySlice<UInt8>, _ reader: inout FlatJSONReader) -> Bool) -> Bool {
+    mutating func object(_ member: (_ key: Slice<UnsafeBufferPointer<UInt8>>, _ reader: inout FlatJSONReader) -> Bool) -> Bool {
         guard consume(UInt8(ascii: "{")) else { return false }
         if consume(UInt8(ascii: "}")) { return true }
         repeat {
@@ -71,7 +82,7 @@ struct FlatJSONReader {
     // MARK: Tokens
 
     /// The bytes between the quotes of a string with no backslash and no control character (UTF-8 unchecked).
-    private mutating func plainString() -> ArraySlice<UInt8>? {
+    private mutating func plainString() -> Slice<UnsafeBufferPointer<UInt8>>? {
         guard consume(UInt8(ascii: "\"")) else { return nil }
         let start = index
         while index < bytes.count {
@@ -87,7 +98,7 @@ struct FlatJSONReader {
     }
 
     /// `-?(0|[1-9][0-9]*)` followed, when `fraction`, by an optional `.[0-9]+`; an exponent is outside the subset.
-    private mutating func number(fraction: Bool) -> ArraySlice<UInt8>? {
+    private mutating func number(fraction: Bool) -> Slice<UnsafeBufferPointer<UInt8>>? {
         skipWhitespace()
         let start = index
         _ = consumeByte(UInt8(ascii: "-"))

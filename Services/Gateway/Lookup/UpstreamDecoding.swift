@@ -17,83 +17,78 @@ enum UpstreamDecoding {
     // MARK: The fast path: nil when the body is outside the reader's subset
 
     static func fastLocation(_ body: [UInt8]) -> LocationRecord? {
-        typealias Key = LocationRecord.CodingKeys
-        var reader = FlatJSONReader(body)
-        var postalCode: String?
-        var country: String?
-        var place: String?
-        var latitude: Double?
-        var longitude: Double?
-        var timezone: String??
-        let read = reader.document { key, reader in
-            // A key seen twice is left to JSONDecoder, as is a value of the wrong kind.
-            if key.elementsEqual(Key.postalCode.rawValue.utf8) {
-                return postalCode == nil && store(reader.string(), in: &postalCode)
-            } else if key.elementsEqual(Key.country.rawValue.utf8) {
-                return country == nil && store(reader.string(), in: &country)
-            } else if key.elementsEqual(Key.place.rawValue.utf8) {
-                return place == nil && store(reader.string(), in: &place)
-            } else if key.elementsEqual(Key.latitude.rawValue.utf8) {
-                return latitude == nil && store(reader.double(), in: &latitude)
-            } else if key.elementsEqual(Key.longitude.rawValue.utf8) {
-                return longitude == nil && store(reader.double(), in: &longitude)
-            } else if key.elementsEqual(Key.timezone.rawValue.utf8) {
-                return timezone == nil && store(reader.optionalString(), in: &timezone)
+        FlatJSONReader.read(body) { reader in
+            var postalCode: String?
+            var country: String?
+            var place: String?
+            var latitude: Double?
+            var longitude: Double?
+            var timezone: String??
+            let read = reader.document { key, reader in
+                // A key seen twice is left to JSONDecoder, as is a value of the wrong kind.
+                switch LocationKeys.slot(of: key) {
+                case 0: return postalCode == nil && store(reader.string(), in: &postalCode)
+                case 1: return country == nil && store(reader.string(), in: &country)
+                case 2: return place == nil && store(reader.string(), in: &place)
+                case 3: return latitude == nil && store(reader.double(), in: &latitude)
+                case 4: return longitude == nil && store(reader.double(), in: &longitude)
+                case 5: return timezone == nil && store(reader.optionalString(), in: &timezone)
+                default: return reader.skipScalar()
+                }
             }
-            return reader.skipScalar()
+            guard read, let postalCode, let country, let place, let latitude, let longitude else { return nil }
+            return LocationRecord(
+                postalCode: postalCode,
+                country: country,
+                place: place,
+                latitude: latitude,
+                longitude: longitude,
+                timezone: timezone ?? nil
+            )
         }
-        guard read, let postalCode, let country, let place, let latitude, let longitude else { return nil }
-        return LocationRecord(
-            postalCode: postalCode,
-            country: country,
-            place: place,
-            latitude: latitude,
-            longitude: longitude,
-            timezone: timezone ?? nil
-        )
     }
 
     static func fastSunEnvelope(_ body: [UInt8]) -> SunEnvelope? {
-        var reader = FlatJSONReader(body)
-        var results: SunTimes?
-        var status: String?
-        let read = reader.document { key, reader in
-            if key.elementsEqual("results".utf8) {
-                return results == nil && store(fastSunTimes(&reader), in: &results)
-            } else if key.elementsEqual("status".utf8) {
-                return status == nil && store(reader.string(), in: &status)
+        FlatJSONReader.read(body) { reader in
+            var results: SunTimes?
+            var status: String?
+            let read = reader.document { key, reader in
+                if WireName.matches(key, EnvelopeKeys.results) {
+                    return results == nil && store(fastSunTimes(&reader), in: &results)
+                } else if WireName.matches(key, EnvelopeKeys.status) {
+                    return status == nil && store(reader.string(), in: &status)
+                }
+                return reader.skipScalar()
             }
-            return reader.skipScalar()
+            guard read, let results, let status else { return nil }
+            return SunEnvelope(results: results, status: status)
         }
-        guard read, let results, let status else { return nil }
-        return SunEnvelope(results: results, status: status)
     }
 
     private static func fastSunTimes(_ reader: inout FlatJSONReader) -> SunTimes? {
         typealias Key = SunTimes.CodingKeys
-        // The nine optional times by key, in `Key` order; `.none` until seen, `.some(nil)` for `null`.
-        var times = [String??](repeating: .none, count: Key.times.count)
+        // The nine optional times by key, in `Key.times` order; `.none` until seen, `.some(nil)` for `null`.
+        var times: [String??] = [.none, .none, .none, .none, .none, .none, .none, .none, .none]
         var dayLength: Int?
         let read = reader.object { key, reader in
-            if key.elementsEqual(Key.dayLength.rawValue.utf8) {
+            if WireName.matches(key, TimeKeys.dayLength) {
                 return dayLength == nil && store(reader.integer(), in: &dayLength)
             }
-            guard let slot = Key.times.firstIndex(where: { key.elementsEqual($0.rawValue.utf8) }) else { return reader.skipScalar() }
+            guard let slot = TimeKeys.slot(of: key) else { return reader.skipScalar() }
             return times[slot] == nil && store(reader.optionalString(), in: &times[slot])
         }
         guard read, let dayLength else { return nil }
-        func time(_ key: Key) -> String? { times[Key.times.firstIndex(of: key)!] ?? nil }
         return SunTimes(
-            sunrise: time(.sunrise),
-            sunset: time(.sunset),
-            solarNoon: time(.solarNoon),
+            sunrise: times[0] ?? nil,
+            sunset: times[1] ?? nil,
+            solarNoon: times[2] ?? nil,
             dayLength: dayLength,
-            civilTwilightBegin: time(.civilTwilightBegin),
-            civilTwilightEnd: time(.civilTwilightEnd),
-            nauticalTwilightBegin: time(.nauticalTwilightBegin),
-            nauticalTwilightEnd: time(.nauticalTwilightEnd),
-            astronomicalTwilightBegin: time(.astronomicalTwilightBegin),
-            astronomicalTwilightEnd: time(.astronomicalTwilightEnd)
+            civilTwilightBegin: times[3] ?? nil,
+            civilTwilightEnd: times[4] ?? nil,
+            nauticalTwilightBegin: times[5] ?? nil,
+            nauticalTwilightEnd: times[6] ?? nil,
+            astronomicalTwilightBegin: times[7] ?? nil,
+            astronomicalTwilightEnd: times[8] ?? nil
         )
     }
 
@@ -106,9 +101,46 @@ enum UpstreamDecoding {
 }
 
 extension SunTimes.CodingKeys {
-    /// The optional time fields, everything but `day_length`.
+    /// The optional time fields, everything but `day_length`, in the order `fastSunTimes` stores them.
     static let times: [Self] = [
         .sunrise, .sunset, .solarNoon, .civilTwilightBegin, .civilTwilightEnd, .nauticalTwilightBegin, .nauticalTwilightEnd,
         .astronomicalTwilightBegin, .astronomicalTwilightEnd,
     ]
+}
+
+/// A key's wire name as bytes, taken once from the coding keys, so the answers and the decoding never disagree.
+///
+/// Comparing a key with bytes held here is a length check and a short compare; comparing it with `rawValue.utf8`
+/// builds the raw value on every comparison.
+enum WireName {
+    static func bytes(_ key: some CodingKey) -> [UInt8] { Array(key.stringValue.utf8) }
+
+    static func matches(_ key: Slice<UnsafeBufferPointer<UInt8>>, _ name: [UInt8]) -> Bool {
+        key.count == name.count && key.elementsEqual(name)
+    }
+
+    /// The index in `names` of the one equal to `key`.
+    static func slot(of key: Slice<UnsafeBufferPointer<UInt8>>, in names: [[UInt8]]) -> Int? {
+        names.firstIndex { matches(key, $0) }
+    }
+}
+
+private enum LocationKeys {
+    typealias Key = LocationRecord.CodingKeys
+    /// In the order `fastLocation` switches on.
+    static let names = [Key.postalCode, .country, .place, .latitude, .longitude, .timezone].map(WireName.bytes)
+
+    static func slot(of key: Slice<UnsafeBufferPointer<UInt8>>) -> Int? { WireName.slot(of: key, in: names) }
+}
+
+private enum TimeKeys {
+    static let names = SunTimes.CodingKeys.times.map(WireName.bytes)
+    static let dayLength = WireName.bytes(SunTimes.CodingKeys.dayLength)
+
+    static func slot(of key: Slice<UnsafeBufferPointer<UInt8>>) -> Int? { WireName.slot(of: key, in: names) }
+}
+
+private enum EnvelopeKeys {
+    static let results = Array("results".utf8)
+    static let status = Array("status".utf8)
 }

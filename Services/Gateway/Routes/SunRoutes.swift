@@ -16,7 +16,7 @@ struct SunRoutes: Sendable {
         router.get(Self.path, use: sunTimes)
     }
 
-    @Sendable func sunTimes(_ request: Request, context: CityscapeRequestContext) async throws -> EditedResponse<SunAnswer> {
+    @Sendable func sunTimes(_ request: Request, context: CityscapeRequestContext) async throws -> Response {
         metrics.inFlight.increment()
         defer { metrics.inFlight.decrement() }
         let timing = ServerTiming()
@@ -40,7 +40,7 @@ struct SunRoutes: Sendable {
                     throw error
                 }
             }
-            return EditedResponse(headers: [.serverTiming: finished.headerValue()], response: answer)
+            return answer.response(serverTiming: finished.headerValue())
         } catch var error as ServiceError {
             if error.headers[.serverTiming] == nil { error.headers[.serverTiming] = timing.headerValue() }
             throw error

@@ -1,6 +1,5 @@
 import CityscapeKit
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 public import ServiceLifecycle
 

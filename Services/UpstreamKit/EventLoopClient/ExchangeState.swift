@@ -67,6 +67,12 @@ enum ExchangeState {
         failIfBusy(error)
     }
 
+    /// Whether the connection is done for: nothing it receives matters any more.
+    var isClosed: Bool {
+        if case .closed = self { return true }
+        return false
+    }
+
     /// Whether the connection can take a request now.
     var isIdle: Bool {
         if case .idle = self { return true }

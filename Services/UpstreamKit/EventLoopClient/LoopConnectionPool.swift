@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// The keep-alive connections of one event loop to every upstream it calls.
@@ -130,9 +129,7 @@ final class LoopConnectionPool {
             .connectTimeout(min(connectTimeout, max(remaining, .milliseconds(1))))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ResponseDecoding(decoder)))
-                    try channel.pipeline.syncOperations.addHandler(UpstreamExchangeHandler(responseDecoder: decoder))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamExchangeHandler())
                 }
             }
         // An IP literal needs no resolver; a name goes through NIO's, which resolves off the event loop.

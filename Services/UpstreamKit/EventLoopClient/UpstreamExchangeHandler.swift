@@ -1,13 +1,13 @@
 import NIOCore
-import NIOHTTP1
 
 /// The last handler of an upstream connection: sends one request at a time and collects its response.
 ///
 /// It lives on the connection's event loop and is used only there (the pool that owns it runs on the same
 /// loop), so it needs no lock; ``ExchangeState`` decides, the handler carries out the actions. Requests go out
-/// as bytes (``UpstreamRequest``) past the response decoder, which it tells of each one.
+/// as bytes (``UpstreamRequest``); responses are read from the socket's bytes by ``ResponseParser``, with no
+/// handler in between.
 final class UpstreamExchangeHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private var state = ExchangeState.idle
@@ -17,12 +17,7 @@ final class UpstreamExchangeHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// Told when an exchange ended and the connection can carry the next request.
     var onReusable: ((UpstreamExchangeHandler) -> Void)?
-    /// The decoder of this connection's responses (see ``ResponseDecoding``).
-    private let responseDecoder: HTTPResponseDecoder
-
-    init(responseDecoder: HTTPResponseDecoder) {
-        self.responseDecoder = responseDecoder
-    }
+    private var parser = ResponseParser()
 
     /// Whether the connection is open and carries no request.
     var isReady: Bool { state.isIdle && (context?.channel.isActive ?? false) }
@@ -44,7 +39,6 @@ final class UpstreamExchangeHandler: ChannelInboundHandler {
         }
         self.waiter = waiter
         exchange &+= 1
-        ResponseDecoding.requestSent(to: responseDecoder)
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
         return exchange
     }
@@ -61,21 +55,34 @@ final class UpstreamExchangeHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let action: ExchangeState.Action
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            action = state.head(status: Int(head.status.code), keepAlive: head.isKeepAlive)
-        case .body(let part):
-            action = state.body(part, limit: UpstreamLimits.maximumBodyBytes)
-        case .end:
-            action = state.end()
+        parser.feed(unwrapInboundIn(data))
+        do {
+            // One read may hold a whole response (head, body, end); stop once the connection is closed.
+            while !state.isClosed, let event = try parser.next() {
+                run(action(for: event), context: context)
+            }
+        } catch {
+            run(state.failed(error), context: context)
         }
-        run(action, context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A body read until close ends here; anything else in progress fails.
+        do {
+            if !state.isClosed, let event = try parser.endOfInput() { run(action(for: event), context: context) }
+        } catch {
+            run(state.failed(error), context: context)
+        }
         run(state.failed(.connectionReset("the upstream closed the connection before the response was complete")), context: context)
         context.fireChannelInactive()
+    }
+
+    private func action(for event: ResponseParser.Event) -> ExchangeState.Action {
+        switch event {
+        case .head(let status, let keepAlive): state.head(status: status, keepAlive: keepAlive)
+        case .body(let part): state.body(part, limit: UpstreamLimits.maximumBodyBytes)
+        case .end: state.end()
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -15,15 +15,15 @@ enum UpstreamRequest {
         headers: [(name: String, value: String)],
         allocator: ByteBufferAllocator
     ) throws(UpstreamError) -> ByteBuffer {
-        guard path.utf8.allSatisfy(isPathByte) else {
+        guard all(path, isPathByte) else {
             throw .invalidRequest("the path \(path.debugDescription) holds a space or a control character")
         }
         var size = path.utf8.count + host.utf8.count + 32
         for header in headers {
-            guard !header.name.utf8.isEmpty, header.name.utf8.allSatisfy(HTTPToken.isTokenByte) else {
+            guard !header.name.utf8.isEmpty, all(header.name, HTTPToken.isTokenByte) else {
                 throw .invalidRequest("\(header.name.debugDescription) is not a header name")
             }
-            guard header.value.utf8.allSatisfy(isValueByte) else {
+            guard all(header.value, isValueByte) else {
                 throw .invalidRequest("the value of the \(header.name) header holds a control character")
             }
             size += header.name.utf8.count + header.value.utf8.count + 4
@@ -42,6 +42,12 @@ enum UpstreamRequest {
         }
         buffer.writeStaticString("\r\n")
         return buffer
+    }
+
+    /// Whether every byte of `text` passes `test`; a native string's UTF-8 is checked as one buffer, which is several
+    /// times faster than walking its `utf8` view.
+    private static func all(_ text: String, _ test: (UInt8) -> Bool) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(test) } ?? text.utf8.allSatisfy(test)
     }
 
     /// Printable, non-ASCII or tab: what NIO's header validator lets through.

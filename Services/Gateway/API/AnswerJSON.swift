@@ -1,0 +1,85 @@
+import NIOCore
+
+/// JSON written straight into the bytes of a response body, for the gateway's answer.
+///
+/// CityscapeKit's `JSONWriter` appends to an array byte by byte, and its bytes are then copied into the body's
+/// buffer; here strings that need no escaping (all that the upstreams' answers hold) go in with one copy each, and
+/// the buffer is the body.
+struct AnswerJSON {
+    private(set) var buffer: ByteBuffer
+    private var needsComma = false
+
+    /// `capacity`: the expected size, so the body is written without regrowing its buffer.
+    init(capacity: Int) {
+        buffer = ByteBuffer()
+        buffer.reserveCapacity(capacity)
+        buffer.writeInteger(UInt8(ascii: "{"))
+    }
+
+    /// Ends the object; the body is complete.
+    mutating func end() {
+        buffer.writeInteger(UInt8(ascii: "}"))
+    }
+
+    /// `"name":`; names are the answer's own keys, which need no escaping.
+    mutating func key(_ name: String) {
+        if needsComma { buffer.writeInteger(UInt8(ascii: ",")) }
+        needsComma = true
+        buffer.writeInteger(UInt8(ascii: "\""))
+        buffer.writeString(name)
+        buffer.writeStaticString("\":")
+    }
+
+    mutating func string(_ value: String) {
+        buffer.writeInteger(UInt8(ascii: "\""))
+        // A native string lends its UTF-8 as one buffer: checked and copied in two tight loops, not byte by byte.
+        let written = value.utf8.withContiguousStorageIfAvailable { bytes in
+            guard bytes.allSatisfy(Self.needsNoEscape) else { return false }
+            buffer.writeBytes(bytes)
+            return true
+        }
+        if written != true { writeEscaped(value) }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// A string, or `null` when absent.
+    mutating func optionalString(_ value: String?) {
+        if let value { string(value) } else { buffer.writeStaticString("null") }
+    }
+
+    mutating func integer(_ value: Int) {
+        buffer.writeString(String(value))
+    }
+
+    /// A finite number in the shortest form that reads back as the same `Double`, as `JSONWriter` and `JSONEncoder` write it.
+    mutating func number(_ value: Double) {
+        if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
+            buffer.writeString(String(Int64(value)))
+        } else if value.isFinite {
+            buffer.writeString(value.description)
+        } else {
+            buffer.writeStaticString("null")
+        }
+    }
+
+    private static func needsNoEscape(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+    }
+
+    /// RFC 8259 string escaping: quote, backslash and control characters; everything else is UTF-8 as is.
+    private mutating func writeEscaped(_ value: String) {
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): buffer.writeStaticString(#"\""#)
+            case UInt8(ascii: "\\"): buffer.writeStaticString(#"\\"#)
+            case UInt8(ascii: "\n"): buffer.writeStaticString(#"\n"#)
+            case UInt8(ascii: "\r"): buffer.writeStaticString(#"\r"#)
+            case UInt8(ascii: "\t"): buffer.writeStaticString(#"\t"#)
+            case 0..<0x20:
+                let hex = String(byte, radix: 16)
+                buffer.writeString("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+            default: buffer.writeInteger(byte)
+            }
+        }
+    }
+}
