@@ -41,7 +41,7 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         self.context = context
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         cancellation.add(ObjectIdentifier(self)) {
-            handler.eventLoop.execute { handler.value.task?.cancel() }
+            handler.eventLoop.execute { handler.value.cutOff() }
         }
     }
 
@@ -124,7 +124,26 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         self.task = task
     }
 
+    /// Cancels the request under way at the end of the drain. Its task then answers 503 `shutting_down` through
+    /// the error middleware at once; a route that does not stop on cancellation (an upstream call that runs to
+    /// its own timeout) gets the same answer from here after `cutOffWait`, and the task's late answer is dropped.
+    private func cutOff() {
+        guard let task, let context else { return }
+        task.cancel()
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.cutOffWait) { [self] in
+            guard self.task == task, let context = self.context else { return }
+            self.task = nil
+            _ = assembly.responded(requestAskedToClose: true)
+            var (head, body) = ServiceError.shuttingDown.httpResponse(closing: true)
+            head.headerFields[.date] = DateHeader.now()
+            write(head, body: body, closing: true, context: context)
+        }
+    }
+
+    static var cutOffWait: TimeAmount { .milliseconds(250) }
+
     private func finish(_ answer: CollectedResponse, request: Request) {
+        guard task != nil else { return }  // answered by `cutOff` already
         task = nil
         guard let context else { return }  // the connection closed meanwhile
         var head = answer.head

@@ -85,7 +85,8 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
     static var acceptsPerWakeup: UInt { 64 }
 
     /// How long the answers of requests cancelled at the end of the drain have to be written before the server
-    /// returns: long enough for a small answer on a local network, short against a deployment's stop timeout.
+    /// returns: longer than `RouterRequestHandler.cutOffWait`, so a route that ignores cancellation is answered
+    /// too, and short against a deployment's stop timeout.
     static var answerGrace: Duration { .seconds(1) }
 
     /// One client connection: NIO's HTTP/1 codec with pipelining assistance (so pipelined requests are answered
