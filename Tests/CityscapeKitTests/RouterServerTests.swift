@@ -27,6 +27,13 @@ struct RouterServerTests {
             return "done"
         }
         router.get("/boom") { _, _ -> String in throw Boom() }
+        // Ignores cancellation, like an upstream call that runs to its own timeout.
+        router.get("/stubborn") { _, _ -> String in
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 20) { continuation.resume() }
+            }
+            return "late"
+        }
         return router
     }
 
@@ -159,6 +166,40 @@ struct RouterServerTests {
         #expect(answer.status == 500)
         #expect(answer.headers["Content-Length"] == ["0"])
         #expect(String(decoding: answer.body, as: UTF8.self).hasSuffix("\r\n\r\nafter"))
+    }
+
+    @Test("a request still running when the drain ends, even one that ignores cancellation, is answered 503 shutting_down")
+    func drainCutOff() async throws {
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        let logger = LogRecorder().logger()
+        let server = RouterServer(
+            responder: Self.router().buildResponder(),
+            configuration: ListenerConfiguration(host: "127.0.0.1", port: 0, backlog: 64, connections: ConnectionPolicy()),
+            logger: logger
+        ) { channel in
+            listening.yield(channel.localAddress?.port ?? 0)
+        }
+        var configuration = ServiceGroupConfiguration(services: [server], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .milliseconds(200)
+        let group = ServiceGroup(configuration: configuration)
+        let started = ContinuousClock.now
+        let answer = try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            async let stubborn = RawAnswer.exchange(port: port, Self.bytes("GET /stubborn HTTP/1.1\r\nHost: h\r\n\r\n"))
+            try await Task.sleep(for: .milliseconds(100))
+            await group.triggerGracefulShutdown()
+            let answer = try await stubborn
+            try await tasks.waitForAll()
+            return answer
+        }
+        #expect(answer.status == 503)
+        #expect(String(decoding: answer.body, as: UTF8.self).contains(#""code":"shutting_down""#))
+        #expect(answer.headers["Connection"] == ["close"])
+        #expect(answer.closedByServer)
+        // The drain and the cut-off, not the route's own wait, decided when the server returned.
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 
     @Test("graceful shutdown lets the request in flight finish, closes its connection after it, and stops accepting")

@@ -113,19 +113,25 @@ struct ServicesLiveTests {
         #expect(await service.waitForExit() == 0)
     }
 
-    @Test("--drain-timeout bounds the shutdown: a request slower than it is cut off and the process exits 0")
-    func drainTimeout() async throws {
-        let service = try await ServiceProcess("cityscape-sun", arguments: ["--latency", "60s", "--drain-timeout", "500ms"])
-        let url = "\(service.baseURL)/json?lat=10&lng=10"
-        async let slow = LiveHTTP.request(url, timeout: .seconds(90))
+    @Test(
+        "--drain-timeout bounds the shutdown: a request slower than it answers 503 shutting_down, then the process exits 0",
+        arguments: [("cityscape-sun", "/json?lat=10&lng=10"), ("cityscape-location", "/api/location/97227/US")]
+    )
+    func drainTimeout(binary: String, path: String) async throws {
+        let service = try await ServiceProcess(binary, arguments: ["--latency", "60s", "--drain-timeout", "500ms"])
+        async let slow = LiveHTTP.request(service.baseURL + path, timeout: .seconds(90))
         try await eventually { try await inFlight(service) >= 1 }
         service.send(SIGTERM)
-        // Well before the request's 60 s: the drain, not the request, decided when the process stopped.
+        let signalled = ContinuousClock.now
+        let answer = try await slow
+        #expect(answer.status == 503)
+        #expect(answer.headers["Connection"].first?.lowercased() == "close")
+        let error = try #require(try answer.json()["error"] as? [String: Any])
+        #expect(error["code"] as? String == "shutting_down")
+        #expect(answer.headers["X-Request-ID"].first?.isEmpty == false)
         #expect(await service.waitForExit(timeout: .seconds(30)) == 0)
-        // The cut request gets a 503 `shutting_down` when the process lives long enough to write it,
-        // else its connection closes; it never waits out its 60 s.
-        let status = await (try? slow)?.status
-        #expect(status == nil || status == 503)
+        // The drain and the grace for the cancelled answers, not the request's 60 s, decided when the process stopped.
+        #expect(ContinuousClock.now - signalled < .seconds(15))
     }
 }
 

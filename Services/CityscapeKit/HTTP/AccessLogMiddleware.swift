@@ -1,4 +1,3 @@
-import Foundation
 public import Hummingbird
 import Logging
 
@@ -24,15 +23,19 @@ public struct AccessLogMiddleware: RouterMiddleware {
     /// Writes the line of one answered request.
     static func log(_ request: Request, status: HTTPResponse.Status, elapsed: Duration, logger: Logger) {
         let isPassingProbe = request.uri.path == "/healthz" && status == .ok
+        let code = String(status.code)
         logger.log(
             level: isPassingProbe ? .debug : .info,
-            "\(request.method.rawValue) \(request.uri.path) \(status.code) \(Self.milliseconds(elapsed))ms",
-            metadata: ["status": .stringConvertible(status.code)]
+            "\(request.method.rawValue) \(request.uri.path) \(code) \(Self.milliseconds(elapsed))ms",
+            metadata: ["status": .string(code)]
         )
     }
 
+    /// `elapsed` in milliseconds with one decimal, rounded half up, in integer arithmetic (Foundation's
+    /// `String(format:)` goes through a CoreFoundation string per call).
     static func milliseconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        return String(format: "%.1f", value)
+        let (seconds, attoseconds) = duration.components
+        let tenths = seconds * 10_000 + (attoseconds + 50_000_000_000_000) / 100_000_000_000_000
+        return "\(tenths / 10).\(tenths % 10)"
     }
 }

@@ -1,6 +1,7 @@
 public import HTTPTypes
 public import Hummingbird
 import Logging
+import Synchronization
 
 /// Gives every request an id: the client's `X-Request-ID` when it is sane, a fresh one otherwise.
 ///
@@ -22,8 +23,7 @@ public struct RequestIDMiddleware: RouterMiddleware {
 
     /// Sets the request's id on `context` and its logger, and returns it for the response header.
     static func assign(_ request: Request, to context: inout Context) -> String {
-        // Costs nothing unless an id is generated (then two `getrandom` calls; the proxy keeps a faster one per connection).
-        var generator = SystemRandomNumberGenerator()
+        var generator = SharedRequestIDGenerator()
         let requestID = RequestID.accept(request.headers[.xRequestID], generator: &generator)
         context.requestID = requestID
         context.logger[metadataKey: "hb.request.id"] = .string(requestID)
@@ -31,7 +31,21 @@ public struct RequestIDMiddleware: RouterMiddleware {
     }
 }
 
+/// The process's request ids: SplitMix64 over one atomic state, so the threads share it without a lock and
+/// without a `getrandom` call per id (the system generator's cost). Its output is a bijection of the state,
+/// which only ever advances, so ids never repeat within a process; the seed keeps processes apart.
+struct SharedRequestIDGenerator: RandomNumberGenerator {
+    private static let state: Atomic<UInt64> = {
+        var system = SystemRandomNumberGenerator()
+        return Atomic(system.next())
+    }()
+
+    mutating func next() -> UInt64 {
+        RequestIDGenerator.mix(Self.state.wrappingAdd(RequestIDGenerator.increment, ordering: .relaxed).newValue)
+    }
+}
+
 extension HTTPField.Name {
-    /// `X-Request-ID`, the de-facto request correlation header.
-    public static var xRequestID: Self { .init("X-Request-ID")! }
+    /// `X-Request-ID`, the de-facto request correlation header (made once: a name is validated when made).
+    public static let xRequestID = Self("X-Request-ID")!
 }

@@ -130,6 +130,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.fireChannelRead(data)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        // NIO's pipelining handler (after this one) holds back reads while a response is pending, so NIO takes the
+        // socket out of epoll after every request and puts it back after every answer: two system calls per
+        // request. Reading on while the one request is answered keeps it in; what arrives meanwhile (a pipelined
+        // request) waits in the pipelining handler, and with two requests pending the hold-back applies again,
+        // so no more than one read's worth is ever taken ahead.
+        if pendingResponses == 1 && phase == .awaitingResponse && !discardingInput {
+            context.read()
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event, pendingResponses > 0, phase == .awaitingResponse {
             // The client closed its side with its request unanswered: like nginx (499), take it as gone and

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 
 /// Serves the requests of one client connection through the router: collects each request (head and
 /// body), answers it in a task of its own, and writes the answer back on the connection's event loop.
@@ -12,31 +13,61 @@ import NIOHTTPTypes
 /// connection waiting for its answer then costs a suspended task, and every request crosses that bridge
 /// four times. Here the connection is plain NIO and only the router's work is a task, started when the
 /// request is complete and ended with its answer.
+///
+/// It reads and writes NIO's HTTP/1 parts and converts the head each way itself, rather than through
+/// `HTTP1ToHTTPServerCodec` in front of it: one handler fewer for every read and write of a request, and an
+/// origin-form target (every request a client sends to a server, as opposed to a proxy) becomes the path as it
+/// is, where the codec parses each one as a URL first.
 final class RouterRequestHandler<Responder: HTTPResponder>: ChannelInboundHandler
 where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
-    typealias InboundIn = HTTPRequestPart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private let responder: Responder
     private let logger: Logger
+    private let cancellation: RequestCancellation
     private var assembly = RequestAssembly.idle
     private var context: ChannelHandlerContext?
+    /// The task answering the current request, until its answer is back on the event loop.
+    private var task: Task<Void, Never>?
 
-    init(responder: Responder, logger: Logger) {
+    init(responder: Responder, logger: Logger, cancellation: RequestCancellation) {
         self.responder = responder
         self.logger = logger
+        self.cancellation = cancellation
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        cancellation.add(ObjectIdentifier(self)) {
+            handler.eventLoop.execute { handler.value.cutOff() }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        cancellation.remove(ObjectIdentifier(self))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch assembly.read(unwrapInboundIn(data)) {
+        let part: HTTPRequestPart
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            do {
+                part = .head(try Self.request(from: head))
+            } catch {
+                // As the codec does: a head the HTTP types cannot express (an unknown method) is an error on the
+                // connection, which closes it.
+                errorCaught(context: context, error: error)
+                return
+            }
+        case .body(let bytes):
+            part = .body(bytes)
+        case .end(let trailers):
+            part = .end(trailers.map { HTTPFields($0, splitCookie: false) })
+        }
+        switch assembly.read(part) {
         case .none:
             break
         case .respond(let head, let body):
@@ -79,7 +110,7 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         let logger = self.logger
         let responder = self.responder
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        Task {
+        let task = Task {
             let answer = await answer(request, responder: responder, channel: channel, logger: logger)
             let eventLoop = handler.eventLoop
             if eventLoop.inEventLoop {
@@ -88,9 +119,32 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
                 eventLoop.execute { handler.value.finish(answer, request: request) }
             }
         }
+        // The drain ended before this request started (a keep-alive connection's next one): it answers 503 at once.
+        if cancellation.isCancelled { task.cancel() }
+        self.task = task
     }
 
+    /// Cancels the request under way at the end of the drain. Its task then answers 503 `shutting_down` through
+    /// the error middleware at once; a route that does not stop on cancellation (an upstream call that runs to
+    /// its own timeout) gets the same answer from here after `cutOffWait`, and the task's late answer is dropped.
+    private func cutOff() {
+        guard let task, let context else { return }
+        task.cancel()
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.cutOffWait) { [self] in
+            guard self.task == task, let context = self.context else { return }
+            self.task = nil
+            _ = assembly.responded(requestAskedToClose: true)
+            var (head, body) = ServiceError.shuttingDown.httpResponse(closing: true)
+            head.headerFields[.date] = DateHeader.now()
+            write(head, body: body, closing: true, context: context)
+        }
+    }
+
+    static var cutOffWait: TimeAmount { .milliseconds(250) }
+
     private func finish(_ answer: CollectedResponse, request: Request) {
+        guard task != nil else { return }  // answered by `cutOff` already
+        task = nil
         guard let context else { return }  // the connection closed meanwhile
         var head = answer.head
         head.headerFields[.date] = DateHeader.now()
@@ -105,8 +159,8 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
     }
 
     private func write(_ head: HTTPResponse, body: ByteBuffer?, closing: Bool, context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(head))), promise: nil)
+        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         guard closing else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             return
@@ -115,6 +169,19 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
         written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// The HTTP types' request for an HTTP/1 head, as `HTTP1ToHTTPServerCodec` makes it on a plain connection.
+    static func request(from head: HTTPRequestHead) throws -> HTTPRequest {
+        // Only an absolute-form target (`http://host/path`) needs the codec's URL parsing to find its path.
+        guard head.uri.utf8.first == UInt8(ascii: "/") else { return try HTTPRequest(head, secure: false, splitCookie: false) }
+        return HTTPRequest(
+            method: try HTTPRequest.Method(head.method),
+            scheme: "http",
+            authority: head.headers.first(name: "host"),
+            path: head.uri,
+            headerFields: HTTPFields(head.headers, splitCookie: false)
+        )
     }
 }
 

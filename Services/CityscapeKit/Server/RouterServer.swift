@@ -3,7 +3,6 @@ public import Logging
 public import NIOCore
 import NIOExtras
 import NIOHTTP1
-import NIOHTTPTypesHTTP1
 import NIOPosix
 public import ServiceLifecycle
 
@@ -14,7 +13,8 @@ public import ServiceLifecycle
 /// channel pipeline, and only a request's trip through the router runs as a Swift task
 /// (`RouterRequestHandler`). On graceful shutdown it stops accepting, lets every connection finish the
 /// request it is serving (`ClientConnectionHandler` closes keep-alive connections politely), and returns
-/// once all are closed; cancellation returns at once.
+/// once all are closed. Cancellation (the drain's end) cancels the requests still running, which answer 503
+/// `shutting_down`, and returns once those answers are written, or after `answerGrace`.
 public struct RouterServer<Responder: HTTPResponder>: Service
 where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
     let responder: Responder
@@ -39,6 +39,7 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         let group = MultiThreadedEventLoopGroup.singleton
         let quiescing = ServerQuiescingHelper(group: group)
         let connectionGuard = ConnectionGuard(policy: configuration.connections)
+        let cancellation = RequestCancellation()
         let responder = self.responder
         let logger = self.logger
         let listener = try await ServerBootstrap(group: group)
@@ -56,7 +57,7 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configure(channel, responder: responder, connectionGuard: connectionGuard, logger: logger)
+                    try Self.configure(channel, responder: responder, connectionGuard: connectionGuard, cancellation: cancellation, logger: logger)
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -71,18 +72,33 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
                 quiescing.initiateShutdown(promise: drained)
             }
         } onCancel: {
-            // The drain ran out (or the group is cancelled): stop waiting and return normally, like Hummingbird's
-            // server, so the process exits 0; requests still running end with it.
+            // The drain ran out (or the group is cancelled): the requests still running are cancelled and answer
+            // 503 `shutting_down`. Their connections close after those answers (they are quiescing), which ends
+            // the drain; `answerGrace` bounds the wait, and the server returns normally, like Hummingbird's, so
+            // the process exits 0.
             listener.close(promise: nil)
-            drained.succeed()
+            cancellation.cancelAll()
+            listener.eventLoop.scheduleTask(in: Self.answerGrace.timeAmount) { drained.succeed() }
         }
     }
 
     static var acceptsPerWakeup: UInt { 64 }
 
+    /// How long the answers of requests cancelled at the end of the drain have to be written before the server
+    /// returns: longer than `RouterRequestHandler.cutOffWait`, so a route that ignores cancellation is answered
+    /// too, and short against a deployment's stop timeout.
+    static var answerGrace: Duration { .seconds(1) }
+
     /// One client connection: NIO's HTTP/1 codec with pipelining assistance (so pipelined requests are answered
-    /// in order, one at a time), the connection guard, the HTTP types codec and the handler that runs the router.
-    static func configure(_ channel: any Channel, responder: Responder, connectionGuard: ConnectionGuard, logger: Logger) throws {
+    /// in order, one at a time), the connection guard and the handler that runs the router (which converts
+    /// between NIO's HTTP/1 parts and the HTTP types itself).
+    static func configure(
+        _ channel: any Channel,
+        responder: Responder,
+        connectionGuard: ConnectionGuard,
+        cancellation: RequestCancellation,
+        logger: Logger
+    ) throws {
         let pipeline = channel.pipeline.syncOperations
         try pipeline.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
@@ -90,8 +106,7 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
             withOutboundHeaderValidation: false  // HTTPTypes validates header fields already
         )
         try connectionGuard.install(on: channel)
-        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-        try pipeline.addHandler(RouterRequestHandler(responder: responder, logger: logger))
+        try pipeline.addHandler(RouterRequestHandler(responder: responder, logger: logger, cancellation: cancellation))
     }
 }
 
