@@ -57,7 +57,7 @@ struct ProxyConfiguration: Sendable {
         limits.maxHeaderBytes = try settings.value(ProxySettings.maxHeaderBytes)
         limits.maxBodyBytes = try settings.value(ProxySettings.maxBodyBytes)
         idleTimeout = try settings.value(ProxySettings.idleTimeout)
-        connections.maxConnections = try settings.value(ProxySettings.maxConnections)
+        connections.maxConnections = server.maxConnections
         connections.headerTimeout = try settings.value(ProxySettings.headerTimeout)
         connections.bodyTimeout = try settings.value(ProxySettings.bodyTimeout)
         // Idle connections must be closed within the drain, or they would hold the shutdown to its end.

@@ -23,7 +23,6 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: ProxySettings.maxHeaderBytes.help) var maxHeaderBytes: String?
     @Option(help: ProxySettings.maxBodyBytes.help) var maxBodyBytes: String?
     @Option(help: ProxySettings.idleTimeout.help) var idleTimeout: String?
-    @Option(help: ProxySettings.maxConnections.help) var maxConnections: String?
     @Option(help: ProxySettings.headerTimeout.help) var headerTimeout: String?
     @Option(help: ProxySettings.bodyTimeout.help) var bodyTimeout: String?
 

@@ -175,14 +175,6 @@ enum ProxySettings {
         help: "Idle client keep-alive connections are closed after it",
         parser: .duration(in: .milliseconds(10) ... .seconds(3600))
     )
-    static let maxConnections = SettingDeclaration(
-        "max-connections",
-        default: ConnectionPolicy().maxConnections,
-        valueName: "n",
-        help: "Client connections served at once; more get 503",
-        readme: "client connections served at once; more get 503 with `Retry-After`",
-        parser: .integer(in: 1...1_000_000)
-    )
     static let headerTimeout = SettingDeclaration(
         "header-timeout",
         default: ConnectionPolicy().headerTimeout,
@@ -204,7 +196,7 @@ enum ProxySettings {
     static let all = [
         backends.document, backendsFile.document, balance.document, slowStart.document, outlierLatency.document, admin.document, healthPath.document,
         healthInterval.document, rise.document, fall.document, retries.document, connectTimeout.document, backendTimeout.document,
-        poolSize.document, maxHeaderBytes.document, maxBodyBytes.document, idleTimeout.document, maxConnections.document,
+        poolSize.document, maxHeaderBytes.document, maxBodyBytes.document, idleTimeout.document,
         headerTimeout.document, bodyTimeout.document,
     ]
 }

@@ -61,6 +61,8 @@ COURSE = [  # (name, server, gateway flags, connections, seconds, wrk timeout)
     ("async", "cityscape", ["--mode", "async"], 20, 15, "2s"),
 ]
 HIGH_CONNECTIONS = (1000, 5000, 10000)
+# cityscape-openload's default --max-connections: the most connections the open-loop overload opens at once.
+OPENLOAD_CONNECTIONS = 10_000
 # The fixed limit of the comparison rows: as many as wrk's largest load, so nothing is refused and the excess waits.
 FIXED_LIMIT = ["--max-in-flight", "10000"]
 # Beyond this many connections two cores are past capacity, where the adaptive limit and a fixed one part ways.
@@ -79,6 +81,12 @@ def high_scenarios(seconds, with_peer, with_baseline, connection_counts=HIGH_CON
         if with_peer:
             rows.append((f"go c={connections}", "go", [], connections, seconds, "5s"))
     return rows
+
+
+def connection_room(clients):
+    """`--max-connections` with room above the load's own connections for the probe and the /metrics sampler, which the
+    default (10,000) would refuse while wrk -c10000 holds every slot."""
+    return ["--max-connections", str(max(10_000, clients + 100))]
 
 
 def overload_rate(rows, asked):
@@ -244,7 +252,8 @@ def main():
             gateway, gateway_url = start_go(go_binary, location_url, sun_url)
         else:
             gateway_binary = os.path.join(options.baseline_bin, "cityscape-gateway") if server == "baseline" else binary("cityscape-gateway")
-            gateway, gateway_url, _ = start(gateway_binary, "--location-url", location_url, "--sun-url", sun_url, *flags)
+            room = [] if server == "baseline" else connection_room(connections)
+            gateway, gateway_url, _ = start(gateway_binary, "--location-url", location_url, "--sun-url", sun_url, *flags, *room)
         pids = (("gateway", gateway.pid), ("location", location.pid), ("sun", sun.pid))
         before = {pid: cpu_seconds(pid) for _, pid in pids}
         probe = Probe(gateway_url, seconds - 1)
@@ -286,7 +295,7 @@ def run_overload(binary, location_url, sun_url, upstreams, rate, seconds, limit_
     setting = " ".join(limit_flags)
     print(f"[overload] async {setting}: cityscape-openload --rate {rate:g} --duration {seconds}s --timeout 5s", flush=True)
     gateway, gateway_url, _ = start(binary("cityscape-gateway"), "--location-url", location_url, "--sun-url", sun_url,
-                                    "--mode", "async", *limit_flags)
+                                    "--mode", "async", *limit_flags, *connection_room(OPENLOAD_CONNECTIONS))
     pids = (("gateway", gateway.pid), ("location", upstreams[0].pid), ("sun", upstreams[1].pid))
     before = {pid: cpu_seconds(pid) for _, pid in pids}
     sampler = LimitSampler(gateway_url, seconds)

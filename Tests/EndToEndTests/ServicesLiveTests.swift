@@ -133,6 +133,23 @@ struct ServicesLiveTests {
         // The drain and the grace for the cancelled answers, not the request's 60 s, decided when the process stopped.
         #expect(ContinuousClock.now - signalled < .seconds(15))
     }
+
+    @Test("--max-connections bounds a service's client connections: the one over it gets 503 too_many_connections at once")
+    func connectionLimit() async throws {
+        let service = try await ServiceProcess("cityscape-sun", arguments: ["--max-connections", "2", "--latency", "2s"])
+        defer { Task { await service.stop() } }
+        let request = Array("GET /json?lat=10&lng=10 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".utf8)
+        // Three clients at once, each held 2 s by the latency: whichever is accepted third is over the limit.
+        let answers = try await withThrowingTaskGroup(of: RawAnswer.self) { group in
+            for _ in 0..<3 { group.addTask { try await RawAnswer.exchange(port: service.port, request) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.map(\.status).sorted() == [200, 200, 503])
+        let over = try #require(answers.first { $0.status == 503 })
+        #expect(String(decoding: over.body, as: UTF8.self).contains(#""code":"too_many_connections""#))
+        #expect(over.headers["Retry-After"].first == "1")
+        #expect(over.closedByServer)
+    }
 }
 
 /// How many API requests the service reports in flight, read from its own `/metrics` (minus the scrape itself).

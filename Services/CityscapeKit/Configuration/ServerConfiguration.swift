@@ -3,7 +3,8 @@ public import Logging
 /// The validated settings every service needs to start its HTTP server.
 ///
 /// ## Configuration keys
-/// Declared in `ServerSettings` (`--host`, `--port`, `--log-level`, `--latency`, `--drain-timeout`); the
+/// Declared in `ServerSettings` (`--host`, `--port`, `--log-level`, `--latency`, `--drain-timeout`,
+/// `--max-connections`); the
 /// README's table is produced from those declarations.
 public struct ServerConfiguration: Sendable, Equatable {
     public var host: String
@@ -12,6 +13,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var latency: Duration
     /// Bounds the graceful shutdown, so a deep queue cannot outlast a supervisor's stop timeout.
     public var drainTimeout: Duration
+    /// Client connections served at once; the next one is answered 503 `too_many_connections` and closed.
+    public var maxConnections: Int
 
     /// Creates a configuration directly (tests, embedding).
     public init(
@@ -19,13 +22,15 @@ public struct ServerConfiguration: Sendable, Equatable {
         port: Int = 0,
         logLevel: Logger.Level = ServerSettings.logLevel.defaultValue,
         latency: Duration = ServerSettings.latency.defaultValue,
-        drainTimeout: Duration = ServerSettings.drainTimeout.defaultValue
+        drainTimeout: Duration = ServerSettings.drainTimeout.defaultValue,
+        maxConnections: Int = ServerSettings.maxConnections.defaultValue
     ) {
         self.host = host
         self.port = port
         self.logLevel = logLevel
         self.latency = latency
         self.drainTimeout = drainTimeout
+        self.maxConnections = maxConnections
     }
 
     /// Reads and validates the shared settings; throws on the first bad value.
@@ -35,5 +40,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.logLevel = try settings.value(ServerSettings.logLevel)
         self.latency = try settings.value(ServerSettings.latency)
         self.drainTimeout = try settings.value(ServerSettings.drainTimeout)
+        self.maxConnections = try settings.value(ServerSettings.maxConnections)
     }
 }

@@ -12,6 +12,7 @@ public struct ServerOptions<Service: ServiceIdentity>: ParsableArguments {
     @Option(help: ServerSettings.logLevel.help) var logLevel: String?
     @Option(help: ServerSettings.latency.help) var latency: String?
     @Option(help: ServerSettings.drainTimeout.help) var drainTimeout: String?
+    @Option(help: ServerSettings.maxConnections.help) var maxConnections: String?
 
     public init() {}
 
@@ -64,8 +65,20 @@ public enum ServerSettings {
         parser: .duration(in: .zero ... .seconds(3600))
     )
 
+    /// Also the proxy's: every listener of the stack bounds its client connections the same way.
+    public static let maxConnections = SettingDeclaration(
+        "max-connections",
+        default: ConnectionPolicy().maxConnections,
+        valueName: "n",
+        help: "Client connections served at once; more get 503",
+        readme: "client connections served at once; more get 503 with `Retry-After`",
+        parser: .integer(in: 1...1_000_000)
+    )
+
     /// Every shared setting, in the order of `--help` and the README.
-    public static let all = [host.document, port.document, logLevel.document, latency.document, drainTimeout.document]
+    public static let all = [
+        host.document, port.document, logLevel.document, latency.document, drainTimeout.document, maxConnections.document,
+    ]
 
     /// The port as one binary shows it: with that binary's default.
     public static func port<Service: ServiceIdentity>(of service: Service.Type) -> SettingDocument {

@@ -49,7 +49,7 @@ public enum ServiceApplication {
                 port: configuration.port,
                 backlog: listenBacklog,
                 // Idle keep-alive connections are closed after a minute so abandoned clients cannot pin sockets.
-                connections: ConnectionPolicy(idleTimeout: .seconds(60))
+                connections: ConnectionPolicy(maxConnections: configuration.maxConnections, idleTimeout: .seconds(60))
             ),
             services: services,
             logger: logger
