@@ -42,7 +42,6 @@ import shutil
 import subprocess
 import threading
 import time
-import urllib.request
 
 from bench import loadgen
 from tools.cityscape_tools.harness import free_port, spawn, start, stop, wait_healthy
@@ -176,27 +175,42 @@ class Probe(threading.Thread):
 
 
 class LimitSampler(threading.Thread):
-    """`gateway_in_flight_limit` and `gateway_requests_in_flight` from /metrics, once a second."""
+    """`gateway_in_flight_limit` and `gateway_requests_in_flight` from /metrics, once a second.
+
+    The connection is opened before the load starts and kept alive: at c=10000 a new connection waits in the accept
+    queue behind the refused clients that reconnect, so a fresh connection per sample would see nothing for seconds."""
 
     def __init__(self, base_url, seconds):
         super().__init__(daemon=True)
-        self.url = base_url + "/metrics"
+        self.host, self.port = base_url.removeprefix("http://").split(":")
         self.deadline = time.monotonic() + seconds
         self.points = []
+        self.connection = self.connect()
+
+    def connect(self):
+        connection = http.client.HTTPConnection(self.host, int(self.port), timeout=2)
+        connection.connect()
+        return connection
 
     def run(self):
         started = time.monotonic()
         while time.monotonic() < self.deadline:
             try:
-                with urllib.request.urlopen(self.url, timeout=2) as response:
-                    text = response.read().decode()
+                self.connection = self.connection or self.connect()
+                self.connection.request("GET", "/metrics")
+                text = self.connection.getresponse().read().decode()
                 values = {name: float(match.group(1)) for name in ("gateway_in_flight_limit", "gateway_requests_in_flight")
                           if (match := re.search(rf"^{name} ([\d.e+]+)$", text, re.MULTILINE))}
                 self.points.append({"t": round(time.monotonic() - started, 1), "limit": values.get("gateway_in_flight_limit"),
                                     "in_flight": values.get("gateway_requests_in_flight")})
             except Exception:
+                if self.connection:
+                    self.connection.close()
+                self.connection = None
                 self.points.append({"t": round(time.monotonic() - started, 1), "limit": None, "in_flight": None})
             time.sleep(1)
+        if self.connection:
+            self.connection.close()
 
 
 def run_wrk(url, connections, seconds, timeout):
