@@ -8,8 +8,9 @@ import UpstreamKit
 /// It talks to the upstreams only through ``UpstreamClient``, so the blocking and async transports
 /// run exactly this code; the caches are shared by all requests of the process.
 struct SunLookup: Sendable {
-    let locationURL: String
-    let sunURL: String
+    /// The two base URLs, parsed once here so that each call only adds its own path and query.
+    let locationEndpoint: UpstreamEndpoint
+    let sunEndpoint: UpstreamEndpoint
     let timeout: Duration
     let metrics: GatewayMetrics
     /// nil when `--cache-ttl` is 0.
@@ -17,8 +18,8 @@ struct SunLookup: Sendable {
     let sunCache: SingleFlightCache<SunTimes>?
 
     init(configuration: GatewayConfiguration, metrics: GatewayMetrics) {
-        locationURL = configuration.locationURL
-        sunURL = configuration.sunURL
+        locationEndpoint = UpstreamEndpoint(configuration.locationURL)
+        sunEndpoint = UpstreamEndpoint(configuration.sunURL)
         timeout = configuration.upstreamTimeout
         self.metrics = metrics
         let cacheOn = configuration.cacheTTL > .zero
@@ -76,9 +77,9 @@ struct SunLookup: Sendable {
     func fetchLocation(_ query: SunQuery, headers: [(name: String, value: String)], client: any UpstreamClient) async throws(ServiceError)
         -> LocationRecord
     {
-        let url = "\(locationURL)/api/location/\(Self.pathSegment(query.postalCode))/\(query.country)"
+        let path = "/api/location/\(Self.pathSegment(query.postalCode))/\(query.country)"
         let failure = UpstreamFailure(upstream: .location, metrics: metrics)
-        let response = try await call(.location, url, headers: headers, client: client, failure: failure)
+        let response = try await call(.location, locationEndpoint, path, headers: headers, client: client, failure: failure)
         switch response.status {
         case 200:
             guard let record = UpstreamDecoding.location(response.body) else {
@@ -114,16 +115,16 @@ struct SunLookup: Sendable {
         headers: [(name: String, value: String)],
         client: any UpstreamClient
     ) async throws(ServiceError) -> SunTimes {
-        var url = "\(sunURL)/json?lat=\(Self.coordinate(location.latitude))&lng=\(Self.coordinate(location.longitude))&date=\(date)&formatted=0"
+        var path = "/json?lat=\(Self.coordinate(location.latitude))&lng=\(Self.coordinate(location.longitude))&date=\(date)&formatted=0"
         if !zone.isUTC {
             // `+` (Etc/GMT+7) would read as a space in a query; nothing else in a zone id needs escaping, and
             // most ids have no `+`, so they skip the Foundation call.
             let escaped =
                 zone.identifier.utf8.contains(UInt8(ascii: "+")) ? zone.identifier.replacingOccurrences(of: "+", with: "%2B") : zone.identifier
-            url += "&tzid=\(escaped)"
+            path += "&tzid=\(escaped)"
         }
         let failure = UpstreamFailure(upstream: .sun, metrics: metrics)
-        let response = try await call(.sun, url, headers: headers, client: client, failure: failure)
+        let response = try await call(.sun, sunEndpoint, path, headers: headers, client: client, failure: failure)
         guard response.status == 200 else {
             throw failure.badResponse(status: response.status, reason: "expected 200")
         }
@@ -135,7 +136,8 @@ struct SunLookup: Sendable {
 
     private func call(
         _ upstream: GatewayMetrics.Upstream,
-        _ url: String,
+        _ endpoint: UpstreamEndpoint,
+        _ path: String,
         headers: [(name: String, value: String)],
         client: any UpstreamClient,
         failure: UpstreamFailure
@@ -143,7 +145,7 @@ struct SunLookup: Sendable {
         let start = ContinuousClock.now
         defer { metrics.recordLatency(upstream, ContinuousClock.now - start) }
         do {
-            return try await client.get(url, headers: headers, timeout: timeout)
+            return try await client.get(endpoint, path: path, headers: headers, timeout: timeout)
         } catch {
             throw failure.transport(error)
         }
