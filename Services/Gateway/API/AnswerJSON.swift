@@ -30,7 +30,7 @@ struct AnswerJSON {
         buffer.writeStaticString("\":")
     }
 
-    mutating func string(_ value: String) {
+    mutating func string(_ value: some StringProtocol) {
         buffer.writeInteger(UInt8(ascii: "\""))
         // A native string lends its UTF-8 as one buffer: checked and copied in two tight loops, not byte by byte.
         let written = value.utf8.withContiguousStorageIfAvailable { bytes in
@@ -43,7 +43,7 @@ struct AnswerJSON {
     }
 
     /// A string, or `null` when absent.
-    mutating func optionalString(_ value: String?) {
+    mutating func optionalString(_ value: Substring?) {
         if let value { string(value) } else { buffer.writeStaticString("null") }
     }
 
@@ -67,7 +67,7 @@ struct AnswerJSON {
     }
 
     /// RFC 8259 string escaping: quote, backslash and control characters; everything else is UTF-8 as is.
-    private mutating func writeEscaped(_ value: String) {
+    private mutating func writeEscaped(_ value: some StringProtocol) {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): buffer.writeStaticString(#"\""#)
