@@ -93,7 +93,8 @@ struct FlatJSONReader {
         skipWhitespace()
         guard index < bytes.count else { return false }
         switch bytes[index] {
-        case UInt8(ascii: "\""): return string() != nil
+        // Checked as `string()` checks it, without building a string that is thrown away.
+        case UInt8(ascii: "\""): return plainString().map(Self.isValidUTF8) ?? false
         case UInt8(ascii: "t"): return consumeLiteral("true")
         case UInt8(ascii: "f"): return consumeLiteral("false")
         case UInt8(ascii: "n"): return consumeLiteral("null")

@@ -77,7 +77,7 @@ struct SunLookup: Sendable {
     func fetchLocation(_ query: SunQuery, headers: [(name: String, value: String)], client: any UpstreamClient) async throws(ServiceError)
         -> LocationRecord
     {
-        let path = "/api/location/\(Self.pathSegment(query.postalCode))/\(query.country)"
+        let path = Self.locationPath(postalCode: query.postalCode, country: query.country)
         let failure = UpstreamFailure(upstream: .location, metrics: metrics)
         let response = try await call(.location, locationEndpoint, path, headers: headers, client: client, failure: failure)
         switch response.status {
@@ -115,14 +115,7 @@ struct SunLookup: Sendable {
         headers: [(name: String, value: String)],
         client: any UpstreamClient
     ) async throws(ServiceError) -> SunTimes {
-        var path = "/json?lat=\(Self.coordinate(location.latitude))&lng=\(Self.coordinate(location.longitude))&date=\(date)&formatted=0"
-        if !zone.isUTC {
-            // `+` (Etc/GMT+7) would read as a space in a query; nothing else in a zone id needs escaping, and
-            // most ids have no `+`, so they skip the Foundation call.
-            let escaped =
-                zone.identifier.utf8.contains(UInt8(ascii: "+")) ? zone.identifier.replacingOccurrences(of: "+", with: "%2B") : zone.identifier
-            path += "&tzid=\(escaped)"
-        }
+        let path = Self.sunPath(latitude: location.latitude, longitude: location.longitude, date: date, zone: zone)
         let failure = UpstreamFailure(upstream: .sun, metrics: metrics)
         let response = try await call(.sun, sunEndpoint, path, headers: headers, client: client, failure: failure)
         guard response.status == 200 else {
@@ -182,6 +175,40 @@ struct SunLookup: Sendable {
             timing.record(upstream.rawValue, ContinuousClock.now - start)
             throw error as? ServiceError ?? .internalError(requestID: "")
         }
+    }
+
+    // MARK: Upstream paths
+
+    /// `/api/location/{code}/{country}`, written into one string sized up front: an interpolation grows its
+    /// buffer segment by segment, an allocation each time.
+    static func locationPath(postalCode: String, country: String) -> String {
+        var path = ""
+        path.reserveCapacity(24 + 3 * postalCode.utf8.count + country.utf8.count)
+        path += "/api/location/"
+        path += pathSegment(postalCode)
+        path += "/"
+        path += country
+        return path
+    }
+
+    /// The sun service's `/json` path and query, in one string sized up front as ``locationPath(postalCode:country:)`` is.
+    static func sunPath(latitude: Double, longitude: Double, date: String, zone: AnswerZone) -> String {
+        var path = ""
+        path.reserveCapacity(80 + date.utf8.count + 3 * zone.identifier.utf8.count)
+        path += "/json?lat="
+        path += coordinate(latitude)
+        path += "&lng="
+        path += coordinate(longitude)
+        path += "&date="
+        path += date
+        path += "&formatted=0"
+        if !zone.isUTC {
+            // `+` (Etc/GMT+7) would read as a space in a query; nothing else in a zone id needs escaping, and
+            // most ids have no `+`, so they skip the Foundation call.
+            path += "&tzid="
+            path += zone.identifier.utf8.contains(UInt8(ascii: "+")) ? zone.identifier.replacingOccurrences(of: "+", with: "%2B") : zone.identifier
+        }
+        return path
     }
 
     /// Six decimals (about 0.1 m) in plain notation: `Double.description` may print `1e-05`, which the sun API rejects.
