@@ -22,6 +22,13 @@ struct SunTimesTests {
         #expect(times.astronomicalTwilightEnd == nil)
     }
 
+    @Test("the borrowed UTF-8 of each time is what was packed, nil where absent")
+    func borrowedUTF8() {
+        let times = SunTimes(dayLength: 1, times: Self.strings)
+        let read: [[UInt8]?] = times.withUTF8 { time in SunTimes.Time.allCases.map { time($0).map(Array.init) } }
+        #expect(read == Self.strings.map { $0.map { Array($0.utf8) } })
+    }
+
     @Test("the named initializer packs the fields where their names say")
     func namedFields() {
         let times = SunTimes(

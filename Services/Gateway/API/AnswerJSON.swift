@@ -47,6 +47,21 @@ struct AnswerJSON {
         if let value { string(value) } else { buffer.writeStaticString("null") }
     }
 
+    /// A string given as its valid UTF-8, or `null` when absent.
+    mutating func optionalString(utf8 value: UnsafeBufferPointer<UInt8>?) {
+        guard let value else {
+            buffer.writeStaticString("null")
+            return
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+        if value.allSatisfy(Self.needsNoEscape) {
+            buffer.writeBytes(value)
+        } else {
+            writeEscaped(String(decoding: value, as: UTF8.self))
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
     mutating func integer(_ value: Int) {
         buffer.writeString(String(value))
     }

@@ -89,12 +89,26 @@ struct SunTimes: Sendable, Equatable {
 
     /// The time, sharing this value's storage; nil when the event does not happen that day.
     subscript(_ time: Time) -> Substring? {
-        guard present & time.bit != 0 else { return nil }
+        guard let bounds = bounds(time) else { return nil }
         let utf8 = text.utf8
-        let start = time.rawValue == 0 ? 0 : Int(ends[time.rawValue - 1])
-        let lower = utf8.index(utf8.startIndex, offsetBy: start)
-        let upper = utf8.index(lower, offsetBy: Int(ends[time.rawValue]) - start)
+        let lower = utf8.index(utf8.startIndex, offsetBy: bounds.lowerBound)
+        let upper = utf8.index(lower, offsetBy: bounds.count)
         return text[lower..<upper]
+    }
+
+    /// Runs `body` with a lookup of each time's UTF-8 (nil when absent), valid during the call: a writer of all nine
+    /// reads them from one borrowed buffer instead of making a `Substring`, and a retain, of each.
+    func withUTF8<Result>(_ body: (_ time: (Time) -> UnsafeBufferPointer<UInt8>?) -> Result) -> Result {
+        var text = text
+        return text.withUTF8 { bytes in
+            body { time in bounds(time).map { UnsafeBufferPointer(rebasing: bytes[$0]) } }
+        }
+    }
+
+    /// Where `time` lies in `text`'s UTF-8; nil when it is absent.
+    private func bounds(_ time: Time) -> Range<Int>? {
+        guard present & time.bit != 0 else { return nil }
+        return (time.rawValue == 0 ? 0 : Int(ends[time.rawValue - 1]))..<Int(ends[time.rawValue])
     }
 
     var sunrise: Substring? { self[.sunrise] }
