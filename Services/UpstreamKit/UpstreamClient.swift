@@ -9,6 +9,22 @@ public protocol UpstreamClient: Sendable {
     ///
     /// Any HTTP status is a response, not an error: the caller decides what a 404 means.
     func get(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError) -> UpstreamResponse
+
+    /// Sends `GET` of `path` under `endpoint`'s base URL, as ``get(_:headers:timeout:)`` does for the joined URL.
+    ///
+    /// A transport that can use the base parsed at start-up implements it; the others join the two.
+    func get(_ endpoint: UpstreamEndpoint, path: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError)
+        -> UpstreamResponse
+}
+
+extension UpstreamClient {
+    /// Joins the base and the path, then sends the whole URL: what the blocking and TLS transports need anyway.
+    public func get(_ endpoint: UpstreamEndpoint, path: String, headers: [(name: String, value: String)], timeout: Duration)
+        async throws(UpstreamError)
+        -> UpstreamResponse
+    {
+        try await get(endpoint.url(path), headers: headers, timeout: timeout)
+    }
 }
 
 /// A complete upstream answer: status and body (bodies here are small JSON documents).

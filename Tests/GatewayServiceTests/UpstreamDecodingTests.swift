@@ -111,6 +111,17 @@ import Testing
         Case("duplicate time", #"{"results":{"day_length":1,"sunrise":"a","sunrise":"b"},"status":"OK"}"#, fast: false),
         Case("sunrise a number", #"{"results":{"day_length":1,"sunrise":5},"status":"OK"}"#, fast: false),
         Case("truncated", String(portlandSun.dropLast(10)), fast: false),
+        Case(
+            "empty and non-ASCII times",
+            #"{"results":{"day_length":1,"sunrise":"","sunset":"14 h ½ → Ω","solar_noon":null},"status":"OK"}"#,
+            fast: true
+        ),
+        Case(
+            "invalid UTF-8 that two times would make valid together",
+            Array(#"{"results":{"day_length":1,"sunrise":"a"#.utf8) + [0xC3] + Array(#"","sunset":""#.utf8) + [0xA9]
+                + Array(#"b"},"status":"OK"}"#.utf8),
+            fast: false
+        ),
     ]
 
     @Test(arguments: locationCases)

@@ -30,7 +30,7 @@ struct AnswerJSON {
         buffer.writeStaticString("\":")
     }
 
-    mutating func string(_ value: String) {
+    mutating func string(_ value: some StringProtocol) {
         buffer.writeInteger(UInt8(ascii: "\""))
         // A native string lends its UTF-8 as one buffer: checked and copied in two tight loops, not byte by byte.
         let written = value.utf8.withContiguousStorageIfAvailable { bytes in
@@ -43,8 +43,23 @@ struct AnswerJSON {
     }
 
     /// A string, or `null` when absent.
-    mutating func optionalString(_ value: String?) {
+    mutating func optionalString(_ value: Substring?) {
         if let value { string(value) } else { buffer.writeStaticString("null") }
+    }
+
+    /// A string given as its valid UTF-8, or `null` when absent.
+    mutating func optionalString(utf8 value: UnsafeBufferPointer<UInt8>?) {
+        guard let value else {
+            buffer.writeStaticString("null")
+            return
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+        if value.allSatisfy(Self.needsNoEscape) {
+            buffer.writeBytes(value)
+        } else {
+            writeEscaped(String(decoding: value, as: UTF8.self))
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
     }
 
     mutating func integer(_ value: Int) {
@@ -67,7 +82,7 @@ struct AnswerJSON {
     }
 
     /// RFC 8259 string escaping: quote, backslash and control characters; everything else is UTF-8 as is.
-    private mutating func writeEscaped(_ value: String) {
+    private mutating func writeEscaped(_ value: some StringProtocol) {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): buffer.writeStaticString(#"\""#)

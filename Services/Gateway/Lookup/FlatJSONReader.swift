@@ -55,6 +55,28 @@ struct FlatJSONReader {
         return string().map { .some($0) }
     }
 
+    /// A plain string's bytes, valid UTF-8 and borrowed from the document, or `null` (`.some(nil)`); nil when the
+    /// value is neither. For a caller that copies several strings into one.
+    mutating func optionalText() -> Slice<UnsafeBufferPointer<UInt8>>?? {
+        if consumeLiteral("null") { return .some(nil) }
+        guard let text = plainString(), Self.isValidUTF8(text) else { return nil }
+        return .some(text)
+    }
+
+    /// What `String(validating:)` accepts, checked without building the string; ASCII, the common case, in one pass.
+    private static func isValidUTF8(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return true }
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
     /// A number without an exponent, as `Double` (which reads it correctly rounded, as `JSONDecoder` does).
     mutating func double() -> Double? {
         // A literal too long for `Double` reads as infinity, which `JSONDecoder` refuses: outside the subset.
@@ -71,7 +93,8 @@ struct FlatJSONReader {
         skipWhitespace()
         guard index < bytes.count else { return false }
         switch bytes[index] {
-        case UInt8(ascii: "\""): return string() != nil
+        // Checked as `string()` checks it, without building a string that is thrown away.
+        case UInt8(ascii: "\""): return plainString().map(Self.isValidUTF8) ?? false
         case UInt8(ascii: "t"): return consumeLiteral("true")
         case UInt8(ascii: "f"): return consumeLiteral("false")
         case UInt8(ascii: "n"): return consumeLiteral("null")

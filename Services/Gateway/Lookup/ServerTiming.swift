@@ -11,6 +11,8 @@ struct ServerTiming: Sendable {
 
     /// Adds an entry; `cached` marks an answer that came from the cache (or a shared in-flight call).
     mutating func record(_ name: String, _ duration: Duration, cached: Bool = false) {
+        // Room for every entry a request makes (queue, location, sun) at the first one, instead of growing twice.
+        if entries.isEmpty { entries.reserveCapacity(3) }
         entries.append((name, duration, cached))
     }
 

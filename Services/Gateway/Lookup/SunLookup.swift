@@ -8,8 +8,9 @@ import UpstreamKit
 /// It talks to the upstreams only through ``UpstreamClient``, so the blocking and async transports
 /// run exactly this code; the caches are shared by all requests of the process.
 struct SunLookup: Sendable {
-    let locationURL: String
-    let sunURL: String
+    /// The two base URLs, parsed once here so that each call only adds its own path and query.
+    let locationEndpoint: UpstreamEndpoint
+    let sunEndpoint: UpstreamEndpoint
     let timeout: Duration
     let metrics: GatewayMetrics
     /// nil when `--cache-ttl` is 0.
@@ -17,8 +18,8 @@ struct SunLookup: Sendable {
     let sunCache: SingleFlightCache<SunTimes>?
 
     init(configuration: GatewayConfiguration, metrics: GatewayMetrics) {
-        locationURL = configuration.locationURL
-        sunURL = configuration.sunURL
+        locationEndpoint = UpstreamEndpoint(configuration.locationURL)
+        sunEndpoint = UpstreamEndpoint(configuration.sunURL)
         timeout = configuration.upstreamTimeout
         self.metrics = metrics
         let cacheOn = configuration.cacheTTL > .zero
@@ -76,9 +77,9 @@ struct SunLookup: Sendable {
     func fetchLocation(_ query: SunQuery, headers: [(name: String, value: String)], client: any UpstreamClient) async throws(ServiceError)
         -> LocationRecord
     {
-        let url = "\(locationURL)/api/location/\(Self.pathSegment(query.postalCode))/\(query.country)"
+        let path = Self.locationPath(postalCode: query.postalCode, country: query.country)
         let failure = UpstreamFailure(upstream: .location, metrics: metrics)
-        let response = try await call(.location, url, headers: headers, client: client, failure: failure)
+        let response = try await call(.location, locationEndpoint, path, headers: headers, client: client, failure: failure)
         switch response.status {
         case 200:
             guard let record = UpstreamDecoding.location(response.body) else {
@@ -114,16 +115,9 @@ struct SunLookup: Sendable {
         headers: [(name: String, value: String)],
         client: any UpstreamClient
     ) async throws(ServiceError) -> SunTimes {
-        var url = "\(sunURL)/json?lat=\(Self.coordinate(location.latitude))&lng=\(Self.coordinate(location.longitude))&date=\(date)&formatted=0"
-        if !zone.isUTC {
-            // `+` (Etc/GMT+7) would read as a space in a query; nothing else in a zone id needs escaping, and
-            // most ids have no `+`, so they skip the Foundation call.
-            let escaped =
-                zone.identifier.utf8.contains(UInt8(ascii: "+")) ? zone.identifier.replacingOccurrences(of: "+", with: "%2B") : zone.identifier
-            url += "&tzid=\(escaped)"
-        }
+        let path = Self.sunPath(latitude: location.latitude, longitude: location.longitude, date: date, zone: zone)
         let failure = UpstreamFailure(upstream: .sun, metrics: metrics)
-        let response = try await call(.sun, url, headers: headers, client: client, failure: failure)
+        let response = try await call(.sun, sunEndpoint, path, headers: headers, client: client, failure: failure)
         guard response.status == 200 else {
             throw failure.badResponse(status: response.status, reason: "expected 200")
         }
@@ -135,7 +129,8 @@ struct SunLookup: Sendable {
 
     private func call(
         _ upstream: GatewayMetrics.Upstream,
-        _ url: String,
+        _ endpoint: UpstreamEndpoint,
+        _ path: String,
         headers: [(name: String, value: String)],
         client: any UpstreamClient,
         failure: UpstreamFailure
@@ -143,7 +138,7 @@ struct SunLookup: Sendable {
         let start = ContinuousClock.now
         defer { metrics.recordLatency(upstream, ContinuousClock.now - start) }
         do {
-            return try await client.get(url, headers: headers, timeout: timeout)
+            return try await client.get(endpoint, path: path, headers: headers, timeout: timeout)
         } catch {
             throw failure.transport(error)
         }
@@ -180,6 +175,40 @@ struct SunLookup: Sendable {
             timing.record(upstream.rawValue, ContinuousClock.now - start)
             throw error as? ServiceError ?? .internalError(requestID: "")
         }
+    }
+
+    // MARK: Upstream paths
+
+    /// `/api/location/{code}/{country}`, written into one string sized up front: an interpolation grows its
+    /// buffer segment by segment, an allocation each time.
+    static func locationPath(postalCode: String, country: String) -> String {
+        var path = ""
+        path.reserveCapacity(24 + 3 * postalCode.utf8.count + country.utf8.count)
+        path += "/api/location/"
+        path += pathSegment(postalCode)
+        path += "/"
+        path += country
+        return path
+    }
+
+    /// The sun service's `/json` path and query, in one string sized up front as ``locationPath(postalCode:country:)`` is.
+    static func sunPath(latitude: Double, longitude: Double, date: String, zone: AnswerZone) -> String {
+        var path = ""
+        path.reserveCapacity(80 + date.utf8.count + 3 * zone.identifier.utf8.count)
+        path += "/json?lat="
+        path += coordinate(latitude)
+        path += "&lng="
+        path += coordinate(longitude)
+        path += "&date="
+        path += date
+        path += "&formatted=0"
+        if !zone.isUTC {
+            // `+` (Etc/GMT+7) would read as a space in a query; nothing else in a zone id needs escaping, and
+            // most ids have no `+`, so they skip the Foundation call.
+            path += "&tzid="
+            path += zone.identifier.utf8.contains(UInt8(ascii: "+")) ? zone.identifier.replacingOccurrences(of: "+", with: "%2B") : zone.identifier
+        }
+        return path
     }
 
     /// Six decimals (about 0.1 m) in plain notation: `Double.description` may print `1e-05`, which the sun API rejects.

@@ -66,30 +66,33 @@ enum UpstreamDecoding {
     }
 
     private static func fastSunTimes(_ reader: inout FlatJSONReader) -> SunTimes? {
-        typealias Key = SunTimes.CodingKeys
-        // The nine optional times by key, in `Key.times` order; `.none` until seen, `.some(nil)` for `null`.
-        var times: [String??] = [.none, .none, .none, .none, .none, .none, .none, .none, .none]
+        // The times stay in the body until the end, as offsets, and are then copied into one string together.
+        var body = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var starts = SIMD16<Int32>(repeating: 0)
+        var ends = SIMD16<Int32>(repeating: 0)
+        var seen: UInt16 = 0
+        var present: UInt16 = 0
         var dayLength: Int?
         let read = reader.object { key, reader in
             if WireName.matches(key, TimeKeys.dayLength) {
                 return dayLength == nil && store(reader.integer(), in: &dayLength)
             }
             guard let slot = TimeKeys.slot(of: key) else { return reader.skipScalar() }
-            return times[slot] == nil && store(reader.optionalString(), in: &times[slot])
+            guard let time = SunTimes.Time(rawValue: slot) else { return false }
+            guard seen & time.bit == 0, let value = reader.optionalText() else { return false }
+            seen |= time.bit
+            if let value {
+                body = value.base
+                starts[slot] = Int32(value.startIndex)
+                ends[slot] = Int32(value.endIndex)
+                present |= time.bit
+            }
+            return true
         }
         guard read, let dayLength else { return nil }
-        return SunTimes(
-            sunrise: times[0] ?? nil,
-            sunset: times[1] ?? nil,
-            solarNoon: times[2] ?? nil,
-            dayLength: dayLength,
-            civilTwilightBegin: times[3] ?? nil,
-            civilTwilightEnd: times[4] ?? nil,
-            nauticalTwilightBegin: times[5] ?? nil,
-            nauticalTwilightEnd: times[6] ?? nil,
-            astronomicalTwilightBegin: times[7] ?? nil,
-            astronomicalTwilightEnd: times[8] ?? nil
-        )
+        return SunTimes(dayLength: dayLength, present: present) { time in
+            body[Int(starts[time.rawValue])..<Int(ends[time.rawValue])]
+        }
     }
 
     /// Stores a value that was read; false (give up) when nothing could be read.
@@ -101,7 +104,7 @@ enum UpstreamDecoding {
 }
 
 extension SunTimes.CodingKeys {
-    /// The optional time fields, everything but `day_length`, in the order `fastSunTimes` stores them.
+    /// The optional time fields, everything but `day_length`, in `SunTimes.Time` order.
     static let times: [Self] = [
         .sunrise, .sunset, .solarNoon, .civilTwilightBegin, .civilTwilightEnd, .nauticalTwilightBegin, .nauticalTwilightEnd,
         .astronomicalTwilightBegin, .astronomicalTwilightEnd,

@@ -15,32 +15,6 @@ struct LocationRecord: Decodable, Sendable, Equatable {
     }
 }
 
-/// The `results` object of the sun service (or sunrise-sunset.org) with `formatted=0`.
-struct SunTimes: Decodable, Sendable, Equatable {
-    let sunrise: String?
-    let sunset: String?
-    let solarNoon: String?
-    let dayLength: Int
-    let civilTwilightBegin: String?
-    let civilTwilightEnd: String?
-    let nauticalTwilightBegin: String?
-    let nauticalTwilightEnd: String?
-    let astronomicalTwilightBegin: String?
-    let astronomicalTwilightEnd: String?
-
-    enum CodingKeys: String, CodingKey {
-        case sunrise, sunset
-        case solarNoon = "solar_noon"
-        case dayLength = "day_length"
-        case civilTwilightBegin = "civil_twilight_begin"
-        case civilTwilightEnd = "civil_twilight_end"
-        case nauticalTwilightBegin = "nautical_twilight_begin"
-        case nauticalTwilightEnd = "nautical_twilight_end"
-        case astronomicalTwilightBegin = "astronomical_twilight_begin"
-        case astronomicalTwilightEnd = "astronomical_twilight_end"
-    }
-}
-
 /// The whole `/json` body: the API reports success in `status` as well as in the HTTP status.
 struct SunEnvelope: Decodable, Sendable, Equatable {
     let results: SunTimes

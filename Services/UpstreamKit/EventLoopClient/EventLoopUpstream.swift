@@ -48,6 +48,29 @@ public final class EventLoopUpstream: UpstreamClient, Service {
             return try await tlsClient.get(url, headers: headers, timeout: timeout)
         }
         let request = try UpstreamRequest.encode(path: target.path, host: target.hostHeader, headers: headers, allocator: Self.allocator)
+        return try await exchange(target, request: request, timeout: timeout)
+    }
+
+    /// Sends the base parsed at start-up with `path` appended, so the call parses no URL and builds no target.
+    public func get(_ endpoint: UpstreamEndpoint, path: String, headers: [(name: String, value: String)], timeout: Duration)
+        async throws(UpstreamError)
+        -> UpstreamResponse
+    {
+        guard let base = endpoint.plainBase, let prefix = endpoint.requestPrefix(for: path) else {
+            return try await tlsClient.get(endpoint.url(path), headers: headers, timeout: timeout)
+        }
+        let request = try UpstreamRequest.encode(
+            path: prefix,
+            appending: path,
+            host: base.hostHeader,
+            headers: headers,
+            allocator: Self.allocator
+        )
+        return try await exchange(base, request: request, timeout: timeout)
+    }
+
+    /// Runs one encoded request on the pool of the calling loop; only `target`'s origin is used.
+    private func exchange(_ target: UpstreamTarget, request: ByteBuffer, timeout: Duration) async throws(UpstreamError) -> UpstreamResponse {
         let deadline = NIODeadline.now() + timeout.timeAmount
         let box = pool(for: MultiThreadedEventLoopGroup.currentEventLoop)
         let settings = settings

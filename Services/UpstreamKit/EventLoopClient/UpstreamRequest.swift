@@ -8,17 +8,19 @@ import NIOCore
 /// handler, for the same bytes. What that validator checks is checked here: header names are tokens, no value
 /// holds a control character but tab, and the path holds no byte that would end the request line early.
 enum UpstreamRequest {
-    /// `GET path HTTP/1.1` with `Host` and `headers`, or an `invalidRequest` error naming what cannot be sent.
+    /// `GET path HTTP/1.1` (`path` followed by `suffix`) with `Host` and `headers`, or an `invalidRequest` error
+    /// naming what cannot be sent.
     static func encode(
         path: String,
+        appending suffix: String = "",
         host: String,
         headers: [(name: String, value: String)],
         allocator: ByteBufferAllocator
     ) throws(UpstreamError) -> ByteBuffer {
-        guard all(path, isPathByte) else {
-            throw .invalidRequest("the path \(path.debugDescription) holds a space or a control character")
+        guard all(path, isPathByte), all(suffix, isPathByte) else {
+            throw .invalidRequest("the path \((path + suffix).debugDescription) holds a space or a control character")
         }
-        var size = path.utf8.count + host.utf8.count + 32
+        var size = path.utf8.count + suffix.utf8.count + host.utf8.count + 32
         for header in headers {
             guard !header.name.utf8.isEmpty, all(header.name, HTTPToken.isTokenByte) else {
                 throw .invalidRequest("\(header.name.debugDescription) is not a header name")
@@ -31,6 +33,7 @@ enum UpstreamRequest {
         var buffer = allocator.buffer(capacity: size)
         buffer.writeStaticString("GET ")
         buffer.writeString(path)
+        buffer.writeString(suffix)
         buffer.writeStaticString(" HTTP/1.1\r\nHost: ")
         buffer.writeString(host)
         buffer.writeStaticString("\r\n")
