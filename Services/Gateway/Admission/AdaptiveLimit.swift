@@ -48,9 +48,11 @@ struct AdaptiveLimit: Sendable, Equatable {
     /// The async gateway's floor: even when latency says otherwise, this many requests may run, so a slow
     /// upstream that no limit can speed up still gets traffic and the reference can recover.
     static let inFlightFloor = 50
-    /// Where the async gateway starts: enough for a thousand clients at once without a refusal, few enough
-    /// that a larger first wave cannot pile up more work than a small machine does within a timeout.
-    static let inFlightStart = 2000
+    /// Where the async gateway starts: before the first window closes (one upstream round trip) there is no
+    /// latency to judge by, so the start is what a first wave may hold. Enough for the lesson's five thousand
+    /// clients at once without a refusal, few enough that a larger wave cannot pile up more work than a small
+    /// machine does within a client's timeout (a gateway request costs well under a millisecond of CPU).
+    static let inFlightStart = 5000
 
     let parameters: Parameters
     /// The current limit.
