@@ -90,6 +90,12 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
     }
 
     /// Maps AsyncHTTPClient and NIO errors onto the causes the gateway distinguishes.
+    /// `socket()` failed for want of a file descriptor, in this process or in the whole system.
+    static func isOutOfSockets(_ error: any Error) -> Bool {
+        guard let error = error as? IOError else { return false }
+        return error.errnoCode == EMFILE || error.errnoCode == ENFILE
+    }
+
     static func classify(_ error: any Error) -> UpstreamError {
         let detail = String(describing: error)
         if let error = error as? HTTPClientError {
@@ -108,7 +114,11 @@ public final class HTTPClientUpstream: UpstreamClient, Service {
         }
         if error is NIOTooManyBytesError { return .bodyTooLarge(detail) }
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError { return .tls(detail) }
-        if error is NIOConnectionError { return .connectionFailed(detail) }
+        if let error = error as? NIOConnectionError {
+            let causes = error.connectionErrors.map(\.error) + [error.dnsAError, error.dnsAAAAError].compactMap { $0 }
+            return causes.contains(where: isOutOfSockets) ? .outOfSockets(detail) : .connectionFailed(detail)
+        }
+        if isOutOfSockets(error) { return .outOfSockets(detail) }
         if let error = error as? IOError {
             return error.errnoCode == ECONNREFUSED ? .connectionFailed(detail) : .connectionReset(detail)
         }

@@ -13,6 +13,7 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
         case invalidRequest = "invalid_request"
         case bodyTooLarge = "body_too_large"
         case shutdown
+        case outOfSockets = "out_of_sockets"
     }
 
     private let code: Code
@@ -29,6 +30,10 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
 
     /// True when the deadline passed (connect or whole request): the caller answers 504.
     public var isTimeout: Bool { code == .timeout }
+
+    /// True when this process had no file descriptor left for a new connection: the caller is overloaded, and the
+    /// upstream was never asked.
+    public var isOutOfSockets: Bool { code == .outOfSockets }
 
     public var description: String { "\(code.rawValue): \(detail)" }
 
@@ -50,4 +55,6 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
     public static func bodyTooLarge(_ detail: String) -> Self { Self(.bodyTooLarge, detail) }
     /// The transport is shutting down and accepts no more calls.
     public static func shutdown(_ detail: String) -> Self { Self(.shutdown, detail) }
+    /// No socket could be created: the process (`EMFILE`) or the system (`ENFILE`) is out of file descriptors.
+    public static func outOfSockets(_ detail: String) -> Self { Self(.outOfSockets, detail) }
 }

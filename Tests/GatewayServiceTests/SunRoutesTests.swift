@@ -180,6 +180,8 @@ struct SunRoutesTests {
             ("location", .failure(.connectionFailed("refused")), 502, "location_unavailable"),
             ("location", .failure(.connectionReset("reset")), 502, "location_unavailable"),
             ("location", .failure(.timeout("slow")), 504, "upstream_timeout"),
+            ("location", .failure(.outOfSockets("socket: EMFILE")), 503, "overloaded"),
+            ("sun", .failure(.outOfSockets("socket: EMFILE")), 503, "overloaded"),
             ("sun", .success(UpstreamResponse(status: 400, body: Array(#"{"status":"INVALID_DATE"}"#.utf8))), 502, "bad_upstream_response"),
             (
                 "sun", .success(UpstreamResponse(status: 200, body: Array(#"{"results":{},"status":"INVALID_REQUEST"}"#.utf8))), 502,

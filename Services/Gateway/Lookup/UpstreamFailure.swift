@@ -10,6 +10,7 @@ import UpstreamKit
 /// | location 400 | 400 with the location service's code |
 /// | connect refused, reset, TLS failure | 502 `location_unavailable` / `sun_unavailable` |
 /// | timeout (connect or whole call) | 504 `upstream_timeout` |
+/// | no file descriptor left for the connection | 503 `overloaded` with `Retry-After` |
 /// | 5xx, other 4xx, invalid JSON | 502 `bad_upstream_response` |
 struct UpstreamFailure {
     let upstream: GatewayMetrics.Upstream
@@ -18,6 +19,10 @@ struct UpstreamFailure {
     /// A call that produced no response.
     func transport(_ error: UpstreamError) -> ServiceError {
         metrics.recordUpstreamError(upstream, cause: error.cause)
+        if error.isOutOfSockets {
+            // The gateway's own limit, not the upstream's fault: the client may retry, as after any refusal.
+            return Overload.refused(metrics: metrics, reason: "no file descriptor is left for a connection to the \(upstream) service")
+        }
         if error.isTimeout {
             metrics.recordError(cause: "timeout")
             return ServiceError(

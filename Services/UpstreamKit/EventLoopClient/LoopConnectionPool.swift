@@ -49,7 +49,12 @@ final class LoopConnectionPool {
                 handler.onReusable = { handler in self.checkin(handler, to: list) }
                 self.send(request, on: handler, deadline: deadline, waiter: waiter)
             } catch {
-                waiter.fail(Self.classify(error))
+                let failure = Self.classify(error)
+                // Idle connections to the other upstream hold the descriptors this call lacks: with every request
+                // in flight holding one client socket, a burst can leave the pool full of one origin's idle sockets
+                // while the calls to the other origin cannot open any, so every request would fail until they aged out.
+                if failure.isOutOfSockets { self.closeIdleConnections() }
+                waiter.fail(failure)
             }
         }
     }
@@ -65,8 +70,16 @@ final class LoopConnectionPool {
         isShutDown = true
         sweeper?.cancel()
         sweeper = nil
-        for list in idle.values { for connection in list.connections { connection.handler.close() } }
+        closeIdleConnections()
         idle = [:]
+    }
+
+    /// Closes the idle connections of every origin; the lists stay, so calls go on opening new ones.
+    private func closeIdleConnections() {
+        for list in idle.values {
+            for connection in list.connections { connection.handler.close() }
+            list.connections.removeAll()
+        }
     }
 
     private func send(
