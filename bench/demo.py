@@ -44,8 +44,8 @@ SCENARIOS = [  # (short label, description, gateway replicas, gateway flags, beh
     ("blocking ×4", "blocking, 4 workers", 1, ["--mode", "blocking", "--workers", "4"], False, "blocking4", 4),
     ("4×4 + proxy", "scale-out: 4 blocking replicas × 4 workers behind cityscape-proxy", 4,
      ["--mode", "blocking", "--workers", "4"], True, "scaleout", 16),
-    # The async row names N = --max-in-flight (the default) rather than relying on it, so its knee stays where the CPU
-    # runs out, as a learner predicts from N/L, whatever the default becomes.
+    # The async row fixes N = --max-in-flight at its ceiling rather than the adaptive default, so its knee is where the
+    # CPU runs out, as a learner predicts from N/L, and not where the adaptive limit starts refusing.
     ("async", "async, one process", 1, ["--mode", "async", "--max-in-flight", "10000"], False, "async", 10000),
     ("async + cache", "async, cache on (--cache-ttl 60s)", 1, ["--mode", "async", "--cache-ttl", "60s"], False, "cache", None),
 ]

@@ -34,11 +34,11 @@ enum GatewaySettings {
     )
     static let maxInFlight = SettingDeclaration(
         "max-in-flight",
-        default: LimitSetting.fixed(10_000),
+        default: LimitSetting.auto,
         valueName: "n|auto",
         help: "Async mode: requests handled at once, or auto to follow latency; beyond it 503",
         readme:
-            "async: requests handled at once; beyond it an immediate 503 `overloaded` with `Retry-After` and `Connection: close`. `auto` (opt-in: see [Overload](#measured) for why it is not the default) adapts it to measured latency (Envoy's gradient: limit × no-load latency × 1.5 ÷ window mean latency + √limit, so the mean may be half again the no-load latency before the limit shrinks, every 250 ms, at most halving; the no-load latency is the lowest window mean of the last one to two minutes, so upstreams that take a steady second are not mistaken for queueing); starts at 5000, never below 50 nor below the highest completion rate of the last one to two minutes × the no-load latency (what the gateway has shown it serves, so CPU contention from refusals is not read as queueing); current value in `gateway_in_flight_limit` and `/healthz`",
+            "async: requests handled at once; beyond it an immediate 503 `overloaded` with `Retry-After` and `Connection: close`. `auto` (the default) adapts it to measured latency (Envoy's gradient: limit × no-load latency × 1.5 ÷ window mean latency + √limit, so the mean may be half again the no-load latency before the limit shrinks, every 250 ms, at most halving; the no-load latency is the lowest window mean of the last one to two minutes, so upstreams that take a steady second are not mistaken for queueing); starts at 5000, never below 50 nor below the highest completion rate of the last one to two minutes × the no-load latency (what the gateway has shown it serves, so CPU contention from refusals is not read as queueing); current value in `gateway_in_flight_limit` and `/healthz`",
         parser: .limit(in: 1...1_000_000)
     )
     static let maxInFlightCeiling = SettingDeclaration(

@@ -33,7 +33,7 @@ struct GatewaySettingsTests {
         #expect(configuration.mode == .async)
         #expect(configuration.workers == 1)
         #expect(configuration.queueLimit == .fixed(1024))
-        #expect(configuration.maxInFlight == .fixed(10_000))
+        #expect(configuration.maxInFlight == .auto)
         #expect(configuration.maxInFlightCeiling == 10_000)
         #expect(configuration.locationURL == "http://127.0.0.1:8001")
         #expect(configuration.sunURL == "http://127.0.0.1:8002")
