@@ -41,9 +41,10 @@ struct ServerTiming: Sendable {
     }
 }
 
+// Stored rather than computed: making a name checks its characters and lowercases it, and every answer uses these.
 extension HTTPField.Name {
     /// `Server-Timing` (W3C Server Timing).
-    static var serverTiming: Self { .init("Server-Timing")! }
+    static let serverTiming = Self("Server-Timing")!
     /// `Retry-After` (RFC 9110), sent with 503.
-    static var retryAfter: Self { .init("Retry-After")! }
+    static let retryAfter = Self("Retry-After")!
 }
