@@ -227,4 +227,55 @@ struct SunRoutesTests {
         }
         #expect(upstream.calls.withLock { $0 }.isEmpty)
     }
+
+    @Test(
+        "the query is read as Hummingbird reads it: the first of a repeated name, unknown names ignored, values percent-decoded, names not",
+        arguments: [
+            ("?date=2026-06-21&date=2026-06-22", "2026-06-21", "America/Los_Angeles"),
+            ("?date=&date=2026-06-21", "2026-06-20", "America/Los_Angeles"),
+            ("?tz=utc&tz=Asia/Tokyo&date=2026-06-21", "2026-06-21", "UTC"),
+            ("?foo=1&date=2026-06-21&bar&=x", "2026-06-21", "America/Los_Angeles"),
+            ("?&&date=2026-06-21&", "2026-06-21", "America/Los_Angeles"),
+            ("?date=2026%2D06%2d21", "2026-06-21", "America/Los_Angeles"),
+            ("?date=2026-06-21&tz=Europe%2FParis", "2026-06-21", "Europe/Paris"),
+            ("?date=2026-06-21&tz=Etc%2FGMT%2B7", "2026-06-21", "Etc/GMT+7"),
+            ("?date=2026-06-21&tz=Etc/GMT+7", "2026-06-21", "Etc/GMT+7"),
+            ("?d%61te=2026-06-22", "2026-06-20", "America/Los_Angeles"),
+            ("?DATE=2026-06-22&Tz=utc", "2026-06-20", "America/Los_Angeles"),
+            ("?date", "2026-06-20", "America/Los_Angeles"),
+            ("?date=", "2026-06-20", "America/Los_Angeles"),
+            ("?", "2026-06-20", "America/Los_Angeles"),
+            ("?date=2026-06-21#tz=utc", "2026-06-21", "America/Los_Angeles"),
+        ]
+    )
+    func queryReading(query: String, date: String, zone: String) async throws {
+        let (status, body, _) = try await Self.sunCalls("/api/sun/97227/US\(query)")
+        #expect(status == 200)
+        #expect(body.contains(#""date":"\#(date)""#))
+        #expect(body.hasSuffix(#","timezone":"\#(zone)"}"#))
+    }
+
+    @Test(
+        "a bad value in the query is a 400 naming it, a plus sign stays a plus and a broken escape is kept as written",
+        arguments: [
+            ("?date=2026-06-21%", "invalid_date", "date '2026-06-21%'"),
+            ("?date=2026-06-2%31x", "invalid_date", "date '2026-06-21x'"),
+            ("?date=2026-06-21=x", "invalid_date", "date '2026-06-21=x'"),
+            ("?date=2026-06-21?tz=utc", "invalid_date", "date '2026-06-21?tz=utc'"),
+            ("?date=+2026-06-21", "invalid_date", "date '+2026-06-21'"),
+            ("?date=2026-06-21%20", "invalid_date", "date '2026-06-21 '"),
+            ("?date=bad&date=2026-06-21", "invalid_date", "date 'bad'"),
+            ("?tz=%ZZ", "invalid_timezone", "tz '%ZZ'"),
+            ("?tz=Europe/Paris+", "invalid_timezone", "tz 'Europe/Paris+'"),
+            ("?tz=Europe%2FParis%2", "invalid_timezone", "tz 'Europe%2FParis%2'"),
+            ("?tz=%C3%A9t%C3%A9", "invalid_timezone", "tz 't'"),
+        ]
+    )
+    func badQueryValue(query: String, code: String, echoed: String) async throws {
+        let (status, body, calls) = try await Self.sunCalls("/api/sun/97227/US\(query)")
+        #expect(status == 400)
+        #expect(body.contains(#""code":"\#(code)""#))
+        #expect(body.contains(echoed))
+        #expect(calls.isEmpty)
+    }
 }

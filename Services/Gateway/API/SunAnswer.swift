@@ -1,4 +1,5 @@
 import CityscapeKit
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -21,12 +22,16 @@ struct SunAnswer: Sendable, Equatable {
 
     /// The 200 answer with its `Server-Timing` value.
     func response(serverTiming: String) -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "application/json; charset=utf-8", .serverTiming: serverTiming],
-            body: .init(byteBuffer: body())
-        )
+        // Appended to a list sized for both: a dictionary literal would build an array of pairs first.
+        var headers = HTTPFields()
+        headers.reserveCapacity(2)
+        headers.append(Self.contentType)
+        headers.append(HTTPField(name: .serverTiming, value: serverTiming))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body()))
     }
+
+    /// Checked once: every answer has the same media type.
+    private static let contentType = HTTPField(name: .contentType, value: "application/json; charset=utf-8")
 
     /// The JSON body, keys sorted as in every Cityscape body.
     func body() -> ByteBuffer {

@@ -6,33 +6,52 @@ import HTTPTypes
 /// in milliseconds, plus `desc=hit` on an upstream answered from the cache. Under load in blocking
 /// mode the queue entry is the lesson made visible.
 struct ServerTiming: Sendable {
-    private var entries: [(name: String, duration: Duration, cached: Bool)] = []
+    private typealias Entry = (name: String, duration: Duration, cached: Bool)
+    /// Held inline, so a request's timing allocates nothing but its header value; a request records at most
+    /// queue, location and sun, and anything beyond goes to `more`.
+    private var inline = InlineArray<3, Entry?>(repeating: nil)
+    private var inlineCount = 0
+    private var more: [Entry] = []
     let start = ContinuousClock.now
 
     /// Adds an entry; `cached` marks an answer that came from the cache (or a shared in-flight call).
     mutating func record(_ name: String, _ duration: Duration, cached: Bool = false) {
-        // Room for every entry a request makes (queue, location, sun) at the first one, instead of growing twice.
-        if entries.isEmpty { entries.reserveCapacity(3) }
-        entries.append((name, duration, cached))
+        if inlineCount < inline.count {
+            inline[inlineCount] = (name, duration, cached)
+            inlineCount += 1
+        } else {
+            more.append((name, duration, cached))
+        }
     }
 
     /// The header value, with `total` measured now; written into one string rather than joined from parts.
     func headerValue() -> String {
         var value = ""
         value.reserveCapacity(96)
-        for entry in entries {
+        var anyCached = false
+        var allCached = true
+        forEachEntry { entry in
             value += entry.name
             value += ";dur="
             value += Self.milliseconds(entry.duration)
             if entry.cached { value += ";desc=hit" }
             value += ", "
+            anyCached = anyCached || entry.cached
+            allCached = allCached && (entry.cached || entry.name == "queue")
         }
-        if entries.contains(where: \.cached) {
-            value += entries.allSatisfy { $0.cached || $0.name == "queue" } ? "cache;desc=hit, " : "cache;desc=partial, "
+        if anyCached {
+            value += allCached ? "cache;desc=hit, " : "cache;desc=partial, "
         }
         value += "total;dur="
         value += Self.milliseconds(ContinuousClock.now - start)
         return value
+    }
+
+    private func forEachEntry(_ body: (Entry) -> Void) {
+        for index in 0..<inlineCount {
+            if let entry = inline[index] { body(entry) }
+        }
+        for entry in more { body(entry) }
     }
 
     static func milliseconds(_ duration: Duration) -> String {
@@ -41,9 +60,10 @@ struct ServerTiming: Sendable {
     }
 }
 
+// Stored rather than computed: making a name checks its characters and lowercases it, and every answer uses these.
 extension HTTPField.Name {
     /// `Server-Timing` (W3C Server Timing).
-    static var serverTiming: Self { .init("Server-Timing")! }
+    static let serverTiming = Self("Server-Timing")!
     /// `Retry-After` (RFC 9110), sent with 503.
-    static var retryAfter: Self { .init("Retry-After")! }
+    static let retryAfter = Self("Retry-After")!
 }

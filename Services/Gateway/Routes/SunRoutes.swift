@@ -51,13 +51,7 @@ struct SunRoutes: Sendable {
     static func query(_ request: Request, _ context: CityscapeRequestContext, now: Date) throws(ServiceError) -> SunQuery {
         let postal = try context.decodedParameter("postal_code", errorCode: "invalid_postal_code")
         let country = try context.decodedParameter("country", errorCode: "invalid_country")
-        let parameters = request.uri.queryParameters
-        return try SunQuery(
-            postalCode: postal,
-            country: country,
-            date: parameters["date"].map(String.init),
-            tz: parameters["tz"].map(String.init),
-            now: now
-        )
+        let parameters = SunQueryParameters(request)
+        return try SunQuery(postalCode: postal, country: country, date: parameters.date, tz: parameters.tz, now: now)
     }
 }
