@@ -23,6 +23,7 @@ struct RouterServerTests {
             String(try await request.body.collect(upTo: .max).readableBytes)
         }
         router.get("/slow") { _, _ -> String in
+            RouterServerTests.slowStarted.continuation.yield()
             try await Task.sleep(for: .milliseconds(300))
             return "done"
         }
@@ -36,6 +37,9 @@ struct RouterServerTests {
         }
         return router
     }
+
+    /// Told each time `/slow` starts, so a test can act while that request is surely in flight, however busy the machine.
+    static let slowStarted = AsyncStream.makeStream(of: Void.self)
 
     /// Runs a server on 127.0.0.1:0 for `body`, which gets its port and its service group; shuts it down after.
     static func withServer<T: Sendable>(_ body: @Sendable (Int, ServiceGroup) async throws -> T) async throws -> T {
@@ -206,7 +210,8 @@ struct RouterServerTests {
     func gracefulShutdown() async throws {
         let (answer, refused) = try await Self.withServer { port, group in
             async let slow = RawAnswer.exchange(port: port, Self.bytes("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"))
-            try await Task.sleep(for: .milliseconds(100))
+            var started = Self.slowStarted.stream.makeAsyncIterator()
+            _ = await started.next()
             await group.triggerGracefulShutdown()
             let answer = try await slow
             try await Task.sleep(for: .milliseconds(100))
