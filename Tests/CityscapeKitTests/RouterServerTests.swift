@@ -24,7 +24,8 @@ struct RouterServerTests {
         }
         router.get("/slow") { _, _ -> String in
             RouterServerTests.slowStarted.continuation.yield()
-            try await Task.sleep(for: .milliseconds(300))
+            var release = RouterServerTests.slowReleased.stream.makeAsyncIterator()
+            _ = await release.next()
             return "done"
         }
         router.get("/boom") { _, _ -> String in throw Boom() }
@@ -40,6 +41,22 @@ struct RouterServerTests {
 
     /// Told each time `/slow` starts, so a test can act while that request is surely in flight, however busy the machine.
     static let slowStarted = AsyncStream.makeStream(of: Void.self)
+    /// `/slow` answers once the test yields here, so the test decides what the server has done before the answer.
+    static let slowReleased = AsyncStream.makeStream(of: Void.self)
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port` now (the connection is closed at once).
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
 
     /// Runs a server on 127.0.0.1:0 for `body`, which gets its port and its service group; shuts it down after.
     static func withServer<T: Sendable>(_ body: @Sendable (Int, ServiceGroup) async throws -> T) async throws -> T {
@@ -213,9 +230,13 @@ struct RouterServerTests {
             var started = Self.slowStarted.stream.makeAsyncIterator()
             _ = await started.next()
             await group.triggerGracefulShutdown()
+            // The listener closes in the same step that tells every open connection to quiesce; once connecting is
+            // refused, the quiesce is queued on the slow request's event loop ahead of its answer.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while Self.accepts(port: port) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            let refused = !Self.accepts(port: port)
+            Self.slowReleased.continuation.yield()
             let answer = try await slow
-            try await Task.sleep(for: .milliseconds(100))
-            let refused = await (try? RawAnswer.exchange(port: port, Self.bytes("GET /echo/late HTTP/1.1\r\nHost: h\r\n\r\n"))) == nil
             return (answer, refused)
         }
         #expect(answer.status == 200)
