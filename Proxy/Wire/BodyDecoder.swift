@@ -128,9 +128,9 @@ struct BodyDecoder {
         try line.withUnsafeReadableBytes { bytes throws(Failure) -> Int in
             var size = 0
             var index = 0
-            while index < bytes.count, let digit = hexValue(bytes[index]) {
+            while index < bytes.count, let digit = HTTPToken.hexDigitValue(bytes[index]) {
                 guard size < (1 << 40) else { throw Failure(reason: "chunk size too large") }
-                size = size << 4 | digit
+                size = size << 4 | Int(digit)
                 index += 1
             }
             guard index > 0 else { throw Failure(reason: "chunk size is not a hexadecimal number") }
@@ -143,15 +143,6 @@ struct BodyDecoder {
                 index += 1
             }
             return size
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
-        default: nil
         }
     }
 }

@@ -1,3 +1,4 @@
+import CityscapeKit
 import Hummingbird
 
 /// The raw `date` and `tz` values of a request's query, read exactly as Hummingbird's `URI.queryParameters`
@@ -71,7 +72,9 @@ struct SunQueryParameters: Sendable, Equatable {
                 if byte != UInt8(ascii: "%") {
                     output[written] = byte
                     index += 1
-                } else if index + 2 < value.endIndex, let high = hexDigit(value[index + 1]), let low = hexDigit(value[index + 2]) {
+                } else if index + 2 < value.endIndex, let high = HTTPToken.hexDigitValue(value[index + 1]),
+                    let low = HTTPToken.hexDigitValue(value[index + 2])
+                {
                     output[written] = high << 4 | low
                     index += 3
                 } else {
@@ -83,14 +86,5 @@ struct SunQueryParameters: Sendable, Equatable {
             return written
         }
         return broken ? String(decoding: value, as: UTF8.self) : decoded
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

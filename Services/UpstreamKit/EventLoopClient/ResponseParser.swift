@@ -203,18 +203,14 @@ struct ResponseParser {
         var size = 0
         var digits = 0
         for byte in line.readableBytesView {
-            let value: Int
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a")) + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A")) + 10
-            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):
+            guard let value = HTTPToken.hexDigitValue(byte) else {
+                guard byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") else {
+                    throw .connectionReset("the upstream's chunk size is not hexadecimal")
+                }
                 guard digits > 0 else { throw .connectionReset("the upstream's chunk size is missing") }
                 return size
-            default:
-                throw .connectionReset("the upstream's chunk size is not hexadecimal")
             }
-            size = size * 16 + value
+            size = size * 16 + Int(value)
             digits += 1
             // A chunk beyond the body limit is refused at once, which also keeps the size from overflowing.
             guard size <= UpstreamLimits.maximumBodyBytes else {
