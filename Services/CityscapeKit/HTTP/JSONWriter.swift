@@ -54,13 +54,7 @@ public struct JSONWriter {
     /// A finite number, shortest form that reads back as the same `Double` (what `JSONEncoder` writes).
     public mutating func number(_ value: Double) {
         separate()
-        if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
-            bytes.append(contentsOf: String(Int64(value)).utf8)
-        } else if value.isFinite {
-            bytes.append(contentsOf: value.description.utf8)
-        } else {
-            bytes.append(contentsOf: "null".utf8)
-        }
+        bytes.append(contentsOf: JSONText.number(value).utf8)
         needsComma = true
     }
 
@@ -79,22 +73,53 @@ public struct JSONWriter {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
 
-    /// RFC 8259 string escaping: quote, backslash and control characters; everything else is UTF-8 as is.
+    /// RFC 8259 string escaping (``JSONText``): quote, backslash and control characters; everything else is UTF-8 as is.
     private mutating func appendQuoted(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20:
-                let hex = String(byte, radix: 16)
-                bytes.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
-            default: bytes.append(byte)
+            if JSONText.needsNoEscape(byte) {
+                bytes.append(byte)
+            } else {
+                bytes.append(contentsOf: JSONText.escapeSequence(byte).utf8)
             }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// The JSON text both writers produce the same way: `JSONWriter` into an array, the gateway's answer straight into
+/// a response buffer.
+public enum JSONText {
+    /// Whether a string byte goes out as it is: anything but the quote, the backslash and control characters.
+    @inlinable
+    public static func needsNoEscape(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+    }
+
+    /// RFC 8259's escape for a byte that ``needsNoEscape(_:)`` refuses: the short form where there is one, else
+    /// `\u00XX`.
+    public static func escapeSequence(_ byte: UInt8) -> String {
+        switch byte {
+        case UInt8(ascii: "\""): return #"\""#
+        case UInt8(ascii: "\\"): return #"\\"#
+        case UInt8(ascii: "\n"): return #"\n"#
+        case UInt8(ascii: "\r"): return #"\r"#
+        case UInt8(ascii: "\t"): return #"\t"#
+        default:
+            let hex = String(byte, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
+    }
+
+    /// A finite number in the shortest form that reads back as the same `Double` (what `JSONEncoder` writes): an
+    /// integer without a fraction below 10^15; `null` for infinities and NaN, which JSON cannot hold.
+    public static func number(_ value: Double) -> String {
+        if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
+            String(Int64(value))
+        } else if value.isFinite {
+            value.description
+        } else {
+            "null"
+        }
     }
 }

@@ -1,10 +1,11 @@
+import CityscapeKit
 import NIOCore
 
 /// JSON written straight into the bytes of a response body, for the gateway's answer.
 ///
 /// CityscapeKit's `JSONWriter` appends to an array byte by byte, and its bytes are then copied into the body's
 /// buffer; here strings that need no escaping (all that the upstreams' answers hold) go in with one copy each, and
-/// the buffer is the body.
+/// the buffer is the body. Escaping and numbers follow `JSONText`, as `JSONWriter` does.
 struct AnswerJSON {
     private(set) var buffer: ByteBuffer
     private var needsComma = false
@@ -34,7 +35,7 @@ struct AnswerJSON {
         buffer.writeInteger(UInt8(ascii: "\""))
         // A native string lends its UTF-8 as one buffer: checked and copied in two tight loops, not byte by byte.
         let written = value.utf8.withContiguousStorageIfAvailable { bytes in
-            guard bytes.allSatisfy(Self.needsNoEscape) else { return false }
+            guard bytes.allSatisfy(JSONText.needsNoEscape) else { return false }
             buffer.writeBytes(bytes)
             return true
         }
@@ -54,7 +55,7 @@ struct AnswerJSON {
             return
         }
         buffer.writeInteger(UInt8(ascii: "\""))
-        if value.allSatisfy(Self.needsNoEscape) {
+        if value.allSatisfy(JSONText.needsNoEscape) {
             buffer.writeBytes(value)
         } else {
             writeEscaped(String(decoding: value, as: UTF8.self))
@@ -68,32 +69,16 @@ struct AnswerJSON {
 
     /// A finite number in the shortest form that reads back as the same `Double`, as `JSONWriter` and `JSONEncoder` write it.
     mutating func number(_ value: Double) {
-        if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
-            buffer.writeString(String(Int64(value)))
-        } else if value.isFinite {
-            buffer.writeString(value.description)
-        } else {
-            buffer.writeStaticString("null")
-        }
+        buffer.writeString(JSONText.number(value))
     }
 
-    private static func needsNoEscape(_ byte: UInt8) -> Bool {
-        byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
-    }
-
-    /// RFC 8259 string escaping: quote, backslash and control characters; everything else is UTF-8 as is.
+    /// RFC 8259 string escaping (`JSONText`): quote, backslash and control characters; everything else is UTF-8 as is.
     private mutating func writeEscaped(_ value: some StringProtocol) {
         for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): buffer.writeStaticString(#"\""#)
-            case UInt8(ascii: "\\"): buffer.writeStaticString(#"\\"#)
-            case UInt8(ascii: "\n"): buffer.writeStaticString(#"\n"#)
-            case UInt8(ascii: "\r"): buffer.writeStaticString(#"\r"#)
-            case UInt8(ascii: "\t"): buffer.writeStaticString(#"\t"#)
-            case 0..<0x20:
-                let hex = String(byte, radix: 16)
-                buffer.writeString("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-            default: buffer.writeInteger(byte)
+            if JSONText.needsNoEscape(byte) {
+                buffer.writeInteger(byte)
+            } else {
+                buffer.writeString(JSONText.escapeSequence(byte))
             }
         }
     }
