@@ -12,7 +12,10 @@ struct CalendarDateTests {
 
     @Test(
         "anything but a real day written YYYY-MM-DD is rejected",
-        arguments: ["2026-6-21", "2026-02-30", "2100-02-29", "0000-01-01", "+2026-01-01", "2026-13-01", "2026/06/21", "２０２６-06-21", "", "2026-06-2x"]
+        arguments: [
+            "2026-6-21", "2026-02-30", "2100-02-29", "0000-01-01", "+2026-01-01", "2026-13-01", "2026/06/21", "２０２６-06-21", "", "2026-06-2x",
+            "2026-06-211", "2026-06-21 ",
+        ]
     )
     func rejected(text: String) {
         #expect(CalendarDate(iso8601: text) == nil)

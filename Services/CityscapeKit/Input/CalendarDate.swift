@@ -55,18 +55,33 @@ public struct CalendarDate: Hashable, Sendable, Comparable {
 
     /// Parses exactly `YYYY-MM-DD` naming a real day; anything else (`2026-6-1`, `2026-02-30`, `+2026-01-01`) is nil.
     public init?(iso8601 text: some StringProtocol) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in bytes[range] {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        // Ten bytes are read into a fixed place, not an array, since the gateway parses one per request.
+        var bytes: (UInt64, UInt16) = (0, 0)
+        let count = withUnsafeMutableBytes(of: &bytes) { place in
+            var count = 0
+            for byte in text.utf8 {
+                guard count < place.count else { return count + 1 }
+                place[count] = byte
+                count += 1
             }
-            return value
+            return count
         }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return nil }
-        self.init(year: year, month: month, day: day)
+        guard count == 10 else { return nil }
+        let parsed: (year: Int, month: Int, day: Int)? = withUnsafeBytes(of: bytes) { bytes in
+            guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for byte in bytes[range] {
+                    guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                }
+                return value
+            }
+            guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return nil }
+            return (year, month, day)
+        }
+        guard let parsed else { return nil }
+        self.init(year: parsed.year, month: parsed.month, day: parsed.day)
     }
 
     /// The UTC calendar day of `instant`.
@@ -91,11 +106,24 @@ public struct CalendarDate: Hashable, Sendable, Comparable {
     }
 
     /// `YYYY-MM-DD`.
+    ///
+    /// Written digit by digit into the string's own ten bytes (a small string, so nothing is allocated): the
+    /// gateway writes two per request. Years are 1...9999, so four digits always suffice.
     public var iso8601: String {
-        func padded(_ value: Int, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        String(unsafeUninitializedCapacity: 10) { bytes in
+            func put(_ value: Int, digits: Int, at start: Int) {
+                var value = value
+                for index in (start..<start + digits).reversed() {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, digits: 4, at: 0)
+            bytes[4] = UInt8(ascii: "-")
+            put(month, digits: 2, at: 5)
+            bytes[7] = UInt8(ascii: "-")
+            put(day, digits: 2, at: 8)
+            return 10
         }
-        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
     }
 }
