@@ -24,23 +24,28 @@ struct AnswerJSON {
 
     /// `"name":`; names are the answer's own keys, which need no escaping.
     mutating func key(_ name: String) {
-        if needsComma { buffer.writeInteger(UInt8(ascii: ",")) }
+        let comma = needsComma
         needsComma = true
-        buffer.writeInteger(UInt8(ascii: "\""))
-        buffer.writeString(name)
-        buffer.writeStaticString("\":")
+        buffer.write(atMost: name.utf8.count + 4) { json in
+            if comma { json.append(UInt8(ascii: ",")) }
+            json.append(UInt8(ascii: "\""))
+            json.append(name)
+            json.append("\":")
+        }
     }
 
     mutating func string(_ value: some StringProtocol) {
-        buffer.writeInteger(UInt8(ascii: "\""))
         // A native string lends its UTF-8 as one buffer: checked and copied in two tight loops, not byte by byte.
         let written = value.utf8.withContiguousStorageIfAvailable { bytes in
             guard bytes.allSatisfy(JSONText.needsNoEscape) else { return false }
-            buffer.writeBytes(bytes)
+            writeQuoted(bytes)
             return true
         }
-        if written != true { writeEscaped(value) }
-        buffer.writeInteger(UInt8(ascii: "\""))
+        if written != true {
+            buffer.writeInteger(UInt8(ascii: "\""))
+            writeEscaped(value)
+            buffer.writeInteger(UInt8(ascii: "\""))
+        }
     }
 
     /// A string, or `null` when absent.
@@ -54,13 +59,22 @@ struct AnswerJSON {
             buffer.writeStaticString("null")
             return
         }
-        buffer.writeInteger(UInt8(ascii: "\""))
         if value.allSatisfy(JSONText.needsNoEscape) {
-            buffer.writeBytes(value)
+            writeQuoted(value)
         } else {
+            buffer.writeInteger(UInt8(ascii: "\""))
             writeEscaped(String(decoding: value, as: UTF8.self))
+            buffer.writeInteger(UInt8(ascii: "\""))
         }
-        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// Bytes that need no escaping, between quotes, in one write.
+    private mutating func writeQuoted(_ bytes: UnsafeBufferPointer<UInt8>) {
+        buffer.write(atMost: bytes.count + 2) { json in
+            json.append(UInt8(ascii: "\""))
+            json.append(bytes)
+            json.append(UInt8(ascii: "\""))
+        }
     }
 
     mutating func integer(_ value: Int) {

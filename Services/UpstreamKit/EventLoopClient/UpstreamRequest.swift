@@ -1,7 +1,8 @@
 import CityscapeKit
 import NIOCore
 
-/// The bytes of one upstream `GET`, encoded into one buffer that the exchange handler writes with one call.
+/// The bytes of one upstream `GET`, encoded into one buffer (in one `ByteWriter` pass, its size counted first)
+/// that the exchange handler writes with one call.
 ///
 /// Every call is the same shape, a `GET` without a body, so NIO's `HTTPRequestEncoder` adds nothing here but its
 /// cost: a header container built per call, two writes through the pipeline (head, then end) and a validating
@@ -20,7 +21,7 @@ enum UpstreamRequest {
         guard all(path, isPathByte), all(suffix, isPathByte) else {
             throw .invalidRequest("the path \((path + suffix).debugDescription) holds a space or a control character")
         }
-        var size = path.utf8.count + suffix.utf8.count + host.utf8.count + 32
+        var size = 4 + path.utf8.count + suffix.utf8.count + 17 + host.utf8.count + 2 + 2
         for header in headers {
             guard !header.name.utf8.isEmpty, all(header.name, HTTPToken.isTokenByte) else {
                 throw .invalidRequest("\(header.name.debugDescription) is not a header name")
@@ -28,22 +29,24 @@ enum UpstreamRequest {
             guard all(header.value, isValueByte) else {
                 throw .invalidRequest("the value of the \(header.name) header holds a control character")
             }
-            size += header.name.utf8.count + header.value.utf8.count + 4
+            size += header.name.utf8.count + 2 + header.value.utf8.count + 2
         }
         var buffer = allocator.buffer(capacity: size)
-        buffer.writeStaticString("GET ")
-        buffer.writeString(path)
-        buffer.writeString(suffix)
-        buffer.writeStaticString(" HTTP/1.1\r\nHost: ")
-        buffer.writeString(host)
-        buffer.writeStaticString("\r\n")
-        for header in headers {
-            buffer.writeString(header.name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(header.value)
-            buffer.writeStaticString("\r\n")
+        buffer.write(atMost: size) { request in
+            request.append("GET ")
+            request.append(path)
+            request.append(suffix)
+            request.append(" HTTP/1.1\r\nHost: ")
+            request.append(host)
+            request.append("\r\n")
+            for header in headers {
+                request.append(header.name)
+                request.append(": ")
+                request.append(header.value)
+                request.append("\r\n")
+            }
+            request.append("\r\n")
         }
-        buffer.writeStaticString("\r\n")
         return buffer
     }
 
