@@ -8,15 +8,28 @@ public struct CurlWorker: UpstreamClient {
     /// Which pool thread this is (0-based), for logs.
     public let index: Int
 
+    /// Runs the call on the leased thread. Cancelling the calling task ends it at once with
+    /// ``UpstreamError/cancelled(_:)``: a call still queued for the thread never runs, and one under way in libcurl is
+    /// dropped (its connection closed) rather than left to run to its timeout.
     public func get(_ url: String, headers: [(name: String, value: String)], timeout: Duration) async throws(UpstreamError) -> UpstreamResponse {
-        let result: Result<UpstreamResponse, UpstreamError> = await withCheckedContinuation { continuation in
-            thread.submit { easy in
-                guard let easy else {
-                    continuation.resume(returning: .failure(.connectionFailed("libcurl could not create a handle on worker \(index)")))
-                    return
+        let call = CurlCall()
+        let index = self.index
+        let thread = self.thread
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard call.submit(continuation) else { return }
+                let accepted = thread.submit { easy in
+                    guard let easy else {
+                        call.finish(.failure(.connectionFailed("libcurl could not create a handle on worker \(index)")))
+                        return
+                    }
+                    guard call.start(waker: easy.waker) else { return }
+                    call.finish(easy.get(url, headers: headers, timeout: timeout) { call.isCancelled })
                 }
-                continuation.resume(returning: easy.get(url, headers: headers, timeout: timeout))
+                if !accepted { call.finish(.failure(.shutdown("worker \(index) has stopped"))) }
             }
+        } onCancel: {
+            call.cancel()
         }
         return try result.get()
     }

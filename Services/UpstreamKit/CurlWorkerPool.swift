@@ -7,7 +7,8 @@ import Synchronization
 /// A request calls ``withWorker(_:)``: it gets a free thread at once, or waits in line, or is refused
 /// with ``WorkerPoolError/overloaded`` when `queueLimit` requests already wait. It then holds the thread
 /// for its whole duration, making all its upstream calls on it through the ``CurlWorker`` lease. A
-/// waiting request whose task is cancelled leaves the line and never runs.
+/// waiting request whose task is cancelled leaves the line and never runs; a running one has its curl
+/// call dropped at once (the server cancels both at the end of its drain, so the pool stops promptly).
 ///
 /// Threads are plain OS threads rather than Dispatch's global queue (which grows on demand and would
 /// hide the limit); cf. NIO's `NIOThreadPool`. As a `Service` the pool stops its threads after the

@@ -28,13 +28,22 @@ final class CurlWorkerThread: Sendable {
         thread.start()
     }
 
-    /// Queues `job` and wakes the thread.
-    func submit(_ job: @escaping Job) {
-        mailbox.withLock { $0.jobs.append(job) }
-        wakeUp.signal()
+    /// Queues `job` and wakes the thread; false (and `job` dropped) once the thread is stopping, which it may outlive.
+    func submit(_ job: @escaping Job) -> Bool {
+        let accepted = mailbox.withLock { mailbox in
+            if mailbox.stopping { return false }
+            mailbox.jobs.append(job)
+            return true
+        }
+        if accepted { wakeUp.signal() }
+        return accepted
     }
 
-    /// Asks the thread to exit once its queued jobs are done, and waits until it has.
+    /// Jobs waiting for the thread (the one it runs not counted).
+    var queuedJobs: Int { mailbox.withLock { $0.jobs.count } }
+
+    /// Asks the thread to exit once its queued jobs are done (each ends at once if its task was cancelled), and waits
+    /// until it has.
     func stopAndWait() {
         mailbox.withLock { $0.stopping = true }
         wakeUp.signal()

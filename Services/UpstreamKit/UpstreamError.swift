@@ -14,6 +14,7 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
         case bodyTooLarge = "body_too_large"
         case shutdown
         case outOfSockets = "out_of_sockets"
+        case cancelled
     }
 
     private let code: Code
@@ -34,6 +35,10 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
     /// True when this process had no file descriptor left for a new connection: the caller is overloaded, and the
     /// upstream was never asked.
     public var isOutOfSockets: Bool { code == .outOfSockets }
+
+    /// True when the calling task was cancelled and the call abandoned (the end of a shutdown's drain): nobody failed,
+    /// and the caller answers as its server does for a cancelled request.
+    public var isCancelled: Bool { code == .cancelled }
 
     public var description: String { "\(code.rawValue): \(detail)" }
 
@@ -57,4 +62,6 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
     public static func shutdown(_ detail: String) -> Self { Self(.shutdown, detail) }
     /// No socket could be created: the process (`EMFILE`) or the system (`ENFILE`) is out of file descriptors.
     public static func outOfSockets(_ detail: String) -> Self { Self(.outOfSockets, detail) }
+    /// The calling task was cancelled: the call was abandoned before or while it ran.
+    public static func cancelled(_ detail: String) -> Self { Self(.cancelled, detail) }
 }

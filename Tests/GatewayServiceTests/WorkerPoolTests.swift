@@ -2,9 +2,10 @@ import CityscapeKit
 import CityscapeTestSupport
 import Synchronization
 import Testing
-import UpstreamKit
 
-/// The blocking transport's thread pool, without HTTP: FIFO, bounded queue, cancellation.
+@testable import UpstreamKit
+
+/// The blocking transport's thread pool: FIFO, bounded queue, cancellation of waiting requests and of curl calls.
 @Suite("Curl worker pool")
 struct WorkerPoolTests {
     @Test("with one thread, requests run one at a time in arrival order; beyond the queue limit they are refused")
@@ -77,5 +78,73 @@ struct WorkerPoolTests {
             }
         }
         #expect(error == .connectionFailed(""))
+    }
+
+    // MARK: Cancelling curl calls
+
+    @Test("a call under way in libcurl ends as cancelled when its task is cancelled, long before its timeout, and the worker goes on serving")
+    func runningCallCancelled() async throws {
+        let silent = try await ScriptedServer(answer: "", closeAfterAnswer: false)
+        let answering = try await ScriptedServer(answer: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", closeAfterAnswer: false)
+        let pool = CurlWorkerPool(threads: 1, queueLimit: 0)
+        defer { pool.shutDown() }
+        let call = Task {
+            try await pool.withWorker { worker, _ in
+                try await worker.get("http://127.0.0.1:\(silent.port)/x", headers: [], timeout: .seconds(60))
+            }
+        }
+        // Connected: the thread is in libcurl, waiting for an answer that never comes.
+        try await eventually { silent.connections == 1 }
+        let cancelled = ContinuousClock.now
+        call.cancel()
+        await #expect(throws: UpstreamError.cancelled("")) { try await call.value }
+        #expect(ContinuousClock.now - cancelled < .seconds(10), "the call ran towards its 60 s timeout")
+        let next = try await pool.withWorker { worker, _ in
+            try await worker.get("http://127.0.0.1:\(answering.port)/x", headers: [], timeout: .seconds(5))
+        }
+        #expect(next.status == 200)
+        await silent.close()
+        await answering.close()
+    }
+
+    @Test("a call queued behind another on the leased thread and cancelled before it starts is never made")
+    func queuedCallCancelled() async throws {
+        let silent = try await ScriptedServer(answer: "", closeAfterAnswer: false)
+        let answering = try await ScriptedServer(answer: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", closeAfterAnswer: false)
+        let pool = CurlWorkerPool(threads: 1, queueLimit: 0)
+        defer { pool.shutDown() }
+        try await pool.withWorker { worker, _ in
+            let first = Task { try await worker.get("http://127.0.0.1:\(silent.port)/x", headers: [], timeout: .seconds(60)) }
+            try await eventually { silent.connections == 1 }
+            let second = Task { try await worker.get("http://127.0.0.1:\(answering.port)/x", headers: [], timeout: .seconds(5)) }
+            try await eventually { worker.thread.queuedJobs == 1 }
+            second.cancel()
+            // Answered while the thread is still busy with the first call.
+            await #expect(throws: UpstreamError.cancelled("")) { try await second.value }
+            #expect(silent.connections == 1 && worker.thread.queuedJobs == 1)
+            first.cancel()
+            await #expect(throws: UpstreamError.cancelled("")) { try await first.value }
+            // The thread runs its jobs in order: this one comes after the cancelled one, which had to be skipped.
+            let third = try await worker.get("http://127.0.0.1:\(answering.port)/x", headers: [], timeout: .seconds(5))
+            #expect(third.status == 200)
+        }
+        #expect(answering.connections == 1, "the cancelled call reached the upstream")
+        await silent.close()
+        await answering.close()
+    }
+
+    @Test("consecutive calls on a worker share one keep-alive connection")
+    func keepAlive() async throws {
+        let answering = try await ScriptedServer(answer: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", closeAfterAnswer: false)
+        let pool = CurlWorkerPool(threads: 1, queueLimit: 0)
+        defer { pool.shutDown() }
+        for _ in 0..<3 {
+            let response = try await pool.withWorker { worker, _ in
+                try await worker.get("http://127.0.0.1:\(answering.port)/x", headers: [], timeout: .seconds(5))
+            }
+            #expect(String(decoding: response.body, as: UTF8.self) == "ok")
+        }
+        #expect(answering.connections == 1)
+        await answering.close()
     }
 }

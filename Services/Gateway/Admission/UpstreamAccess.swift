@@ -100,8 +100,10 @@ struct BlockingAccess: UpstreamAccess {
                     "all \(pool.threadCount) workers are busy and \(pool.queueLimit) requests already wait (--workers, --queue-limit\(queueLimit.isAdaptive ? " auto" : ""))"
             )
         } catch let error as WorkerPoolError where error == .cancelled {
-            metrics.abandoned.increment()
-            throw error
+            // Only the end of the drain cancels a request: one still waiting for a worker answers 503 `shutting_down`, not run.
+            throw CancellationError()
+        } catch let error as WorkerPoolError where error == .shutDown {
+            throw ServiceError.shuttingDown
         }
     }
 }

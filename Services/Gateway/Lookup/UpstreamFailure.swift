@@ -11,6 +11,7 @@ import UpstreamKit
 /// | connect refused, reset, TLS failure | 502 `location_unavailable` / `sun_unavailable` |
 /// | timeout (connect or whole call) | 504 `upstream_timeout` |
 /// | no file descriptor left for the connection | 503 `overloaded` with `Retry-After` |
+/// | call dropped because the request was cancelled (drain's end) | 503 `shutting_down` with `Retry-After` |
 /// | 5xx, other 4xx, invalid JSON | 502 `bad_upstream_response` |
 struct UpstreamFailure {
     let upstream: GatewayMetrics.Upstream
@@ -18,6 +19,8 @@ struct UpstreamFailure {
 
     /// A call that produced no response.
     func transport(_ error: UpstreamError) -> ServiceError {
+        // The request was cancelled at the end of the drain (the blocking transport drops its call then): no upstream failed.
+        if error.isCancelled { return .shuttingDown }
         metrics.recordUpstreamError(upstream, cause: error.cause)
         if error.isOutOfSockets {
             // The gateway's own limit, not the upstream's fault: the client may retry, as after any refusal.
