@@ -47,20 +47,6 @@ struct RouterServerTests {
     /// `/slow` answers once the test yields here, so the test decides what the server has done before the answer.
     static let slowReleased = AsyncStream.makeStream(of: Void.self)
 
-    /// Whether something accepts TCP connections on 127.0.0.1:`port` now (the connection is closed at once).
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
-
     /// Runs a server on 127.0.0.1:0 for `body`, which gets its port and its service group; shuts it down after.
     /// - Parameter recorder: gets the server's log lines.
     static func withServer<T: Sendable>(
@@ -331,8 +317,8 @@ struct RouterServerTests {
             // The listener closes in the same step that tells every open connection to quiesce; once connecting is
             // refused, the quiesce is queued on the slow request's event loop ahead of its answer.
             let deadline = ContinuousClock.now + .seconds(10)
-            while Self.accepts(port: port) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-            let refused = !Self.accepts(port: port)
+            while LoopbackSocket.accepts(port: port) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            let refused = !LoopbackSocket.accepts(port: port)
             Self.slowReleased.continuation.yield()
             let answer = try await slow
             return (answer, refused)
