@@ -19,19 +19,8 @@ public struct RawAnswer: Sendable {
     }
 
     private static func roundTrip(port: Int, _ request: [UInt8], timeoutSeconds: Int) throws -> ([UInt8], Bool) {
-        let fd = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ServiceProcessError("socket: errno \(errno)") }
+        let fd = try LoopbackSocket.connect(port: port, receiveTimeoutSeconds: timeoutSeconds)
         defer { Foundation.close(fd) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw ServiceProcessError("connect to \(port): errno \(errno)") }
         // The server may answer and close before it has read everything (431): a failed send still leaves the answer.
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var received: [UInt8] = []

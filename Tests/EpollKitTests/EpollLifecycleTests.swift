@@ -72,11 +72,11 @@ struct EpollLifecycleTests {
             connection.close()
         }
         let port = listener.localAddress.port ?? 0
-        for _ in 0..<3 { #expect(try connectBlocking(port: port)) }
+        for _ in 0..<3 { #expect(LoopbackSocket.accepts(port: port)) }
         try await waitUntil { accepted.load(ordering: .relaxed) == 3 }
         await listener.close()
         // The last loop closes the socket at the end of its turn.
-        try await waitUntil { (try? connectBlocking(port: port)) == false }
+        try await waitUntil { !LoopbackSocket.accepts(port: port) }
         await group.shutdown()
     }
 
@@ -131,19 +131,6 @@ func threads(named prefix: String) -> Int {
 func waitUntil(_ condition: () -> Bool) async throws {
     for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
     #expect(condition())
-}
-
-/// A blocking connect to 127.0.0.1:`port`: whether it was accepted.
-func connectBlocking(port: Int) throws -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    } == 0
 }
 
 /// Reports the close of one connection.

@@ -22,11 +22,17 @@ public struct AccessLogMiddleware: RouterMiddleware {
 
     /// Writes the line of one answered request.
     static func log(_ request: Request, status: HTTPResponse.Status, elapsed: Duration, logger: Logger) {
-        let isPassingProbe = request.uri.path == "/healthz" && status == .ok
+        log(method: request.method.rawValue, path: request.uri.path, status: status, elapsed: elapsed, logger: logger)
+    }
+
+    /// Writes the line of one answered request: the one format of every access line, whether the router answered
+    /// (this middleware) or the server itself (`RouterServer`'s answers below the router).
+    static func log(method: String, path: String, status: HTTPResponse.Status, elapsed: Duration, logger: Logger) {
+        let isPassingProbe = path == "/healthz" && status == .ok
         let code = String(status.code)
         logger.log(
             level: isPassingProbe ? .debug : .info,
-            "\(request.method.rawValue) \(request.uri.path) \(code) \(Self.milliseconds(elapsed))ms",
+            "\(method) \(path) \(code) \(Self.milliseconds(elapsed))ms",
             metadata: ["status": .string(code)]
         )
     }

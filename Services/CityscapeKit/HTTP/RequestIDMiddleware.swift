@@ -23,11 +23,20 @@ public struct RequestIDMiddleware: RouterMiddleware {
 
     /// Sets the request's id on `context` and its logger, and returns it for the response header.
     static func assign(_ request: Request, to context: inout Context) -> String {
-        var generator = SharedRequestIDGenerator()
-        let requestID = RequestID.accept(request.headers[.xRequestID], generator: &generator)
+        let requestID = requestID(clientID: request.headers[.xRequestID])
         context.requestID = requestID
-        context.logger[metadataKey: "hb.request.id"] = .string(requestID)
+        context.logger[metadataKey: metadataKey] = .string(requestID)
         return requestID
+    }
+
+    /// The logger metadata key of the request id: Hummingbird's own, so no line carries two ids.
+    static let metadataKey = "hb.request.id"
+
+    /// The id of a request whose `X-Request-ID` reads `clientID` (nil without one): `clientID` when `RequestID`
+    /// accepts it, else a fresh one. `RouterServer` assigns ids by it too, for the answers it makes itself.
+    static func requestID(clientID: String?) -> String {
+        var generator = SharedRequestIDGenerator()
+        return RequestID.accept(clientID, generator: &generator)
     }
 }
 

@@ -1,6 +1,8 @@
 import HTTPTypes
+import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypesHTTP1
 
 /// Guards one client connection at the HTTP/1 level, adding what a server facing untrusted clients needs and
 /// the HTTP/1 codec lacks.
@@ -13,8 +15,8 @@ import NIOHTTP1
 /// - **timeouts**: a request head must be complete `headerTimeout` after its first byte (else 408), a
 ///   body may not stall longer than `bodyTimeout` (else the connection closes), and an idle connection
 ///   closes after `idleTimeout`;
-/// - **malformed requests**: the server answers a parser error with an empty 400; it becomes our JSON
-///   error (431 for an oversized head), and the connection closes after it;
+/// - **malformed requests**: `RouterRequestHandler` answers a parser error with our JSON error (431 for an
+///   oversized head), and the connection closes after it;
 /// - **client gone**: a client that closes its side while its request is unanswered is taken as gone (as
 ///   nginx does, its 499): the connection closes, so work still waiting for it can skip it;
 /// - **graceful shutdown**: NIO's pipelining handler closes an idle keep-alive connection as soon as the
@@ -48,15 +50,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var quiescing = false
     /// After a rejection was answered: the rest of that request is dropped while the connection closes.
     private var discardingInput = false
-    private var parseError: HTTPParserError?
-    /// The JSON body that replaces the server's empty parser-error 400; written before its `.end`.
-    private var replacementBody: ByteBuffer?
     private var timer: DeadlineTimer<ConnectionTimerAction>?
     private var context: ChannelHandlerContext?
+    /// For the access lines of the requests it rejects.
+    private let logger: Logger
 
-    init(policy: ConnectionPolicy, overCapacity: Bool) {
+    init(policy: ConnectionPolicy, overCapacity: Bool, logger: Logger) {
         self.policy = policy
         self.overCapacity = overCapacity
+        self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -106,7 +108,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             cancelTimer()
             if let rejection = rejection(of: head) {
                 discardingInput = true
-                respondAndClose(rejection)
+                respondAndClose(rejection, to: head)
                 return
             }
             pendingResponses += 1
@@ -163,7 +165,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A parser error on a closed connection is the truncation our own close caused (a timeout), not the client's.
         if let error = error as? HTTPParserError, context.channel.isActive {
-            parseError = error
             closeAfterResponse = true
             policy.onReject(Self.serviceError(for: error).code)
         }
@@ -177,22 +178,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             // requires of the server that sends it; the server itself closes only when the request asked to.
             if !closeAfterResponse && Self.saysClose(head.headers) { closeAfterResponse = true }
             // The common case passes the part on as it came, without re-wrapping (a copy and a box per response).
-            guard parseError != nil || closeAfterResponse || quiescing else {
+            guard closeAfterResponse || quiescing else {
                 context.write(data, promise: promise)
                 return
             }
-            if let parseError, head.status == .badRequest, head.headers["content-length"] == ["0"] {
-                (head, replacementBody) = Self.serviceError(for: parseError).http1Response(closing: true)
-            }
-            if closeAfterResponse || quiescing { head.headers.replaceOrAdd(name: "connection", value: "close") }
+            head.headers.replaceOrAdd(name: "connection", value: "close")
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .body:
             context.write(data, promise: promise)
         case .end:
-            if let body = replacementBody {
-                replacementBody = nil
-                context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            }
             pendingResponses = max(0, pendingResponses - 1)
             if pendingResponses == 0 && phase == .awaitingResponse {
                 phase = .idle
@@ -236,7 +230,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func headerTimedOut() {
         guard pendingResponses == 0 else { return close() }
         discardingInput = true
-        respondAndClose(.requestHeadTimeout(policy.headerTimeout))
+        respondAndClose(.requestHeadTimeout(policy.headerTimeout), to: nil)
     }
 
     private func bodyTimedOut() {
@@ -252,11 +246,27 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // MARK: Writing
 
-    /// Answers from here, bypassing the application, then closes.
-    private func respondAndClose(_ error: ServiceError) {
+    /// Answers from here, bypassing the application, then closes. The answer to a request whose head was read
+    /// carries its `X-Request-ID` and gets an access line, as every answer to a request does; one to a head that
+    /// never came (the 408) has no request to name.
+    private func respondAndClose(_ error: ServiceError, to request: HTTPRequestHead?) {
         guard let context else { return }
         policy.onReject(error.code)
-        let (head, body) = error.http1Response(closing: true)
+        var (head, body) = error.http1Response(closing: true)
+        head.headers.add(name: "date", value: DateHeader.now())
+        if let request {
+            let requestID = RequestIDMiddleware.requestID(clientID: HTTPFields(request.headers, splitCookie: false)[.xRequestID])
+            head.headers.add(name: HTTPField.Name.xRequestID.rawName, value: requestID)
+            // Answered as its head arrives.
+            OwnAnswerLog.write(
+                requestID: requestID,
+                method: request.method.rawValue,
+                target: request.uri,
+                status: error.status,
+                elapsed: .zero,
+                logger: logger
+            )
+        }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         writeThenClose(wrapOutboundOut(.end(nil)), promise: nil)

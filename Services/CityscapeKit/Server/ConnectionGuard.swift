@@ -1,3 +1,4 @@
+public import Logging
 public import NIOCore
 import NIOHTTP1
 
@@ -17,10 +18,11 @@ public struct ConnectionGuard: Sendable {
 
     /// Adds the guard to `channel`, whose pipeline must already hold an `HTTPRequestDecoder`: the
     /// handler goes right after it, the observer at the head. Call on the channel's event loop.
-    public func install(on channel: any Channel) throws {
+    /// - Parameter logger: gets the access lines of the requests the guard rejects.
+    public func install(on channel: any Channel, logger: Logger) throws {
         let overCapacity = admit(channel)
         let pipeline = channel.pipeline.syncOperations
-        let handler = ClientConnectionHandler(policy: policy, overCapacity: overCapacity)
+        let handler = ClientConnectionHandler(policy: policy, overCapacity: overCapacity, logger: logger)
         // After the decoder: it needs the request's HTTP version (for the Host rule) and must see quiesce
         // events before the application's handlers, which would close idle connections at once.
         let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)

@@ -28,6 +28,8 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
     private let cancellation: RequestCancellation
     private var assembly = RequestAssembly.idle
     private var context: ChannelHandlerContext?
+    /// The request being read or answered, from its head to its answer.
+    private var current: CurrentRequest?
     /// The task answering the current request, until its answer is back on the event loop.
     private var task: Task<Void, Never>?
 
@@ -55,7 +57,9 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         switch unwrapInboundIn(data) {
         case .head(let head):
             do {
-                part = .head(try Self.request(from: head))
+                var request = try Self.request(from: head)
+                current = CurrentRequest(assigningIDTo: &request)
+                part = .head(request)
             } catch {
                 // As the codec does: a head the HTTP types cannot express (an unknown method) is an error on the
                 // connection, which closes it.
@@ -74,18 +78,22 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
             start(Request(head: head, body: RequestBody(buffer: body ?? ByteBuffer())), context: context)
         case .reject(let error):
             let (head, body) = error.httpResponse(closing: true)
-            write(head, body: body, closing: true, context: context)
+            writeOwnAnswer(head, body: body, closing: true, context: context)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch assembly.failed(parserError: error is HTTPParserError) {
+        let parserError = error as? HTTPParserError
+        switch assembly.failed(parserError: parserError != nil) {
         case .none:
             break
         case .answerBadRequest:
-            // `ClientConnectionHandler` turns this empty 400 into the JSON error that says what was wrong.
-            let head = HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])
-            write(head, body: nil, closing: true, context: context)
+            // On a closed connection the parser error is the truncation a close caused (a timeout): no one to answer.
+            guard context.channel.isActive else { return }
+            // The JSON error that says what was wrong (431 for an oversized head).
+            let answer = parserError.map(ClientConnectionHandler.serviceError(for:)) ?? .malformedRequest("\(error)")
+            let (head, body) = answer.httpResponse(closing: true)
+            writeOwnAnswer(head, body: body, closing: true, context: context)
         case .close:
             context.close(promise: nil)
         }
@@ -134,27 +142,54 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
             guard self.task == task, let context = self.context else { return }
             self.task = nil
             _ = assembly.responded(requestAskedToClose: true)
-            var (head, body) = ServiceError.shuttingDown.httpResponse(closing: true)
-            head.headerFields[.date] = DateHeader.now()
-            write(head, body: body, closing: true, context: context)
+            let (head, body) = ServiceError.shuttingDown.httpResponse(closing: true)
+            writeOwnAnswer(head, body: body, closing: true, context: context)
         }
     }
 
     static var cutOffWait: TimeAmount { .milliseconds(250) }
 
-    private func finish(_ answer: CollectedResponse, request: Request) {
+    /// - Parameter answer: the router's answer, nil when something was thrown past the router.
+    private func finish(_ answer: CollectedResponse?, request: Request) {
         guard task != nil else { return }  // answered by `cutOff` already
         task = nil
         guard let context else { return }  // the connection closed meanwhile
-        var head = answer.head
-        head.headerFields[.date] = DateHeader.now()
+        var head = answer?.head ?? HTTPResponse(status: .internalServerError, headerFields: [.contentLength: "0"])
         // A HEAD answer keeps the GET's `Content-Length` but carries no body.
-        let body = request.method == .head ? nil : answer.body
+        let body = request.method == .head ? nil : answer?.body
         // `ClientConnectionHandler` spells every request that ends its connection `Connection: close`.
         let askedToClose = request.headers.contains(.connection) && request.headers[.connection] == "close"
         let closing = assembly.responded(requestAskedToClose: askedToClose) == .close
         // A server that closes after a response says so in it (RFC 9112 §9.6).
         if closing { head.headerFields[.connection] = "close" }
+        if answer == nil {
+            writeOwnAnswer(head, body: body, closing: closing, context: context)
+        } else {
+            current = nil
+            head.headerFields[.date] = DateHeader.now()
+            write(head, body: body, closing: closing, context: context)
+        }
+    }
+
+    /// Writes an answer the server makes itself rather than the router. To a request whose head was read it
+    /// carries the request's `X-Request-ID` and gets an access line, like the router's answers, so a client can
+    /// quote it and the log shows it; an answer to bytes that never made a head has no request to name.
+    private func writeOwnAnswer(_ head: HTTPResponse, body: ByteBuffer?, closing: Bool, context: ChannelHandlerContext) {
+        var head = head
+        head.headerFields[.date] = DateHeader.now()
+        if let request = current {
+            current = nil
+            head.headerFields[.xRequestID] = request.id
+            let elapsed = ContinuousClock.now - request.arrived
+            OwnAnswerLog.write(
+                requestID: request.id,
+                method: request.method,
+                target: request.target,
+                status: head.status,
+                elapsed: elapsed,
+                logger: logger
+            )
+        }
         write(head, body: body, closing: closing, context: context)
     }
 
@@ -188,16 +223,38 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
 @available(*, unavailable)
 extension RouterRequestHandler: Sendable {}
 
-/// The router's response to `request` with its body collected; anything thrown past the router's error
-/// middleware is an empty 500.
+/// The router's response to `request` with its body collected; nil when something was thrown past the router's
+/// error middleware (the server answers an empty 500).
 private func answer<Responder: HTTPResponder>(_ request: Request, responder: Responder, channel: any Channel, logger: Logger) async
-    -> CollectedResponse
+    -> CollectedResponse?
 where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
     do {
         let context = Responder.Context(source: ApplicationRequestContextSource(channel: channel, logger: logger))
         return try await CollectedResponse(responder.respond(to: request, context: context))
     } catch {
         logger.debug("unhandled error: \(error)")
-        return CollectedResponse(head: HTTPResponse(status: .internalServerError, headerFields: [.contentLength: "0"]), body: nil)
+        return nil
+    }
+}
+
+/// What the server keeps of the request a connection is reading or answering, for the answers it makes itself.
+private struct CurrentRequest {
+    /// The `X-Request-ID` its answer carries.
+    let id: String
+    let method: String
+    let target: String
+    /// When its head arrived: the server's own answers measure their access line's duration from here.
+    let arrived: ContinuousClock.Instant
+
+    /// Assigns `head` its id by `RequestIDMiddleware`'s rules. A generated id is written into the request's
+    /// `X-Request-ID`, where the router's `RequestIDMiddleware` takes it: so the router's lines and answer and the
+    /// server's own answer (the drain's cut-off) carry the same id.
+    init(assigningIDTo head: inout HTTPRequest) {
+        let clientID = head.headerFields[.xRequestID]
+        id = RequestIDMiddleware.requestID(clientID: clientID)
+        if id != clientID { head.headerFields[.xRequestID] = id }
+        method = head.method.rawValue
+        target = head.path ?? ""
+        arrived = .now
     }
 }

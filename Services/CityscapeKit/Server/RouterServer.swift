@@ -102,10 +102,10 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
         let pipeline = channel.pipeline.syncOperations
         try pipeline.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
-            withErrorHandling: false,  // parser errors are answered by `RouterRequestHandler`, in JSON by the guard
+            withErrorHandling: false,  // parser errors are answered by `RouterRequestHandler`, in JSON
             withOutboundHeaderValidation: false  // HTTPTypes validates header fields already
         )
-        try connectionGuard.install(on: channel)
+        try connectionGuard.install(on: channel, logger: logger)
         try pipeline.addHandler(RouterRequestHandler(responder: responder, logger: logger, cancellation: cancellation))
     }
 }
