@@ -21,7 +21,7 @@ import threading
 
 from tools.cityscape_tools.harness import start, stop
 from tools.cityscape_tools.procs import cpu_seconds, rss_kib
-from tools.cityscape_tools.results import write_results
+from tools.cityscape_tools.results import publish_results
 from tools.cityscape_tools.wrk import wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -105,9 +105,7 @@ def main():
             rates = " / ".join("%.0f" % r["rps"] for r in rows)
             errors = sum(r["errors"] for r in rows)
             lines.append(f"| {name} | {per_round} | {cpu_median[name]:.3f} | {rates} | {errors} |")
-    write_results(base, result, lines)
-    print("\n".join(lines))
-    print(f"\nwrote {base}.json and .md")
+    publish_results(base, result, lines)
 
 
 CPU_TARGETS = {

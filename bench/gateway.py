@@ -46,7 +46,7 @@ import time
 from bench import loadgen
 from tools.cityscape_tools.harness import free_port, spawn, start, stop, wait_healthy
 from tools.cityscape_tools.procs import cpu_seconds, rss_kib
-from tools.cityscape_tools.results import nearest_rank, write_results
+from tools.cityscape_tools.results import nearest_rank, publish_results
 from tools.cityscape_tools.wrk import parse_wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -402,11 +402,9 @@ def report(rows, overloads, upstream_rss, options, fd_limit, load_before):
                                if p["limit"] is not None and p["in_flight"] is not None)
             lines += ["", f"{row['scenario']}: gateway_in_flight_limit / gateway_requests_in_flight each second: {points}"]
     base = os.path.join(ROOT, "results", f"gateway-{stamp}")
-    write_results(base, {"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": LATENCY_S, "fd_limit": fd_limit,
-                         "load_average_start": load_before, "load_average_end": load, "scenarios": rows, "overloads": overloads,
-                         "upstream_peak_rss_mib": upstream_rss}, lines)
-    print("\n".join(lines))
-    print(f"\nwrote {base}.json and .md")
+    publish_results(base, {"date": stamp, "cores": os.cpu_count(), "command": command, "latency_s": LATENCY_S, "fd_limit": fd_limit,
+                           "load_average_start": load_before, "load_average_end": load, "scenarios": rows, "overloads": overloads,
+                           "upstream_peak_rss_mib": upstream_rss}, lines)
 
 
 if __name__ == "__main__":

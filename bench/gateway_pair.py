@@ -19,7 +19,7 @@ import threading
 
 from tools.cityscape_tools.harness import ROOT, run_main, start, stop
 from tools.cityscape_tools.procs import cpu_seconds
-from tools.cityscape_tools.results import median, timestamp, write_results
+from tools.cityscape_tools.results import median, publish_results, timestamp
 from tools.cityscape_tools.wrk import wrk
 
 PATH = "/api/sun/97227/US?date=2026-06-21"
@@ -91,10 +91,8 @@ def main():
                      f"{row['baseline']['errors']} / {row['this build']['errors']} |")
     lines += ["", f"Median ratio (this build ÷ baseline): **{median(ratios):.3f}**"]
     base = os.path.join(ROOT, "results", f"gateway-pair-{stamp}")
-    write_results(base, {"date": stamp, "command": command, "load_before": load_before, "load_after": load_after,
-                         "rounds": rounds, "ratios": ratios}, lines)
-    print("\n".join(lines))
-    print(f"\nwrote {base}.json and .md")
+    publish_results(base, {"date": stamp, "command": command, "load_before": load_before, "load_after": load_after,
+                           "rounds": rounds, "ratios": ratios}, lines)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import subprocess
 from bench import foundation
 from tools.cityscape_tools.harness import ROOT, run_main, start, stop
 from tools.cityscape_tools.procs import cpu_seconds
-from tools.cityscape_tools.results import median, timestamp, write_results
+from tools.cityscape_tools.results import median, publish_results, timestamp
 from tools.cityscape_tools.wrk import parse_wrk
 
 PATHS = {name: path for name, (_, path) in foundation.CPU_TARGETS.items()}
@@ -102,10 +102,8 @@ def main():
             lines.append(f"| {build} | {row['rps']:.0f} | {row['timeouts']} | {row['non_2xx']} | {row['p99_ms']} ms | "
                          f"{row['listen_overflows']} | {row['cpu_ms_per_request']:.4f} |")
     base = os.path.join(ROOT, "results", f"servers-{stamp}")
-    write_results(base, {"date": stamp, "command": command, "load_before": load_before, "load_after": load_after,
-                         "rounds": rounds, "c10000": storms}, lines)
-    print("\n".join(lines))
-    print(f"\nwrote {base}.json and .md")
+    publish_results(base, {"date": stamp, "command": command, "load_before": load_before, "load_after": load_after,
+                           "rounds": rounds, "c10000": storms}, lines)
 
 
 if __name__ == "__main__":

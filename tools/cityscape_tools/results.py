@@ -14,6 +14,13 @@ def write_results(base, data, lines):
         out.write("\n".join(lines) + "\n")
 
 
+def publish_results(base, data, lines):
+    """write_results(), then the report on standard output and where it went: how a benchmark ends."""
+    write_results(base, data, lines)
+    print("\n".join(lines))
+    print(f"\nwrote {base}.json and .md")
+
+
 def timestamp():
     """UTC, as results/ file names carry it: 20261206T050927Z."""
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

@@ -1,4 +1,6 @@
 """The maths of the results tables, and the JSON + Markdown pair a run writes."""
+import contextlib
+import io
 import json
 import os
 import tempfile
@@ -34,6 +36,16 @@ class TableMaths(unittest.TestCase):
                 self.assertEqual(json.load(data), {"rps": 12.5})
             with open(base + ".md") as report:
                 self.assertEqual(report.read(), "# run\n| a |\n")
+
+    def test_publish_results_writes_the_pair_and_prints_the_report(self):
+        with tempfile.TemporaryDirectory() as directory:
+            base = os.path.join(directory, "run-2")
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                results.publish_results(base, {"ok": 1}, ["# run", "| b |"])
+            with open(base + ".md") as report:
+                self.assertEqual(report.read(), "# run\n| b |\n")
+            self.assertEqual(printed.getvalue(), f"# run\n| b |\n\nwrote {base}.json and .md\n")
 
     def test_timestamp_is_utc_compact(self):
         self.assertRegex(results.timestamp(), r"^\d{8}T\d{6}Z$")
