@@ -40,8 +40,7 @@ struct GatewayDrainTests {
             #expect(error["code"] as? String == "shutting_down")
             #expect(answer.headers["Retry-After"].first == "1")
             #expect(answer.headers["Connection"].first?.lowercased() == "close")
-            // Set by the request's own middleware: the request itself answered, not the server's cut-off for requests that
-            // ignore cancellation.
+            // Every answer names its request, whether the request's own middleware or the server's cut-off wrote it.
             #expect(answer.headers["X-Request-ID"].first?.isEmpty == false)
         }
         #expect(await gateway.waitForExit(timeout: .seconds(30)) == 0)
