@@ -21,6 +21,8 @@ enum UpstreamRequest {
         guard all(path, isPathByte), all(suffix, isPathByte) else {
             throw .invalidRequest("the path \((path + suffix).debugDescription) holds a space or a control character")
         }
+        // "GET ", the target, " HTTP/1.1\r\nHost: ", the host, its "\r\n", and the empty line; each header adds
+        // its name, ": ", its value and "\r\n". Exact: `ByteWriter` stops at the end of what is asked for.
         var size = 4 + path.utf8.count + suffix.utf8.count + 17 + host.utf8.count + 2 + 2
         for header in headers {
             guard !header.name.utf8.isEmpty, all(header.name, HTTPToken.isTokenByte) else {
