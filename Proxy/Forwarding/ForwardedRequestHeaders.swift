@@ -1,3 +1,4 @@
+import CityscapeKit
 import NIOCore
 
 /// Writes the request head sent to a backend from the one the client sent, copying kept field lines as
@@ -38,9 +39,9 @@ struct ForwardedRequestHeaders {
         // X-Forwarded-For values (once more than their lines, which are not copied): twice the head bounds both.
         let bound =
             2 * wire.bytes.readableBytes + backendName.utf8.count + 2 * (clientAddress?.utf8.count ?? 0) + scheme.utf8.count
-            + requestID.byteCount + HeadWriter.maxDecimalBytes + Self.fixedBytes
+            + requestID.byteCount + ByteWriter.maxDecimalBytes + Self.fixedBytes
         wire.bytes.withUnsafeReadableBytes { head in
-            buffer.writeHead(maximumBytes: bound) { out in
+            buffer.write(atMost: bound) { out in
                 func copy(_ range: Range<Int>) { out.write(UnsafeRawBufferPointer(rebasing: head[range])) }
                 // Always HTTP/1.1 upstream, so the connection can be kept alive whatever the client spoke.
                 copy(wire.startLine.0.lowerBound..<wire.startLine.1.upperBound)

@@ -1,3 +1,4 @@
+import CityscapeKit
 import NIOCore
 import NIOHTTP1
 
@@ -23,7 +24,7 @@ enum ForwardedResponseHeaders {
         // Each byte of the backend's head is copied at most once.
         let bound = wire.bytes.readableBytes + requestID.byteCount + Self.fixedBytes
         wire.bytes.withUnsafeReadableBytes { head in
-            buffer.writeHead(maximumBytes: bound) { out in
+            buffer.write(atMost: bound) { out in
                 out.write(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
                 out.write(UnsafeRawBufferPointer(rebasing: head[wire.startLine.1]))
                 out.write(" ")

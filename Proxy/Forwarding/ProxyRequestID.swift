@@ -34,16 +34,12 @@ enum ProxyRequestID: Equatable, CustomStringConvertible, ExpressibleByStringLite
         case .given(let text):
             return text
         case .drawn(let high, let low):
-            return String(unsafeUninitializedCapacity: 32) { buffer in
-                HeadWriter.hexDigits(of: high, into: UnsafeMutableRawPointer(buffer.baseAddress!))
-                HeadWriter.hexDigits(of: low, into: UnsafeMutableRawPointer(buffer.baseAddress! + 16))
-                return 32
-            }
+            return RequestID.text(high, low)
         }
     }
 }
 
-extension HeadWriter {
+extension ByteWriter {
     mutating func write(requestID: ProxyRequestID) {
         switch requestID {
         case .given(let text):

@@ -1,3 +1,4 @@
+import CityscapeKit
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -92,14 +93,14 @@ struct HeadWritingTests {
         #expect(id.description == "0123456789abcdef00000000000000f0")
         #expect(id.byteCount == 32)
         var buffer = ByteBuffer()
-        buffer.writeHead(maximumBytes: id.byteCount) { $0.write(requestID: id) }
+        buffer.write(atMost: id.byteCount) { $0.write(requestID: id) }
         #expect(String(buffer: buffer) == id.description)
     }
 
     @Test("numbers are written in decimal, from 0 to Int.max", arguments: [0, 7, 10, 99, 100, 65_536, Int.max])
     func decimals(value: Int) {
         var buffer = ByteBuffer()
-        buffer.writeHead(maximumBytes: HeadWriter.maxDecimalBytes) { $0.write(decimal: value) }
+        buffer.write(atMost: ByteWriter.maxDecimalBytes) { $0.write(decimal: value) }
         #expect(String(buffer: buffer) == String(value))
     }
 }

@@ -27,10 +27,10 @@ struct AnswerJSON {
         let comma = needsComma
         needsComma = true
         buffer.write(atMost: name.utf8.count + 4) { json in
-            if comma { json.append(UInt8(ascii: ",")) }
-            json.append(UInt8(ascii: "\""))
-            json.append(name)
-            json.append("\":")
+            if comma { json.write(UInt8(ascii: ",")) }
+            json.write(UInt8(ascii: "\""))
+            json.write(string: name)
+            json.write("\":")
         }
     }
 
@@ -71,9 +71,9 @@ struct AnswerJSON {
     /// Bytes that need no escaping, between quotes, in one write.
     private mutating func writeQuoted(_ bytes: UnsafeBufferPointer<UInt8>) {
         buffer.write(atMost: bytes.count + 2) { json in
-            json.append(UInt8(ascii: "\""))
-            json.append(bytes)
-            json.append(UInt8(ascii: "\""))
+            json.write(UInt8(ascii: "\""))
+            json.write(bytes)
+            json.write(UInt8(ascii: "\""))
         }
     }
 

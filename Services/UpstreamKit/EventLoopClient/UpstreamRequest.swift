@@ -22,7 +22,7 @@ enum UpstreamRequest {
             throw .invalidRequest("the path \((path + suffix).debugDescription) holds a space or a control character")
         }
         // "GET ", the target, " HTTP/1.1\r\nHost: ", the host, its "\r\n", and the empty line; each header adds
-        // its name, ": ", its value and "\r\n". Exact: `ByteWriter` stops at the end of what is asked for.
+        // its name, ": ", its value and "\r\n". Exact, so the buffer is allocated once, at its size.
         var size = 4 + path.utf8.count + suffix.utf8.count + 17 + host.utf8.count + 2 + 2
         for header in headers {
             guard !header.name.utf8.isEmpty, all(header.name, HTTPToken.isTokenByte) else {
@@ -35,19 +35,19 @@ enum UpstreamRequest {
         }
         var buffer = allocator.buffer(capacity: size)
         buffer.write(atMost: size) { request in
-            request.append("GET ")
-            request.append(path)
-            request.append(suffix)
-            request.append(" HTTP/1.1\r\nHost: ")
-            request.append(host)
-            request.append("\r\n")
+            request.write("GET ")
+            request.write(string: path)
+            request.write(string: suffix)
+            request.write(" HTTP/1.1\r\nHost: ")
+            request.write(string: host)
+            request.write("\r\n")
             for header in headers {
-                request.append(header.name)
-                request.append(": ")
-                request.append(header.value)
-                request.append("\r\n")
+                request.write(string: header.name)
+                request.write(": ")
+                request.write(string: header.value)
+                request.write("\r\n")
             }
-            request.append("\r\n")
+            request.write("\r\n")
         }
         return buffer
     }
