@@ -29,6 +29,17 @@ struct ConfigurationTests {
         #expect(DurationParser.parse(text) == nil)
     }
 
+    @Test(
+        "a span's milliseconds with one decimal, rounded half up",
+        arguments: [
+            (Duration.zero, "0.0"), (.microseconds(49), "0.0"), (.microseconds(50), "0.1"), (.nanoseconds(12_345_678), "12.3"),
+            (.microseconds(12_350), "12.4"), (.seconds(3), "3000.0"), (.seconds(86_400), "86400000.0"),
+        ]
+    )
+    func millisecondsText(span: Duration, text: String) {
+        #expect(span.millisecondsText == text)
+    }
+
     @Test("defaults apply when nothing is set")
     func defaults() throws {
         let configuration = try ServerConfiguration(settings: SettingsReader(commandLine: [:], environment: [:]), defaultPort: 8001)

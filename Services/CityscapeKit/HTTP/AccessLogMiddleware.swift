@@ -32,16 +32,8 @@ public struct AccessLogMiddleware: RouterMiddleware {
         let code = String(status.code)
         logger.log(
             level: isPassingProbe ? .debug : .info,
-            "\(method) \(path) \(code) \(Self.milliseconds(elapsed))ms",
+            "\(method) \(path) \(code) \(elapsed.millisecondsText)ms",
             metadata: ["status": .string(code)]
         )
-    }
-
-    /// `elapsed` in milliseconds with one decimal, rounded half up, in integer arithmetic (Foundation's
-    /// `String(format:)` goes through a CoreFoundation string per call).
-    static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let tenths = seconds * 10_000 + (attoseconds + 50_000_000_000_000) / 100_000_000_000_000
-        return "\(tenths / 10).\(tenths % 10)"
     }
 }

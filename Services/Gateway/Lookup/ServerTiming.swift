@@ -1,3 +1,4 @@
+import CityscapeKit
 import HTTPTypes
 
 /// Where one request's time went, sent back as the standard `Server-Timing` header.
@@ -33,7 +34,7 @@ struct ServerTiming: Sendable {
         forEachEntry { entry in
             value += entry.name
             value += ";dur="
-            value += Self.milliseconds(entry.duration)
+            value += entry.duration.millisecondsText
             if entry.cached { value += ";desc=hit" }
             value += ", "
             anyCached = anyCached || entry.cached
@@ -43,7 +44,7 @@ struct ServerTiming: Sendable {
             value += allCached ? "cache;desc=hit, " : "cache;desc=partial, "
         }
         value += "total;dur="
-        value += Self.milliseconds(ContinuousClock.now - start)
+        value += (ContinuousClock.now - start).millisecondsText
         return value
     }
 
@@ -52,11 +53,6 @@ struct ServerTiming: Sendable {
             if let entry = inline[index] { body(entry) }
         }
         for entry in more { body(entry) }
-    }
-
-    static func milliseconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        return String(Double((value * 10).rounded()) / 10)
     }
 }
 
